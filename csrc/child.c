@@ -1,0 +1,126 @@
+/* child.c - the child's flow (docs/PLAN-FORMAT.md, "Order of execution"). */
+#define _GNU_SOURCE
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "devices.h"
+#include "error.h"
+#include "mounts.h"
+#include "namespaces.h"
+#include "process.h"
+#include "resolve.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+
+/* in a user namespace, become its root so that files we create are owned
+ * by the mapped root and setgroups/setresuid later work as root */
+static void become_ns_root(struct plan *p)
+{
+	if (!plan_find_ns(p, CLONE_NEWUSER))
+		return;
+	if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+		fail("user", "setresgid 0 in the user namespace");
+	if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+		fail("user", "setresuid 0 in the user namespace");
+}
+
+static void set_names(struct plan *p)
+{
+	if (p->hostname &&
+	    sethostname(p->hostname, strlen(p->hostname)) < 0)
+		fail("hostname", "sethostname \"%s\"", p->hostname);
+	if (p->domainname &&
+	    setdomainname(p->domainname, strlen(p->domainname)) < 0)
+		fail("domainname", "setdomainname \"%s\"", p->domainname);
+}
+
+/* everything that happens inside the rootfs before we switch into it;
+ * returns the exec fifo's O_PATH fd (or -1) */
+static int setup_rootfs(struct plan *p, int console_fd)
+{
+	int rootfd = rootfs_prepare(p);
+	mounts_apply(p, rootfd);
+	devices_apply(p, rootfd);
+	symlinks_apply(p, rootfd);
+	if (p->terminal)
+		terminal_setup(p, rootfd, console_fd);
+	int fifo = p->execfifo ? execfifo_open_path(p->execfifo) : -1;
+	if (p->cwd)
+		close(in_root_mkdirs(rootfd, p->cwd, "cwd"));
+	rootfs_enter(p, rootfd);
+	process_sysctl(p);
+	paths_masked(p);
+	paths_readonly(p);
+	if (p->readonly_rootfs)
+		rootfs_readonly();
+	return fifo;
+}
+
+void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
+{
+	int fifo = -1;
+
+	release_wait(release_fd);
+	close(release_fd);
+	become_ns_root(p);
+	/* our cgroup paths, before a cgroup namespace hides them */
+	cgroupfs_snapshot();
+	ns_child_enter(p);
+	/* modes are exact (devices, mount points) until the plan's umask */
+	umask(0);
+
+	sched_affinity("cpu_affinity", p->affinity_initial);
+	set_names(p);
+	if (p->rootfs) {
+		fifo = setup_rootfs(p, console_fd);
+	} else {
+		if (p->terminal) {
+			int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (root < 0)
+				fail("terminal", "open /");
+			terminal_setup(p, root, console_fd);
+			close(root);
+		}
+		if (p->execfifo)
+			fifo = execfifo_open_path(p->execfifo);
+		process_sysctl(p);
+	}
+	if (console_fd >= 0 && !p->terminal)
+		close(console_fd);
+	process_personality(p);
+	sched_apply(p);
+
+	umask(p->has_umask ? p->umask : 022);
+	if (p->cwd && chdir(p->cwd) < 0)
+		fail("cwd", "chdir %s", p->cwd);
+	char *path = process_find_exec(p);
+	seccomp_prepare(p);
+
+	sync_send(sync_fd, "ready");
+	close(sync_fd);
+	err_set_sync_fd(-1);
+	if (fifo >= 0)
+		execfifo_wait(fifo, p->execfifo);
+
+	/* without no_new_privs loading a filter needs CAP_SYS_ADMIN, which
+	 * the user switch may drop: load it first (as runc does) */
+	if (!p->no_new_privs)
+		seccomp_load(p);
+	caps_and_user(p);
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("no_new_privs", "PR_SET_NO_NEW_PRIVS");
+	sched_affinity("cpu_affinity", p->affinity_final);
+	if (p->no_new_privs)
+		seccomp_load(p);
+	process_exec(p, path);
+}

@@ -1,0 +1,115 @@
+/* plan.h - the launch plan (docs/PLAN-FORMAT.md) parsed into one struct.
+ * Strings point into the plan buffer, which lives as long as the process. */
+#ifndef TSRUN_PLAN_H
+#define TSRUN_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cap_set { CAP_BOUNDING, CAP_EFFECTIVE, CAP_INHERITABLE, CAP_PERMITTED,
+	       CAP_AMBIENT, CAP_NSETS };
+
+struct plan_ns {
+	int flag;          /* CLONE_NEW* */
+	const char *type;  /* as written in the plan */
+	const char *path;  /* NULL = create a new one */
+	int fd;            /* opened by the parent when path is set */
+};
+
+struct plan_idmap { uint32_t container, host, size; };
+
+struct plan_timeoffset { const char *clock; int64_t secs, nsecs; };
+
+struct plan_mount {
+	const char *source, *destination, *type, *data, *uidmap, *gidmap;
+	unsigned long flags, propagation;
+	uint64_t attr_set, attr_clr;
+	int idmap_tree;    /* idmapped: detached tree made by the parent */
+};
+
+struct plan_device {
+	const char *path;
+	char type;
+	uint64_t major, minor;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	bool bind;
+};
+
+struct plan_pair { const char *a, *b; };  /* symlink target/link, sysctl k/v */
+
+struct plan_rlimit { int resource; uint64_t soft, hard; };
+
+struct plan_sched {
+	uint32_t policy, priority;
+	int32_t nice;
+	uint64_t flags, runtime, deadline, period;
+};
+
+struct plan {
+	struct plan_ns ns[8];
+	size_t n_ns;
+	struct plan_idmap *uidmap, *gidmap;
+	size_t n_uidmap, n_gidmap;
+	int setgroups;                  /* -1 unset, 0 deny, 1 allow */
+	struct plan_timeoffset *timeoffsets;
+	size_t n_timeoffsets;
+	const char **cgroups;
+	size_t n_cgroups;
+
+	const char *rootfs;
+	bool has_rootfs_propagation;
+	unsigned long rootfs_propagation;
+	bool readonly_rootfs, nopivot;
+	struct plan_mount *mounts;
+	size_t n_mounts;
+	struct plan_device *devices;
+	size_t n_devices;
+	struct plan_pair *symlinks, *sysctls;
+	size_t n_symlinks, n_sysctls;
+	const char **masked, **readonly;
+	size_t n_masked, n_readonly;
+	const char *hostname, *domainname;
+
+	struct plan_rlimit *rlimits;
+	size_t n_rlimits;
+	bool has_oom_score_adj, has_personality, has_scheduler, has_ioprio;
+	bool has_mempolicy, has_user, has_groups, has_umask;
+	int64_t oom_score_adj;
+	unsigned long personality;
+	struct plan_sched sched;
+	int ioprio_class, ioprio_level;
+	const char *affinity_initial, *affinity_final;
+	int mempolicy_mode, mempolicy_flags;
+	const char *mempolicy_nodes;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	mode_t umask;
+	bool has_caps[CAP_NSETS];
+	uint64_t caps[CAP_NSETS];
+	bool no_new_privs;
+	uint64_t seccomp_flags;
+	const char *seccomp_bpf;        /* hex; NULL = no filter */
+
+	bool terminal;
+	unsigned short rows, cols;
+	const char *console_socket;
+	const char *execfifo;
+	unsigned preserve_fds;
+	const char *cwd;
+	char **env;                     /* NULL terminated */
+	char **args;                    /* NULL terminated */
+	bool wait;
+};
+
+/* read the plan from fd until EOF and parse it; fails on any error */
+void plan_read(int fd, struct plan *p);
+/* the plan_ns of a type flag, or NULL */
+struct plan_ns *plan_find_ns(struct plan *p, int flag);
+
+#endif

@@ -1,0 +1,131 @@
+/* rootfs.c - prepare the rootfs mount and switch to it. */
+#define _GNU_SOURCE
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "mounts.h"
+#include "syscalls.h"
+#include "util.h"
+
+#define STEP "rootfs"
+
+static void unescape(char *s)
+{
+	char *d = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+static bool is_under(const char *path, const char *mp)
+{
+	size_t n = strlen(mp);
+	if (!strcmp(mp, "/"))
+		return true;
+	return !strncmp(path, mp, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* pivot_root refuses a shared parent mount: find the mount the rootfs is
+ * on (the rootfs itself when it is a mount point) and make it private if
+ * it is shared, as runc does */
+static void parent_mount_private(const char *rootfs)
+{
+	static char mi[65536];
+	char best[4096] = "";
+	bool shared = false;
+	if (read_file("/proc/self/mountinfo", mi, sizeof(mi)) < 0)
+		fail(STEP, "read /proc/self/mountinfo");
+	char *save;
+	for (char *line = strtok_r(mi, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *s2, *tok = strtok_r(line, " ", &s2);
+		char *mp = NULL;
+		bool sh = false;
+		for (int i = 0; tok; i++, tok = strtok_r(NULL, " ", &s2)) {
+			if (i == 4)
+				mp = tok;
+			if (i >= 6 && !strcmp(tok, "-"))
+				break;
+			if (i >= 6 && !strncmp(tok, "shared:", 7))
+				sh = true;
+		}
+		if (!mp)
+			continue;
+		unescape(mp);
+		/* later lines are mounted on top: >= keeps the topmost */
+		if (is_under(rootfs, mp) && strlen(mp) >= strlen(best)) {
+			snprintf(best, sizeof(best), "%s", mp);
+			shared = sh;
+		}
+	}
+	if (shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+		fail(STEP, "make the rootfs' parent mount %s private", best);
+}
+
+int rootfs_prepare(struct plan *p)
+{
+	struct plan_ns *mnt = plan_find_ns(p, CLONE_NEWNS);
+	if (!mnt || mnt->path)
+		failx(STEP, "%s: a rootfs needs a new mount namespace", p->rootfs);
+	/* default when the plan says nothing: runc's rslave */
+	unsigned long prop = p->has_rootfs_propagation ? p->rootfs_propagation
+						       : MS_SLAVE;
+	if (prop && mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+		fail(STEP, "set propagation 0x%lx on /", prop);
+	parent_mount_private(p->rootfs);
+	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(STEP, "bind %s on itself", p->rootfs);
+	int fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		fail(STEP, "open %s", p->rootfs);
+	return fd;
+}
+
+void rootfs_enter(struct plan *p, int rootfd)
+{
+	if (fchdir(rootfd) < 0)
+		fail(STEP, "chdir %s", p->rootfs);
+	if (p->nopivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			fail(STEP, "move %s to /", p->rootfs);
+		if (chroot(".") < 0)
+			fail(STEP, "chroot %s", p->rootfs);
+	} else {
+		int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (oldroot < 0)
+			fail(STEP, "open the old /");
+		if (sys_pivot_root(".", ".") < 0)
+			fail(STEP, "pivot_root %s", p->rootfs);
+		/* the old root is now stacked on "/": detach it */
+		if (fchdir(oldroot) < 0)
+			fail(STEP, "chdir to the old root");
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			fail(STEP, "make the old root rslave");
+		if (umount2(".", MNT_DETACH) < 0)
+			fail(STEP, "detach the old root");
+		close(oldroot);
+	}
+	if (chdir("/") < 0)
+		fail(STEP, "chdir /");
+	close(rootfd);
+}
+
+void rootfs_readonly(void)
+{
+	remount_bind("readonly_rootfs", "/", "/", MS_RDONLY);
+}

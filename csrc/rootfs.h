@@ -1,0 +1,19 @@
+/* rootfs.h - the container's root: propagation, self bind, pivot_root. */
+#ifndef TSRUN_ROOTFS_H
+#define TSRUN_ROOTFS_H
+
+#include "plan.h"
+
+/* propagation on "/", parent mount private, bind rootfs on itself;
+ * returns an O_PATH dirfd of the rootfs mount */
+int rootfs_prepare(struct plan *p);
+/* pivot_root (or MS_MOVE + chroot) into rootfd; closes it */
+void rootfs_enter(struct plan *p, int rootfd);
+/* remount "/" read-only (after pivot) */
+void rootfs_readonly(void);
+
+/* paths.c: masked and readonly paths, after pivot */
+void paths_masked(struct plan *p);
+void paths_readonly(struct plan *p);
+
+#endif

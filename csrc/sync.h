@@ -1,0 +1,22 @@
+/* sync.h - the line protocol to the runtime and the parent/child release. */
+#ifndef TSRUN_SYNC_H
+#define TSRUN_SYNC_H
+
+#include <sys/types.h>
+
+/* send one line ("pid N", "ready") on the sync fd */
+void sync_send(int fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* parent -> child release channel (a socketpair, both ends CLOEXEC) */
+void release_init(int fds[2]);
+void release_child(int fd);          /* parent: let the child go */
+void release_wait(int fd);           /* child: block until released */
+
+/* exec fifo: opened O_PATH before pivot_root; released by `start` */
+/* the parent makes the fifo; uid/gid: the host ids of the container's root */
+void execfifo_create(const char *host_path, uid_t uid, gid_t gid);
+int execfifo_open_path(const char *host_path);
+void execfifo_wait(int pathfd, const char *host_path);
+
+#endif

@@ -1,0 +1,115 @@
+/* terminal.c - openpty inside the container, /dev/console, SCM_RIGHTS. */
+#define _GNU_SOURCE
+#include "terminal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "resolve.h"
+
+#define STEP "terminal"
+
+int console_connect(struct plan *p)
+{
+	if (!p->console_socket)
+		return -1;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int dirfd = -1;
+	const char *path = p->console_socket;
+	/* a path longer than sun_path goes through its directory's fd */
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		char dir[4096];
+		const char *slash = strrchr(path, '/');
+		size_t dl = slash ? (size_t)(slash - path) : 0;
+		if (!slash || dl >= sizeof(dir))
+			fail_errno(ENAMETOOLONG, "console_socket", "%s", path);
+		memcpy(dir, path, dl);
+		dir[dl] = '\0';
+		dirfd = open(dl ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			fail("console_socket", "open the directory of %s", path);
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s",
+			 dirfd, slash + 1);
+		if (strlen(slash + 1) + 32 >= sizeof(addr.sun_path))
+			fail_errno(ENAMETOOLONG, "console_socket", "%s", path);
+	} else {
+		memcpy(addr.sun_path, path, strlen(path) + 1);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("console_socket", "socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		fail("console_socket", "connect %s", path);
+	if (dirfd >= 0)
+		close(dirfd);
+	return fd;
+}
+
+static void send_fd(int sock, int fd)
+{
+	char name[] = "/dev/ptmx";
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		fail(STEP, "send the pty master on the console socket");
+}
+
+void terminal_setup(struct plan *p, int rootfd, int sock)
+{
+	if (sock < 0)
+		failx(STEP, "a terminal needs a console_socket record");
+	int master = in_root_open(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+	if (master < 0)
+		fail(STEP, "open /dev/pts/ptmx in the container");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(STEP, "unlock the pty");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		fail(STEP, "open the pty slave");
+	if (p->rows || p->cols) {
+		struct winsize ws = { .ws_row = p->rows, .ws_col = p->cols };
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			fail(STEP, "set the size %ux%u", p->rows, p->cols);
+	}
+	int console = in_root_mountpoint(rootfd, "/dev/console", false, STEP);
+	if (mount(fd_path(slave), fd_path(console), NULL, MS_BIND, NULL) < 0)
+		fail(STEP, "bind the pty slave on /dev/console");
+	close(console);
+	send_fd(sock, master);
+	close(master);
+	close(sock);
+	if (setsid() < 0)
+		fail(STEP, "setsid");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		fail(STEP, "make the pty the controlling terminal");
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0)
+			fail(STEP, "dup the pty slave on fd %d", i);
+	close(slave);
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs and builds tsrun, makes a busybox bundle and runs a container from it, in the
+# foreground, with tsrun's own command line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bundle=${TSRUN_DEMO_BUNDLE:-/tmp/tsrun-demo}
+rm -rf "$bundle"
+bash scripts/make-bundle.sh "$bundle" sh -c 'echo "hello from $(hostname): pid $$, uid $(id -u), root $(ls /)"; ls /proc/self/fd'
+echo "+ tsrun run --bundle $bundle demo"
+exec ./dist/tsrun.js run --bundle "$bundle" "demo-$$"

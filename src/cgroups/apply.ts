@@ -1,0 +1,96 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { hierarchies, isUnifiedHost, type Hierarchy } from './hierarchy.js';
+import type { DeviceRule } from './devices.js';
+import { v1Writes, v2Writes, validateResources, type CgroupWrite, type Resources } from './resources.js';
+
+/** The container's dir in the hierarchy that holds `controller` (v1), or in the v2 tree. */
+function dirFor(dirs: string[], pick: (h: Hierarchy) => boolean): string | undefined {
+  const hs = hierarchies();
+  for (let i = 0; i < hs.length; i++) if (pick(hs[i]!) && dirs[i]) return dirs[i];
+  return undefined;
+}
+
+export function availableControllers(dir: string): string[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Enables each needed controller in the subtree_control of every ancestor between the
+ * hierarchy's mount point and the container's cgroup (v2 lets a cgroup use only controllers its
+ * parent delegates).
+ */
+export function enableControllers(mountpoint: string, dir: string, controllers: Set<string>): void {
+  const chain: string[] = [];
+  for (let d = dirname(dir); d.length >= mountpoint.length && d.startsWith(mountpoint); d = dirname(d)) {
+    chain.unshift(d);
+    if (d === mountpoint) break;
+  }
+  for (const d of chain) {
+    const available = availableControllers(d);
+    const wanted = [...controllers].filter((c) => available.includes(c));
+    if (!wanted.length) continue;
+    const current = readFileSync(join(d, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
+    const missing = wanted.filter((c) => !current.includes(c));
+    if (!missing.length) continue;
+    try {
+      writeFileSync(join(d, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+    } catch (e) {
+      throw new TsrunError(`enable controllers ${missing.join(', ')} in ${d}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function write(dir: string, w: CgroupWrite): void {
+  const file = join(dir, w.file);
+  if (w.optional && !existsSync(file)) return;
+  try {
+    writeFileSync(file, w.value);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'the kernel has no such cgroup file' : (e as Error).message;
+    throw new TsrunError(`${w.field}: write ${JSON.stringify(w.value)} to ${file}: ${why}`);
+  }
+}
+
+/**
+ * Writes linux.resources into the container's cgroups (v1, v2, or hybrid: v1 controllers, with
+ * controllers that only the v2 tree has, such as hugetlb here, written there).
+ */
+export function applyResources(dirs: string[], r: Resources, devices: DeviceRule[], warn: (msg: string) => void): void {
+  validateResources(r);
+  if (isUnifiedHost()) {
+    const dir = dirs[0]!;
+    const writes = v2Writes(r, warn);
+    const mount = hierarchies()[0]!.mountpoint;
+    enableControllers(mount, dir, new Set(writes.map((w) => w.controller)));
+    const have = availableControllers(dir);
+    for (const w of writes) {
+      if (!have.includes(w.controller)) throw new TsrunError(`${w.field}: the ${w.controller} controller is not available in ${dir}`);
+      write(dir, w);
+    }
+    return;
+  }
+  const memDir = dirFor(dirs, (h) => h.controllers.includes('memory'));
+  const currentMemsw = (): number => Number(readFileSync(join(memDir!, 'memory.memsw.limit_in_bytes'), 'utf8'));
+  for (const w of v1Writes(r, devices, memDir ? currentMemsw : undefined)) {
+    const dir = dirFor(dirs, (h) => h.controllers.includes(w.controller));
+    if (dir) {
+      write(dir, w);
+      continue;
+    }
+    const unified = dirFor(dirs, (h) => h.version === 2);
+    const uh = hierarchies().find((h) => h.version === 2);
+    if (w.controller === 'hugetlb' && unified && uh && availableControllers(uh.mountpoint).includes('hugetlb')) {
+      enableControllers(uh.mountpoint, unified, new Set(['hugetlb']));
+      write(unified, { ...w, file: w.file.replace('.limit_in_bytes', '.max') });
+      continue;
+    }
+    throw new TsrunError(`${w.field}: cannot set ${w.controller} limit: the ${w.controller} cgroup controller is not mounted`);
+  }
+}

@@ -1,0 +1,102 @@
+import { mkdirSync, readFileSync, writeFileSync, rmdirSync, existsSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { sleepMs } from '../util/sleep.js';
+import { enableControllers, availableControllers } from './apply.js';
+import { hierarchies, isUnifiedHost, processCgroup, type Hierarchy } from './hierarchy.js';
+
+/**
+ * The container's directory in one hierarchy. An absolute cgroupsPath is taken from the
+ * hierarchy's root; a relative one (and the default, the container ID) from the cgroup of
+ * pid 1, as runc does.
+ */
+function dirIn(h: Hierarchy, cgroupsPath: string): string {
+  let inner = cgroupsPath;
+  if (!posix.isAbsolute(inner)) inner = posix.join(processCgroup(1, h) ?? '/', inner);
+  inner = posix.normalize(inner);
+  // The mount may show only a subtree (mount root != "/"), as inside another container.
+  if (h.root !== '/' && inner.startsWith(h.root)) inner = inner.slice(h.root.length) || '/';
+  return join(h.mountpoint, inner);
+}
+
+export function checkCgroupsPath(p: string): void {
+  if (p.split('/').includes('..')) throw new TsrunError(`linux.cgroupsPath: must not contain "..": ${p}`);
+}
+
+/** Makes the container's cgroup in every hierarchy; returns the dirs. Undone by removeCgroups. */
+export function createCgroups(cgroupsPath: string): string[] {
+  checkCgroupsPath(cgroupsPath);
+  const dirs: string[] = [];
+  try {
+    for (const h of hierarchies()) {
+      const dir = dirIn(h, cgroupsPath);
+      // On v2 a cgroup can use only what its parents delegate: enable everything on the way down.
+      mkdirSync(posix.dirname(dir), { recursive: true });
+      if (h.version === 2 && isUnifiedHost()) enableControllers(h.mountpoint, dir, new Set(availableControllers(h.mountpoint)));
+      mkdirSync(dir, { recursive: true });
+      dirs.push(dir);
+      if (h.controllers.includes('cpuset')) inheritCpuset(dir, h.mountpoint);
+    }
+  } catch (e) {
+    removeCgroups(dirs);
+    throw new TsrunError(`create cgroup ${cgroupsPath}: ${(e as Error).message}`);
+  }
+  return dirs;
+}
+
+/** A new v1 cpuset cgroup starts with no cpus and mems, and no task can join it until set. */
+function inheritCpuset(dir: string, mountpoint: string): void {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    const chain: string[] = [];
+    for (let d = dir; d.startsWith(mountpoint) && d.length >= mountpoint.length; d = posix.dirname(d)) chain.unshift(d);
+    let value = '';
+    for (const d of chain) {
+      const cur = readFileSync(join(d, file), 'utf8').trim();
+      if (cur === '' && value !== '') writeFileSync(join(d, file), value);
+      else value = cur;
+    }
+  }
+}
+
+/** cgroup.procs files the container's pid 1 is written into by the C core. */
+export function procsFiles(dirs: string[]): string[] {
+  return dirs.map((d) => join(d, 'cgroup.procs'));
+}
+
+/** Pids in the container's cgroup, from the first hierarchy that has the dir. */
+export function cgroupPids(dirs: string[]): number[] {
+  for (const d of dirs) {
+    try {
+      return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      continue;
+    }
+  }
+  return [];
+}
+
+/** Removes the container's cgroups; a dir still busy with exiting tasks is retried briefly. */
+export function removeCgroups(dirs: string[]): void {
+  const failures: string[] = [];
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    let err: unknown;
+    for (let i = 0; i < 50; i++) {
+      try {
+        rmdirSync(d);
+        err = undefined;
+        break;
+      } catch (e) {
+        err = e;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          err = undefined;
+          break;
+        }
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') break;
+        sleepMs(10);
+      }
+    }
+    if (err) failures.push(`${d}: ${(err as Error).message}`);
+  }
+  if (failures.length) throw new TsrunError(`remove cgroup: ${failures.join('; ')}`);
+}

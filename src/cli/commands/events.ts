@@ -1,0 +1,53 @@
+import type { Command } from '../../main.js';
+import { parseArgs, str, bool, exactArgs } from '../args.js';
+import { loadState } from '../../state/store.js';
+import { isAlive } from '../../state/status.js';
+import { oomKills, readStats } from '../../cgroups/stats.js';
+import { TsrunError } from '../../errors.js';
+
+const flags = [
+  { names: ['interval'], value: true, help: 'set the stats collection interval (default: 5s)' },
+  { names: ['stats'], value: false, help: 'display the container\'s stats then exit' },
+];
+
+/** Go duration text as runc takes it: "5s", "500ms", "1m". */
+function parseInterval(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new TsrunError(`invalid value "${v}" for flag --interval: not a duration`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+const command: Command = {
+  flags,
+  usage: '[command options] <container-id>',
+  async run(argv, g) {
+    const p = parseArgs(argv, flags, 'events');
+    exactArgs(p, 1, 'events');
+    const id = p.args[0]!;
+    const s = loadState(g.root, id);
+    if (!isAlive(s)) throw new TsrunError('container not running');
+    const emit = (type: string, data?: unknown): void => {
+      process.stdout.write(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
+    };
+    if (bool(p, 'stats')) {
+      emit('stats', readStats(s.cgroupDirs));
+      return 0;
+    }
+    const interval = parseInterval(str(p, 'interval') ?? '5s');
+    let ooms = oomKills(s.cgroupDirs);
+    // Stats every interval, OOM kills as soon as a 200 ms poll sees the counter move.
+    let next = Date.now();
+    while (isAlive(s)) {
+      const now = oomKills(s.cgroupDirs);
+      if (now > ooms) emit('oom');
+      ooms = now;
+      if (Date.now() >= next) {
+        emit('stats', readStats(s.cgroupDirs));
+        next = Date.now() + interval;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200, interval)));
+    }
+    return 0;
+  },
+};
+export default command;

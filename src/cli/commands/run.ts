@@ -1,0 +1,63 @@
+import type { Command } from '../../main.js';
+import { parseArgs, str, bool, exactArgs } from '../args.js';
+import { createContainer } from '../../container/create.js';
+import { deleteContainer, startContainer } from '../../container/lifecycle.js';
+import { createFlags, preserveFdsOf, refuseSystemd } from './create.js';
+import { log } from '../log.js';
+
+const flags = [
+  ...createFlags,
+  { names: ['detach', 'd'], value: false, help: 'detach from the container\'s process' },
+  { names: ['keep'], value: false, help: 'do not delete the container after it exits' },
+];
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+
+const command: Command = {
+  flags,
+  usage: '[command options] <container-id>',
+  async run(argv, g) {
+    const p = parseArgs(argv, flags, 'run');
+    exactArgs(p, 1, 'run');
+    refuseSystemd(g.systemdCgroup);
+    const id = p.args[0]!;
+    const detach = bool(p, 'detach');
+    const c = await createContainer({
+      root: g.root,
+      id,
+      bundle: str(p, 'bundle') ?? process.cwd(),
+      pidFile: str(p, 'pid-file'),
+      consoleSocket: str(p, 'console-socket'),
+      noPivot: bool(p, 'no-pivot'),
+      preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
+      wait: !detach,
+    });
+    try {
+      startContainer(g.root, id);
+    } catch (e) {
+      deleteContainer(g.root, id, true);
+      throw e;
+    }
+    if (detach) return 0;
+    // Foreground: signals to tsrun go to the container; the C parent reports its exit status.
+    const forward = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(c.state.pid, sig);
+      } catch {
+        // exited meanwhile
+      }
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    const code = await c.exited;
+    for (const s of FORWARDED) process.off(s, forward);
+    if (!bool(p, 'keep')) {
+      try {
+        deleteContainer(g.root, id, true);
+      } catch (e) {
+        log('warning', `delete ${id}: ${(e as Error).message}`);
+      }
+    }
+    return code;
+  },
+};
+export default command;

@@ -1,0 +1,114 @@
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join, resolve, basename } from 'node:path';
+import { applyResources } from '../cgroups/apply.js';
+import { validateResources } from '../cgroups/resources.js';
+import { deviceRules } from '../cgroups/devices.js';
+import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
+import { log } from '../cli/log.js';
+import { TsrunError } from '../errors.js';
+import { buildPlan } from '../plan/build.js';
+import type { PlanRecord } from '../plan/encode.js';
+import { loadConfig, rootfsPath } from '../spec/load.js';
+import { FIFO_FILE } from '../state/paths.js';
+import { procStat } from '../state/status.js';
+import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
+import { launch, type Launched } from './launch.js';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  /** Foreground run: the C parent waits for the container and reports its status. */
+  wait: boolean;
+}
+
+export interface Created extends Launched {
+  state: SavedState;
+  dir: string;
+}
+
+/**
+ * runtime.md#create: validate, make the state dir and cgroup, start the container's process
+ * waiting on the exec fifo, then record state and the pid file. Any failure undoes every step.
+ */
+export async function createContainer(o: CreateOptions): Promise<Created> {
+  const bundle = resolve(o.bundle);
+  const cfg = loadConfig(bundle);
+  const rootfs = rootfsPath(bundle, cfg);
+  const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+  const preserveFds = o.preserveFds + listenFds;
+  const extraEnv = listenFds ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
+  const cgroupsPath = cfg.linux?.cgroupsPath ?? o.id;
+  const fifo = join(o.root, o.id, FIFO_FILE);
+  // Everything that only reads input is checked before anything is made.
+  validateResources(cfg.linux?.resources ?? {});
+  const plan = buildPlan({ cfg, bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait });
+
+  const dir = makeContainerDir(o.root, o.id);
+  let cgroupDirs: string[] = [];
+  let pid = 0;
+  try {
+    cgroupDirs = createCgroups(cgroupsPath);
+    applyResources(cgroupDirs, cfg.linux?.resources ?? {}, deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices), (m) => log('warning', m));
+    // The C core runs records in its own fixed order, so the cgroups can go last.
+    const records: PlanRecord[] = [...plan.records, ...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p])];
+    const launched = await launch(records, preserveFds, (p) => (pid = p), o.wait);
+    const st = procStat(launched.pid);
+    if (!st) throw new TsrunError(`container process ${launched.pid} exited during create`);
+    const state: SavedState = {
+      ociVersion: cfg.ociVersion,
+      id: o.id,
+      pid: launched.pid,
+      pidStartTime: st.startTime,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      annotations: cfg.annotations as Record<string, string> | undefined,
+      hasProcess: cfg.process !== undefined,
+      cgroupDirs,
+    };
+    saveState(dir, state);
+    if (o.pidFile) writePidFile(resolve(o.pidFile), launched.pid);
+    return { ...launched, state, dir };
+  } catch (e) {
+    if (pid > 0) killAndReap(pid);
+    try {
+      removeCgroups(cgroupDirs);
+    } finally {
+      removeContainerDir(o.root, o.id);
+    }
+    throw e;
+  }
+}
+
+/** runc writes the pid file through a temp file and rename: readers never see it empty. */
+function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${basename(path)}`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+function killAndReap(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** runc reports the user who owns the state dir by name. */
+function ownerName(): string {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return 'root';
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    return line ? line.split(':')[0]! : String(uid);
+  } catch {
+    return String(uid);
+  }
+}

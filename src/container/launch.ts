@@ -1,0 +1,75 @@
+import { spawn, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { TsrunError } from '../errors.js';
+import { encodePlan, type PlanRecord } from '../plan/encode.js';
+
+/** tsrun-init sits beside the addon in build/Release; TSRUN_INIT overrides it for tests. */
+export function initBinary(): string {
+  const p = process.env.TSRUN_INIT ?? join(__dirname, '..', 'build', 'Release', 'tsrun-init');
+  if (!existsSync(p)) throw new TsrunError(`tsrun-init not found at ${p}: run npm run build`);
+  return p;
+}
+
+export interface Launched {
+  /** The container's pid 1 as this pid namespace sees it. */
+  pid: number;
+  /** Resolves with the C parent's exit status (foreground run waits on it). */
+  exited: Promise<number>;
+}
+
+/**
+ * Starts tsrun-init with the plan and waits until the container is set up ("ready") or fails.
+ * fds 3..3+preserveFds-1 of this process are handed on as the container's preserved fds.
+ * `onPid` runs as soon as the pid is known, so a failure later can still kill the process.
+ */
+export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: number) => void, keepParent: boolean): Promise<Launched> {
+  const planFd = 3 + preserveFds;
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+  for (let fd = 3; fd < planFd; fd++) stdio.push(fd);
+  stdio.push('pipe', 'pipe');
+  const child = spawn(initBinary(), [String(planFd), String(planFd + 1)], { stdio, env: {} });
+  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 15 : 0))));
+  const plan = child.stdio[planFd] as Writable;
+  const sync = child.stdio[planFd + 1] as Readable;
+  plan.on('error', () => undefined);
+  plan.end(encodePlan(records));
+
+  return new Promise<Launched>((res, rej) => {
+    let buf = '';
+    let pid = 0;
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      sync.destroy();
+      // Unless the caller waits on the C parent, it must not keep this process alive.
+      if (!keepParent || err) child.unref();
+      if (err) rej(err);
+      else res({ pid, exited });
+    };
+    child.on('error', (e) => finish(new TsrunError(`start tsrun-init: ${e.message}`)));
+    sync.setEncoding('utf8');
+    sync.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('pid ')) {
+          pid = Number(line.slice(4));
+          onPid(pid);
+        } else if (line === 'ready') {
+          finish();
+        } else if (line.startsWith('error ')) {
+          finish(new TsrunError(line.slice(6)));
+        }
+      }
+    });
+    sync.on('error', () => undefined);
+    sync.on('close', () => {
+      void exited.then((code) => finish(new TsrunError(`container init exited before it was ready (status ${code})`)));
+    });
+  });
+}

@@ -1,0 +1,127 @@
+import { closeSync, openSync, readSync, rmSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { cgroupPids, removeCgroups } from '../cgroups/manage.js';
+import { setFrozen } from '../cgroups/freezer.js';
+import { TsrunError } from '../errors.js';
+import { containerDir, FIFO_FILE } from '../state/paths.js';
+import { isAlive, statusOf } from '../state/status.js';
+import { loadState, removeContainerDir, type SavedState } from '../state/store.js';
+import { sleepMs } from '../util/sleep.js';
+
+/**
+ * runtime.md#start: open the exec fifo for reading, which releases the container's process
+ * blocked opening it for writing, and take the byte it writes before execve.
+ */
+export function startContainer(root: string, id: string): SavedState {
+  const s = loadState(root, id);
+  const dir = containerDir(root, id);
+  const status = statusOf(dir, s);
+  if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
+  if (status !== 'created') throw new TsrunError(`cannot start an already ${status} container`);
+  if (s.hasProcess === false) throw new TsrunError('process: config.json has no process, so there is nothing to start');
+  const fifo = join(dir, FIFO_FILE);
+  // Non-blocking: a blocking open would hang forever if the process died meanwhile.
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    for (let waited = 0; ; waited++) {
+      let n = -1;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+      if (n === 1) break;
+      if (!isAlive(s)) throw new TsrunError('cannot start a container that has stopped');
+      if (waited > 10000) throw new TsrunError(`start ${id}: the container did not take the start signal`);
+      sleepMs(n === 0 ? 1 : 0.2);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(fifo, { force: true });
+  return s;
+}
+
+const SIGNALS = new Map<string, number>(Object.entries(osConstants.signals));
+
+/** A signal by name (KILL, SIGKILL) or number, as runc's kill takes it. */
+export function parseSignal(text: string): number {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n < 1 || n > 64) throw new TsrunError(`invalid signal: ${text}`);
+    return n;
+  }
+  const name = text.toUpperCase();
+  const n = SIGNALS.get(name.startsWith('SIG') ? name : `SIG${name}`);
+  if (n === undefined) throw new TsrunError(`unknown signal "${text}"`);
+  return n;
+}
+
+export function killContainer(root: string, id: string, signal: number, all: boolean): void {
+  const s = loadState(root, id);
+  const status = statusOf(containerDir(root, id), s);
+  if (status === 'stopped') throw new TsrunError('container not running');
+  const send = (pids: number[]): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new TsrunError(`kill ${pid}: ${(e as Error).message}`);
+      }
+    }
+  };
+  if (!all) return send([s.pid]);
+  // Frozen, no process can fork a new one between reading the pid list and signalling it.
+  let freeze = status === 'running';
+  try {
+    if (freeze) setFrozen(s.cgroupDirs, true);
+  } catch {
+    freeze = false; // no freezer here: signal without it
+  }
+  try {
+    send(cgroupPids(s.cgroupDirs));
+  } finally {
+    if (freeze) setFrozen(s.cgroupDirs, false);
+  }
+}
+
+/** runtime.md#delete: only a stopped (or still created) container, unless forced. */
+export function deleteContainer(root: string, id: string, force: boolean): void {
+  let s: SavedState;
+  try {
+    s = loadState(root, id);
+  } catch (e) {
+    if (force && e instanceof TsrunError) {
+      removeContainerDir(root, id);
+      return;
+    }
+    throw e;
+  }
+  const status = statusOf(containerDir(root, id), s);
+  // runtime.md#delete: deleting a container that is not stopped (created included) is an error.
+  if (status !== 'stopped' && !force) {
+    throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+  }
+  if (status !== 'stopped') killAll(s);
+  removeCgroups(s.cgroupDirs);
+  removeContainerDir(root, id);
+}
+
+/** SIGKILL pid 1 (which takes a pid namespace with it) and any other process of the cgroup. */
+function killAll(s: SavedState): void {
+  for (let i = 0; i < 500; i++) {
+    const pids = new Set([...cgroupPids(s.cgroupDirs), ...(isAlive(s) ? [s.pid] : [])]);
+    if (!pids.size) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    sleepMs(i < 10 ? 1 : 10);
+  }
+  throw new TsrunError(`delete ${s.id}: processes did not exit after SIGKILL`);
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { applyResources } from '../cgroups/apply.js';
+import type { Resources } from '../cgroups/resources.js';
+import { TsrunError } from '../errors.js';
+import { containerDir } from '../state/paths.js';
+import { statusOf } from '../state/status.js';
+import { loadState } from '../state/store.js';
+import { log } from '../cli/log.js';
+
+/** "64m", "1g", "512k", "-1", "100" → bytes, as runc's --memory takes them (base 1024). */
+export function parseBytes(v: string, flag: string): number {
+  if (v === '-1') return -1;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(v.trim());
+  if (!m) throw new TsrunError(`invalid value "${v}" for flag --${flag}: not a size`);
+  const mult = 1024 ** ' kmgtp'.indexOf((m[2] || ' ').toLowerCase());
+  return Math.trunc(Number(m[1]) * mult);
+}
+
+/** Reads -r FILE (or - for stdin): the linux.resources object, as Podman and containerd pass it. */
+export function readResourcesFile(path: string): Resources {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    throw new TsrunError(`read resources ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const r = JSON.parse(text) as unknown;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not a JSON object');
+    return r as Resources;
+  } catch (e) {
+    throw new TsrunError(`parse resources ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Applies new limits to a live container's cgroups (runtime.md doesn't define update; runc's does this). */
+export function updateContainer(root: string, id: string, r: Resources): void {
+  const s = loadState(root, id);
+  const status = statusOf(containerDir(root, id), s);
+  if (status === 'stopped') throw new TsrunError(`cannot update a stopped container`);
+  // The device list is the container's own business after create: update leaves it alone.
+  applyResources(s.cgroupDirs, r, [], (m) => log('warning', m));
+}

@@ -1,0 +1,91 @@
+import { parseArgs, str, bool, type FlagSpec } from './cli/args.js';
+import { configureLog, log } from './cli/log.js';
+import { TsrunError, UsageError } from './errors.js';
+import type { Globals } from './cli/globals.js';
+import { commandUsage, globalUsage } from './cli/usage.js';
+import { SPEC_VERSION } from './spec/version.js';
+
+declare const TSRUN_VERSION: string;
+
+export interface Command {
+  flags: FlagSpec[];
+  usage: string;
+  run(argv: string[], g: Globals): Promise<number | void> | number | void;
+}
+
+// Each command's module is evaluated only when that command runs.
+const commands: Record<string, () => Promise<Command>> = {
+  create: async () => (await import('./cli/commands/create.js')).default,
+  start: async () => (await import('./cli/commands/start.js')).default,
+  state: async () => (await import('./cli/commands/state.js')).default,
+  kill: async () => (await import('./cli/commands/kill.js')).default,
+  delete: async () => (await import('./cli/commands/delete.js')).default,
+  run: async () => (await import('./cli/commands/run.js')).default,
+  list: async () => (await import('./cli/commands/list.js')).default,
+  spec: async () => (await import('./cli/commands/spec.js')).default,
+  features: async () => (await import('./cli/commands/features.js')).default,
+  pause: async () => (await import('./cli/commands/pause.js')).default,
+  resume: async () => (await import('./cli/commands/resume.js')).default,
+  ps: async () => (await import('./cli/commands/ps.js')).default,
+  update: async () => (await import('./cli/commands/update.js')).default,
+  events: async () => (await import('./cli/commands/events.js')).default,
+};
+
+const globalFlags: FlagSpec[] = [
+  { names: ['root'], value: true },
+  { names: ['log'], value: true },
+  { names: ['log-format'], value: true },
+  { names: ['debug'], value: false },
+  { names: ['systemd-cgroup'], value: false },
+  { names: ['rootless'], value: true },
+  { names: ['criu'], value: true, hidden: true },
+  { names: ['version', 'v'], value: false },
+  { names: ['help', 'h'], value: false },
+];
+
+async function main(argv: string[]): Promise<number> {
+  const g = parseArgs(argv, globalFlags, '');
+  const format = str(g, 'log-format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log-format: ${format}`);
+  configureLog(str(g, 'log'), format, bool(g, 'debug'));
+  if (bool(g, 'version')) {
+    process.stdout.write(`tsrun version ${TSRUN_VERSION}\nspec: ${SPEC_VERSION}\n`);
+    return 0;
+  }
+  const [name, ...rest] = g.args;
+  if (!name || bool(g, 'help') || name === 'help') {
+    process.stdout.write(globalUsage(Object.keys(commands)));
+    return name || bool(g, 'help') ? 0 : 1;
+  }
+  const load = commands[name];
+  if (!load) throw new TsrunError(`No help topic for '${name}'`);
+  const cmd = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandUsage(name, cmd));
+    return 0;
+  }
+  const globals: Globals = {
+    root: str(g, 'root') ?? '/run/tsrun',
+    systemdCgroup: bool(g, 'systemd-cgroup'),
+    rootless: str(g, 'rootless') ?? 'auto',
+    debug: bool(g, 'debug'),
+  };
+  try {
+    return (await cmd.run(rest, globals)) ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) process.stderr.write('Incorrect Usage.\n\n' + commandUsage(name, cmd));
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const msg = e instanceof UsageError && e.command ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
+    log('error', msg);
+    if (bool({ flags: new Map(), args: [] }, 'debug') || process.env.TSRUN_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = e instanceof TsrunError ? e.exitCode : 1;
+  },
+);

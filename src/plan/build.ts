@@ -1,0 +1,54 @@
+import { existsSync, statSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import type { Config } from '../spec/load.js';
+import { planDevices } from './devices.js';
+import { PLAN_VERSION, type PlanRecord } from './encode.js';
+import { planMounts } from './mounts.js';
+import { planNamespaces, type NsType } from './namespaces.js';
+import { planProcess } from './process.js';
+import { planSysctl } from './sysctl.js';
+
+export interface PlanInput {
+  cfg: Config;
+  bundle: string;
+  rootfs: string;
+  fifo?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  extraEnv: string[];
+  /** Keep the C parent alive until the container exits (foreground `run`). */
+  wait: boolean;
+}
+
+export interface Plan {
+  records: PlanRecord[];
+  ns: Map<NsType, string>;
+}
+
+/** Turns a validated config into the launch plan the C core executes (docs/PLAN-FORMAT.md). */
+export function buildPlan(i: PlanInput): Plan {
+  const { cfg } = i;
+  if (!existsSync(i.rootfs) || !statSync(i.rootfs).isDirectory()) throw new TsrunError(`root.path: rootfs ${i.rootfs} is not a directory`);
+  if (cfg.linux?.intelRdt && !existsSync('/sys/fs/resctrl/schemata')) throw new TsrunError('linux.intelRdt: no resctrl filesystem is mounted on this host');
+  if (cfg.linux?.netDevices && Object.keys(cfg.linux.netDevices).length) throw new TsrunError('linux.netDevices: moving network devices is not supported yet');
+  const { ns, records: nsRecords } = planNamespaces(cfg);
+  const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords];
+  records.push(...planMounts(cfg, i.bundle, i.rootfs));
+  if (i.noPivot) records.push(['nopivot']);
+  records.push(...planDevices(cfg, ns.get('user') === ''));
+  records.push(...planSysctl(cfg.linux?.sysctl ?? {}, ns));
+  if (cfg.process?.terminal) {
+    if (!i.consoleSocket) throw new TsrunError('process.terminal: a terminal needs --console-socket');
+    const sz = cfg.process?.consoleSize;
+    records.push(['terminal', sz?.height ?? 0, sz?.width ?? 0], ['console_socket', i.consoleSocket]);
+  } else if (i.consoleSocket) {
+    throw new TsrunError('--console-socket: the config does not ask for a terminal (process.terminal is false)');
+  }
+  if (i.fifo) records.push(['execfifo', i.fifo]);
+  if (i.preserveFds) records.push(['preserve_fds', i.preserveFds]);
+  // config.md#process: optional at create, required at start (which refuses without it).
+  if (cfg.process) records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
+  if (i.wait) records.push(['wait']);
+  return { records, ns };
+}

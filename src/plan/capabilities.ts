@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+
+/** <linux/capability.h> numbers, in order. */
+export const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`);
+
+let lastCap: number | undefined;
+
+/** The highest capability this kernel knows: newer names are dropped rather than failing. */
+export function kernelLastCap(): number {
+  if (lastCap === undefined) {
+    try {
+      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+    } catch {
+      lastCap = CAPABILITIES.length - 1;
+    }
+  }
+  return lastCap;
+}
+
+export function capNumbers(names: string[], field: string): number[] {
+  const out: number[] = [];
+  for (const n of names) {
+    const i = CAPABILITIES.indexOf(n.toUpperCase());
+    if (i < 0) throw new TsrunError(`${field}: unknown capability "${n}"`);
+    if (i <= kernelLastCap() && !out.includes(i)) out.push(i);
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+import { isAbsolute, resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { Config } from '../spec/load.js';
+import type { PlanRecord } from './encode.js';
+import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
+
+type Mapping = { containerID: number; hostID: number; size: number };
+
+function mappingText(m: Mapping[] | undefined): string {
+  return (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join(',');
+}
+
+/** config.md#mounts and the rootfs fields, as plan records in config order. */
+export function planMounts(cfg: Config, bundle: string, rootfs: string): PlanRecord[] {
+  const out: PlanRecord[] = [['rootfs', rootfs]];
+  const prop = cfg.linux?.rootfsPropagation;
+  // runc's default: rslave, so host unmounts reach the container but nothing leaks back.
+  out.push(['rootfs_propagation', prop ? (PROPAGATION[prop]! | MS.REC) : MS.SLAVE | MS.REC]);
+  (cfg.mounts ?? []).forEach((m, i) => {
+    const field = `mounts[${i}]`;
+    if (!isAbsolute(m.destination)) throw new TsrunError(`${field}.destination: must be an absolute path: ${m.destination}`);
+    if (m.destination.split('/').includes('..')) throw new TsrunError(`${field}.destination: must not contain "..": ${m.destination}`);
+    const o = parseMountOptions(m.options ?? [], `${field}.options`);
+    const type = m.type ?? (o.flags & MS.BIND ? 'bind' : '');
+    if (!type && !(o.flags & MS.BIND)) throw new TsrunError(`${field}.type: must be set for a mount that is not a bind mount`);
+    let source = m.source ?? '';
+    if (type === 'bind' || o.flags & MS.BIND) {
+      if (!source) throw new TsrunError(`${field}.source: a bind mount needs a source`);
+      // Bind sources are host paths; relative ones are taken from the bundle.
+      if (!isAbsolute(source)) source = resolve(bundle, source);
+    }
+    const idmapped = o.idmap || !!m.uidMappings?.length || !!m.gidMappings?.length;
+    if (idmapped && (!m.uidMappings?.length || !m.gidMappings?.length)) throw new TsrunError(`${field}: an idmapped mount needs both uidMappings and gidMappings`);
+    if (idmapped && !(o.flags & MS.BIND)) throw new TsrunError(`${field}: idmapped mounts are only supported for bind mounts`);
+    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, o.flags, o.propagation, o.data.join(','), o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+  });
+  if (cfg.root?.readonly) out.push(['readonly_rootfs']);
+  for (const p of cfg.linux?.maskedPaths ?? []) {
+    if (!isAbsolute(p)) throw new TsrunError(`linux.maskedPaths: must be absolute: ${p}`);
+    out.push(['masked', p]);
+  }
+  for (const p of cfg.linux?.readonlyPaths ?? []) {
+    if (!isAbsolute(p)) throw new TsrunError(`linux.readonlyPaths: must be absolute: ${p}`);
+    out.push(['readonly', p]);
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { ConfigSchema } from './generated/config.js';
+import { validateConfig } from './generated/validate-config.js';
+
+export type Config = ConfigSchema;
+
+/** Reads and schema-checks BUNDLE/config.json; errors name the field (as a JSON pointer). */
+export function loadConfig(bundle: string): Config {
+  const file = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TsrunError(`open ${file}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new TsrunError(`parse ${file}: ${(e as Error).message}`);
+  }
+  if (!validateConfig(data)) {
+    const err = validateConfig.errors?.[0];
+    const where = err ? err.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)' : '(root)';
+    const detail = err?.params && 'allowedValues' in err.params ? `${err.message}: ${(err.params.allowedValues as unknown[]).join(', ')}` : err?.message ?? 'invalid';
+    throw new TsrunError(`invalid config.json: ${where}: ${detail}`);
+  }
+  return data as Config;
+}
+
+/** The rootfs path: relative paths are relative to the bundle. */
+export function rootfsPath(bundle: string, cfg: Config): string {
+  const p = cfg.root?.path;
+  if (!p) throw new TsrunError('root.path: must be set');
+  return isAbsolute(p) ? p : resolve(bundle, p);
+}

@@ -1,0 +1,73 @@
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { checkId, containerDir, STATE_FILE } from './paths.js';
+
+/** What tsrun keeps about a container between invocations (state.json in its state dir). */
+export interface SavedState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  /** Field 22 of /proc/PID/stat when created: tells a reused pid from the container's. */
+  pidStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** False when config.json had no process: start must refuse (config.md#process). */
+  hasProcess: boolean;
+  /** Cgroup directories tsrun placed the container in, one per hierarchy. */
+  cgroupDirs: string[];
+}
+
+/** Creates the container's state dir; mkdir's EEXIST is the atomic "ID in use" check. */
+export function makeContainerDir(root: string, id: string): string {
+  checkId(id);
+  mkdirSync(root, { recursive: true, mode: 0o711 });
+  const dir = containerDir(root, id);
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with id exists: ${id}`);
+    throw new TsrunError(`create state dir ${dir}: ${(e as Error).message}`);
+  }
+  return dir;
+}
+
+export function saveState(dir: string, s: SavedState): void {
+  // temp file + rename: a reader never sees a half-written state.json.
+  const tmp = join(dir, `.${STATE_FILE}.tmp`);
+  writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
+  renameSync(tmp, join(dir, STATE_FILE));
+}
+
+export function loadState(root: string, id: string): SavedState {
+  checkId(id);
+  let text: string;
+  try {
+    text = readFileSync(join(containerDir(root, id), STATE_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new TsrunError(`container "${id}" does not exist`);
+    }
+    throw e;
+  }
+  return JSON.parse(text) as SavedState;
+}
+
+export function removeContainerDir(root: string, id: string): void {
+  rmSync(containerDir(root, id), { recursive: true, force: true });
+}
+
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

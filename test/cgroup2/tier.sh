@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The cgroup v2 tier: runs inside a pure cgroup v2 guest (scripts/test-cgroup2.sh starts it) and
+# shows that limits are enforced, not just written (config-linux.md#control-groups).
+# Prints one "ok"/"not ok" line per check and a closing "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+[ -e /sys/fs/cgroup/cgroup.controllers ] || { echo "not a cgroup v2 host" >&2; exit 2; }
+export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
+tmp=$(mktemp -d /tmp/tsrun-cg2.XXXXXX)
+root=$tmp/root
+T() { node dist/tsrun.js --root "$root" "$@"; }
+pass=0 fail=0
+check() { # name, then a command that must succeed
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi
+}
+cleanup() {
+  for d in "$root"/*/; do [ -d "$d" ] && T delete -f "$(basename "$d")" >/dev/null 2>&1; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# bundle NAME RESOURCES-JSON ARGS...: a busybox bundle with linux.resources set.
+bundle() {
+  local dir=$tmp/$1 res=$2; shift 2
+  bash scripts/make-bundle.sh "$dir" "$@" >/dev/null
+  node -e '
+    const fs = require("fs"); const f = process.argv[1] + "/config.json";
+    const c = JSON.parse(fs.readFileSync(f)); c.linux.resources = JSON.parse(process.argv[2]);
+    c.process.capabilities.ambient = [];
+    fs.writeFileSync(f, JSON.stringify(c));' "$dir" "$res"
+  echo "$dir"
+}
+cg() { echo "/sys/fs/cgroup/$1"; }
+
+# pids.max: the sixth concurrent process cannot be forked.
+b=$(bundle pids '{"pids":{"limit":5}}' sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 3 & done; wait')
+out=$(T run --bundle "$b" cg2-pids 2>&1); rc=$?
+check "pids.limit makes fork fail (rc=$rc)" grep -q "can't fork" <<<"$out"
+
+# memory.max: a 64 MiB allocation under a 16 MiB limit (no swap) is OOM-killed.
+b=$(bundle mem '{"memory":{"limit":16777216,"swap":16777216}}' dd if=/dev/zero of=/dev/null bs=64M count=1)
+T create --bundle "$b" cg2-mem && T start cg2-mem
+for _ in $(seq 100); do [ "$(T state cg2-mem | grep -c stopped)" = 1 ] && break; sleep 0.1; done
+check "memory.limit is memory.max" [ "$(cat "$(cg cg2-mem)/memory.max")" = 16777216 ]
+check "memory.swap (mem+swap) becomes memory.swap.max 0" [ "$(cat "$(cg cg2-mem)/memory.swap.max")" = 0 ]
+check "memory.limit OOM-kills the allocation" grep -q "oom_kill [1-9]" "$(cg cg2-mem)/memory.events"
+T delete cg2-mem
+check "delete removes the cgroup" [ ! -e "$(cg cg2-mem)" ]
+
+# cpu: shares convert to cpu.weight (the formula computed here independently), quota/period to cpu.max.
+b=$(bundle cpu '{"cpu":{"shares":512,"quota":50000,"period":100000}}' sleep 30)
+T create --bundle "$b" cg2-cpu
+want=$(awk 'BEGIN { l = log(512) / log(2); e = (l * l + 125 * l) / 612 - 7 / 34; w = exp(e * log(10)); c = int(w); if (c < w) c++; print c }')
+check "cpu.shares 512 -> cpu.weight $want" [ "$(cat "$(cg cg2-cpu)/cpu.weight")" = "$want" ]
+check "cpu.quota/period -> cpu.max" [ "$(cat "$(cg cg2-cpu)/cpu.max")" = "50000 100000" ]
+T start cg2-cpu
+# update as Podman drives it: a resources file, then flags.
+echo '{"memory":{"limit":67108864},"cpu":{"quota":25000,"period":100000}}' >"$tmp/res.json"
+T update --resources "$tmp/res.json" cg2-cpu
+check "update -r sets memory.max" [ "$(cat "$(cg cg2-cpu)/memory.max")" = 67108864 ]
+check "update -r sets cpu.max" [ "$(cat "$(cg cg2-cpu)/cpu.max")" = "25000 100000" ]
+T update --pids-limit 42 --memory 128m cg2-cpu
+check "update --pids-limit" [ "$(cat "$(cg cg2-cpu)/pids.max")" = 42 ]
+check "update --memory 128m" [ "$(cat "$(cg cg2-cpu)/memory.max")" = 134217728 ]
+T delete -f cg2-cpu
+
+# freeze: a counter stops while paused and goes on after resume.
+mkdir -p "$tmp/shared"
+b=$(bundle frz '{}' sh -c 'i=0; while true; do i=$((i+1)); echo $i > /shared/n; sleep 0.05; done')
+node -e '
+  const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+  c.mounts.push({ destination: "/shared", type: "bind", source: process.argv[2], options: ["rbind", "rw"] });
+  fs.writeFileSync(f, JSON.stringify(c));' "$b" "$tmp/shared"
+mkdir -p "$b/rootfs/shared"
+T create --bundle "$b" cg2-frz && T start cg2-frz
+sleep 1
+T pause cg2-frz
+check "pause: state says paused" grep -q '"paused"' <(T state cg2-frz)
+check "pause: cgroup.events frozen 1" grep -q "frozen 1" "$(cg cg2-frz)/cgroup.events"
+a=$(cat "$tmp/shared/n"); sleep 1; b2=$(cat "$tmp/shared/n")
+check "pause: no progress while frozen ($a -> $b2)" [ "$a" = "$b2" ]
+T resume cg2-frz
+sleep 1; c=$(cat "$tmp/shared/n")
+check "resume: progress again ($b2 -> $c)" [ "$c" -gt "$b2" ]
+T delete -f cg2-frz
+
+# bad input leaves nothing behind.
+b=$(bundle bad '{"pids":{"limit":-5}}' true)
+out=$(T create --bundle "$b" cg2-bad 2>&1); rc=$?
+check "negative pids.limit is refused naming the field" grep -q "linux.resources.pids.limit" <<<"$out"
+check "refused create leaves no cgroup and no state" [ $rc -ne 0 ] && [ ! -e "$(cg cg2-bad)" ] && [ ! -e "$root/cg2-bad" ]
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

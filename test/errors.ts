@@ -1,0 +1,119 @@
+// Bad input fails with an error that names the field or path, and leaves nothing behind
+// (runtime.md#errors: "the state of the environment SHOULD be as if the operation were never
+// attempted"; runtime.md#create; config.md, config-linux.md for each field).
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { alive, cgroupDirsNamed, mountsUnder, processesOf } from './helpers/host.js';
+import { Harness, type Config } from './helpers/runtime.js';
+
+const h = new Harness(t);
+
+type Tap = tap.Test;
+
+/** No state dir, no cgroup dir, no process, no mount: as if the create never happened. */
+function assertNoTraces(t: Tap, id: string, bundle: string): void {
+  t.notOk(existsSync(join(h.root, id)), 'no state dir');
+  t.same(cgroupDirsNamed([id]), [], 'no cgroup dir');
+  const token = `${basename(h.tmp)}/${basename(bundle)}`;
+  t.same(processesOf(id, token).filter(alive), [], 'no process of the container');
+  t.same(mountsUnder(bundle), [], 'no mount under the bundle');
+}
+
+const SLEEP = ['sleep', '1000'];
+const cases: { name: string; spec: string; edit: (c: Config) => void; message: RegExp; args?: string[]; command?: 'create' | 'run' }[] = [
+  {
+    name: 'schema-invalid config: process.cwd is a number',
+    spec: 'config.md#process: cwd (string, REQUIRED); runtime.md#create: an invalid config is an error',
+    edit: (c) => void ((c.process as unknown as Record<string, unknown>).cwd = 5),
+    message: /cwd/,
+  },
+  {
+    name: 'unknown namespace type',
+    spec: 'config-linux.md#namespaces: type is one of the listed types; "Runtimes MUST generate an error when invalid or unsupported values are encountered"',
+    edit: (c) => void c.linux!.namespaces!.push({ type: 'foo' as 'pid' }),
+    message: /namespace/,
+  },
+  {
+    name: 'duplicate namespace',
+    spec: 'config-linux.md#namespaces: "If a namespace type is specified more than once, the runtime MUST generate an error"',
+    edit: (c) => void c.linux!.namespaces!.push({ type: 'pid' }),
+    message: /pid/,
+  },
+  {
+    name: 'missing rootfs dir',
+    spec: 'config.md#root: path to the root filesystem; a missing one is an error naming it',
+    edit: (c) => void (c.root!.path = 'no-such-rootfs'),
+    message: /no-such-rootfs/,
+  },
+  {
+    name: 'relative cwd',
+    spec: 'config.md#process: "cwd ... This value MUST be an absolute path"',
+    edit: (c) => void (c.process!.cwd = 'tmp'),
+    message: /cwd/i,
+  },
+  {
+    name: 'args[0] not found in PATH (create)',
+    spec: 'config.md#process: args[0] is resolved in the container; runtime.md#create: errors in setting up the process are errors of create',
+    edit: (c) => void (c.process!.args = ['no-such-command']),
+    message: /no-such-command/,
+  },
+  {
+    name: 'args[0] not found in PATH (run)',
+    spec: 'as above, through run',
+    edit: (c) => void (c.process!.args = ['no-such-command']),
+    message: /no-such-command/,
+    command: 'run',
+  },
+  {
+    name: 'bind mount of a missing source',
+    spec: 'config.md#mounts: source of a bind mount; a failed mount is an error naming the path, after the container process exists',
+    edit: (c) => void c.mounts!.push({ destination: '/mnt/x', type: 'bind', source: '/no/such/source', options: ['bind'] }),
+    message: /\/no\/such\/source|\/mnt\/x/,
+  },
+];
+
+for (const c of cases) {
+  // Each case cites its spec section in `spec`, printed as a comment in the TAP output.
+  t.test(c.name, async (t) => {
+    t.comment(c.spec);
+    const id = h.id(t);
+    const bundle = h.bundle({ args: c.args ?? SLEEP, edit: c.edit });
+    const r = h.tsrun([c.command ?? 'create', '--bundle', bundle, id]);
+    t.not(r.status, 0, 'fails');
+    t.match(r.stderr, c.message, `the error names the field or path: ${r.stderr.trim()}`);
+    assertNoTraces(t, id, bundle);
+  });
+}
+
+t.test('duplicate ID: the second create leaves the first alone', async (t) => {
+  // runtime.md#create: "If the ID provided is not unique across all containers within the
+  // scope of the runtime ... the runtime MUST generate an error and a new container MUST NOT
+  // be created."
+  const id = h.id(t);
+  const first = h.bundle({ args: SLEEP });
+  h.ok(['create', '--bundle', first, id]);
+  const before = h.state(id);
+  const second = h.bundle({ args: SLEEP });
+  const r = h.tsrun(['create', '--bundle', second, id]);
+  t.not(r.status, 0, 'fails');
+  t.match(r.stderr, id, 'the error names the id');
+  t.same(h.state(id), before, 'the first container is unchanged');
+  t.ok(cgroupDirsNamed([id]).length > 0, "the first container's cgroup is still there");
+  const token = `${basename(h.tmp)}/${basename(second)}`;
+  t.same(processesOf(`${id}-none`, token).filter(alive), [], 'no process for the second bundle');
+  t.same(mountsUnder(second), [], 'no mount under the second bundle');
+  h.ok(['delete', '--force', id]);
+  assertNoTraces(t, id, first);
+});
+
+t.test('kill with a bad signal changes nothing', async (t) => {
+  // runtime.md#kill; runtime.md#errors.
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  const before = h.state(id);
+  const r = h.tsrun(['kill', id, 'SIGNOPE']);
+  t.not(r.status, 0, 'fails');
+  t.match(r.stderr, 'SIGNOPE', 'the error names the signal');
+  t.same(h.state(id), before, 'the container is unchanged');
+});

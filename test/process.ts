@@ -1,0 +1,135 @@
+// The container's process as the probe sees it: config.md#process and config.md#hostname.
+import t from 'tap';
+import { Harness } from './helpers/runtime.js';
+import { capMask, probe } from './helpers/probe.js';
+
+const h = new Harness(t);
+
+t.test('hostname and domainname', async (t) => {
+  // config.md#hostname, config.md#domainname (need a uts namespace: the default config has one).
+  const p = probe(h, t, {
+    edit: (c) => {
+      c.hostname = 'probe-host';
+      c.domainname = 'probe.example';
+    },
+  });
+  t.equal(p.hostname, 'probe-host');
+  t.equal(p.domainname, 'probe.example');
+});
+
+t.test('user: uid, gid, additionalGids, umask', async (t) => {
+  // config.md#user (POSIX platforms).
+  const p = probe(h, t, {
+    edit: (c) => {
+      c.process!.user = { uid: 1000, gid: 1000, additionalGids: [5, 2000], umask: 0o027 };
+    },
+  });
+  t.match(p, { uid: 1000, euid: 1000, gid: 1000, egid: 1000 });
+  t.same([...p.groups].sort((a, b) => a - b), [5, 2000], 'supplementary groups are exactly additionalGids');
+  t.equal(p.umask, 0o027);
+});
+
+t.test('user 0 without additionalGids has no supplementary groups', async (t) => {
+  // config.md#user: additionalGids absent = none (the runtime's own groups must not leak in).
+  const p = probe(h, t);
+  t.match(p, { uid: 0, gid: 0 });
+  t.same(p.groups, []);
+});
+
+t.test('cwd', async (t) => {
+  // config.md#process: cwd is the working directory of the executable.
+  const p = probe(h, t, { edit: (c) => void (c.process!.cwd = '/tmp') });
+  t.equal(p.cwd, '/tmp');
+});
+
+t.test('env is exactly the configured environment', async (t) => {
+  // config.md#process: env; nothing of the runtime's own environment may reach the container.
+  // HOME is the one variable a runtime may add when the config lacks it (runc does).
+  const env = ['PATH=/bin:/usr/bin', 'FOO=bar baz', 'EMPTY=', 'EQ=a=b'];
+  const p = probe(h, t, { edit: (c) => void (c.process!.env = env) });
+  t.same(p.env.filter((e) => !e.startsWith('HOME=')), env);
+  t.equal(p.argv[0], '/bin/probe', 'args[0] as given');
+});
+
+t.test('rlimits', async (t) => {
+  // config.md#posix-process: for each rlimit, getrlimit(type) returns soft and hard as configured.
+  const rlimits = [
+    { type: 'RLIMIT_NOFILE', soft: 100, hard: 200 },
+    { type: 'RLIMIT_CORE', soft: 0, hard: 4096 },
+    { type: 'RLIMIT_MSGQUEUE', soft: 12345, hard: 54321 },
+    { type: 'RLIMIT_CPU', soft: 1000, hard: 2000 },
+  ];
+  const p = probe(h, t, { edit: (c) => void (c.process!.rlimits = rlimits) });
+  for (const r of rlimits) t.same(p.rlimits[r.type], { soft: r.soft, hard: r.hard }, r.type);
+});
+
+t.test('capabilities are exactly the configured sets', async (t) => {
+  // config.md#linux-process: capabilities. What execve leaves (capabilities(7)) constrains a
+  // consistent config: for uid 0, permitted = effective = bounding | inheritable; for another
+  // uid, permitted = effective = ambient. Each case below is such a config.
+  const cases: { name: string; uid: number; caps: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]> }[] = [
+    {
+      name: 'root',
+      uid: 0,
+      caps: {
+        bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID'],
+        effective: ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID'],
+        permitted: ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID'],
+        inheritable: ['CAP_KILL'],
+        ambient: ['CAP_KILL'],
+      },
+    },
+    {
+      name: 'uid 1000 with ambient capabilities',
+      uid: 1000,
+      caps: {
+        bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'],
+        effective: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        permitted: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        inheritable: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        ambient: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      },
+    },
+    { name: 'none at all', uid: 0, caps: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] } },
+  ];
+  for (const c of cases) {
+    const p = probe(h, t, {
+      edit: (cfg) => {
+        cfg.process!.user = { uid: c.uid, gid: c.uid };
+        cfg.process!.capabilities = c.caps;
+      },
+    });
+    t.same(
+      p.caps,
+      {
+        CapInh: capMask(c.caps.inheritable),
+        CapPrm: capMask(c.caps.permitted),
+        CapEff: capMask(c.caps.effective),
+        CapBnd: capMask(c.caps.bounding),
+        CapAmb: capMask(c.caps.ambient),
+      },
+      c.name,
+    );
+  }
+});
+
+t.test('noNewPrivileges', async (t) => {
+  // config.md#linux-process: noNewPrivileges sets no_new_privs; unset, the bit stays clear.
+  t.equal(probe(h, t, { edit: (c) => void (c.process!.noNewPrivileges = true) }).noNewPrivs, 1, 'true');
+  t.equal(probe(h, t, { edit: (c) => void (c.process!.noNewPrivileges = false) }).noNewPrivs, 0, 'false');
+});
+
+t.test('oomScoreAdj', async (t) => {
+  // config.md#linux-process: oomScoreAdj is written to /proc/[pid]/oom_score_adj.
+  t.equal(probe(h, t, { edit: (c) => void (c.process!.oomScoreAdj = 250) }).oomScoreAdj, 250);
+  t.equal(probe(h, t, { edit: (c) => void (c.process!.oomScoreAdj = -17) }).oomScoreAdj, -17);
+});
+
+t.test('no seccomp filter without linux.seccomp; dumpable again after execve', async (t) => {
+  // config-linux.md#seccomp: no linux.seccomp, no filter (Seccomp: 0). The runtime is
+  // non-dumpable until execve (DESIGN.md); execve of a readable binary without a credential
+  // change makes the process dumpable again, as under runc and crun.
+  const p = probe(h, t);
+  t.equal(p.seccomp, 0);
+  t.equal(p.dumpable, 1);
+});
