@@ -79,17 +79,26 @@ static void parent_mount_private(const char *rootfs)
 
 int rootfs_prepare(struct plan *p)
 {
-	struct plan_ns *mnt = plan_find_ns(p, CLONE_NEWNS);
-	if (!mnt || mnt->path)
-		failx(STEP, "%s: a rootfs needs a new mount namespace", p->rootfs);
-	/* default when the plan says nothing: runc's rslave */
-	unsigned long prop = p->has_rootfs_propagation ? p->rootfs_propagation
-						       : MS_SLAVE;
-	if (prop && mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
-		fail(STEP, "set propagation 0x%lx on /", prop);
-	parent_mount_private(p->rootfs);
-	if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		fail(STEP, "bind %s on itself", p->rootfs);
+	/* New or joined, a mount namespace is the container's own and can be
+	 * reshaped; without one (the spec lets the container share the
+	 * runtime's), mounts go to the runtime's namespace under the rootfs and
+	 * the container is chroot'ed, as runc does. */
+	if (plan_find_ns(p, CLONE_NEWNS)) {
+		/* default when the plan says nothing: runc's rslave. A shared or
+		 * unbindable "/" makes binding the rootfs onto itself fail
+		 * (EINVAL), so those start as rslave; rootfs_enter applies the
+		 * plan's propagation to the new root after the pivot. */
+		unsigned long prop = p->has_rootfs_propagation
+					     ? p->rootfs_propagation
+					     : MS_SLAVE;
+		if (prop & (MS_SHARED | MS_UNBINDABLE))
+			prop = MS_SLAVE;
+		if (prop && mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+			fail(STEP, "set propagation 0x%lx on /", prop);
+		parent_mount_private(p->rootfs);
+		if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			fail(STEP, "bind %s on itself", p->rootfs);
+	}
 	int fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fail(STEP, "open %s", p->rootfs);
@@ -100,7 +109,10 @@ void rootfs_enter(struct plan *p, int rootfd)
 {
 	if (fchdir(rootfd) < 0)
 		fail(STEP, "chdir %s", p->rootfs);
-	if (p->nopivot) {
+	if (!plan_find_ns(p, CLONE_NEWNS)) {
+		if (chroot(".") < 0)
+			fail(STEP, "chroot %s", p->rootfs);
+	} else if (p->nopivot) {
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			fail(STEP, "move %s to /", p->rootfs);
 		if (chroot(".") < 0)
@@ -123,6 +135,10 @@ void rootfs_enter(struct plan *p, int rootfd)
 	if (chdir("/") < 0)
 		fail(STEP, "chdir /");
 	close(rootfd);
+	if (plan_find_ns(p, CLONE_NEWNS) && p->has_rootfs_propagation &&
+	    mount(NULL, "/", NULL, p->rootfs_propagation | MS_REC, NULL) < 0)
+		fail(STEP, "set propagation 0x%lx on the new root",
+		     p->rootfs_propagation);
 }
 
 void rootfs_readonly(void)

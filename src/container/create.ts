@@ -13,6 +13,7 @@ import { FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
 import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
+import { unmountUnder } from './unmount.js';
 
 export interface CreateOptions {
   root: string;
@@ -70,6 +71,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       owner: ownerName(),
       annotations: cfg.annotations as Record<string, string> | undefined,
       hasProcess: cfg.process !== undefined,
+      sharesMountNs: !plan.ns.has('mount') || undefined,
       cgroupDirs,
     };
     saveState(dir, state);
@@ -78,6 +80,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   } catch (e) {
     if (pid > 0) killAndReap(pid);
     try {
+      if (!plan.ns.has('mount')) unmountUnder(rootfs);
       removeCgroups(cgroupDirs);
     } finally {
       removeContainerDir(o.root, o.id);

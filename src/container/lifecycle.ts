@@ -8,6 +8,7 @@ import { containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
 import { loadState, removeContainerDir, type SavedState } from '../state/store.js';
 import { sleepMs } from '../util/sleep.js';
+import { unmountUnder } from './unmount.js';
 
 /**
  * runtime.md#start: open the exec fifo for reading, which releases the container's process
@@ -105,6 +106,7 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
   if (status !== 'stopped') killAll(s);
+  if (s.sharesMountNs) unmountUnder(s.rootfs);
   removeCgroups(s.cgroupDirs);
   removeContainerDir(root, id);
 }

@@ -50,9 +50,10 @@ export function planNamespaces(cfg: Config): NsInfo {
       if (o) records.push(['timeoffset', clock, o.secs ?? 0, o.nanosecs ?? 0]);
     }
   }
-  if ((cfg.hostname || cfg.domainname) && ns.get('uts') !== '') {
-    throw new TsrunError(`${cfg.hostname ? 'hostname' : 'domainname'}: setting it needs a new uts namespace`);
+  if ((cfg.hostname || cfg.domainname) && !ns.has('uts')) {
+    throw new TsrunError(`${cfg.hostname ? 'hostname' : 'domainname'}: setting it needs a uts namespace (it would rename the host)`);
   }
+  if (cfg.root?.readonly && !ns.has('mount')) throw new TsrunError('root.readonly: a read-only rootfs needs a mount namespace');
   if (cfg.hostname) records.push(['hostname', cfg.hostname]);
   if (cfg.domainname) records.push(['domainname', cfg.domainname]);
   return { ns, records };

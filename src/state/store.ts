@@ -17,6 +17,8 @@ export interface SavedState {
   annotations?: Record<string, string>;
   /** False when config.json had no process: start must refuse (config.md#process). */
   hasProcess: boolean;
+  /** No mount namespace: the container's mounts live in the runtime's, under the rootfs. */
+  sharesMountNs?: boolean;
   /** Cgroup directories tsrun placed the container in, one per hierarchy. */
   cgroupDirs: string[];
 }
