@@ -238,8 +238,9 @@ static void mounts(void)
 		if (!dash)
 			continue;
 		*dash = '\0';
-		for (char *t = strtok_r(l, " ", &s2); t && i < 6; t = strtok_r(NULL, " ", &s2))
-			f[i++] = t;
+		/* exactly 6 tokens: what strtok_r leaves are the optional fields */
+		for (char *t = l; i < 6 && (t = strtok_r(i ? NULL : t, " ", &s2)); i++)
+			f[i] = t;
 		if (i < 6)
 			continue;
 		begin('{');

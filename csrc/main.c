@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 	close_other_fds(p->preserve_fds, &sync_fd, 1);
 
 	ns_open_paths(p);
+	ns_open_cgroups(p);
 	/* before joining anything: idmaps hold host IDs and host paths */
 	idmap_prepare(p);
 	ns_join_paths(p);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -111,12 +112,37 @@ void ns_write_id_maps(struct plan *p, pid_t pid)
 		write_map("gidmap", pid, "gid_map", p->gidmap, p->n_gidmap);
 }
 
+void ns_open_cgroups(struct plan *p)
+{
+	/* Opened while still host root: the kernel checks a cgroup.procs write
+	 * against the opener's credentials, so the writes still work after
+	 * the parent joins a container's user namespace (exec). */
+	if (!p->n_cgroups)
+		return;
+	p->cgroup_fds = calloc(p->n_cgroups, sizeof(int));
+	if (!p->cgroup_fds)
+		fail("cgroup", "allocate %zu fds", p->n_cgroups);
+	for (size_t i = 0; i < p->n_cgroups; i++) {
+		p->cgroup_fds[i] = open(p->cgroups[i], O_WRONLY | O_CLOEXEC);
+		if (p->cgroup_fds[i] < 0)
+			fail("cgroup", "open %s", p->cgroups[i]);
+	}
+}
+
 void ns_join_cgroups(struct plan *p, pid_t pid)
 {
 	char buf[32];
-	snprintf(buf, sizeof(buf), "%d", pid);
-	for (size_t i = 0; i < p->n_cgroups; i++)
-		write_file("cgroup", p->cgroups[i], buf);
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+	for (size_t i = 0; i < p->n_cgroups; i++) {
+		ssize_t w;
+		do
+			w = write(p->cgroup_fds[i], buf, (size_t)n);
+		while (w < 0 && errno == EINTR);
+		if (w != n)
+			fail("cgroup", "write pid %d to %s", pid, p->cgroups[i]);
+		close(p->cgroup_fds[i]);
+		p->cgroup_fds[i] = -1;
+	}
 }
 
 void ns_child_enter(struct plan *p)

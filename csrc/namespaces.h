@@ -17,6 +17,8 @@ unsigned long ns_clone_flags(struct plan *p);
 /* write setgroups, uid_map and gid_map of pid's new user namespace */
 void ns_write_id_maps(struct plan *p, pid_t pid);
 /* write pid into every cgroup.procs of the plan */
+/* open each cgroup.procs before any namespace is joined */
+void ns_open_cgroups(struct plan *p);
 void ns_join_cgroups(struct plan *p, pid_t pid);
 
 /* child side: join a mount ns given by path, unshare a new cgroup ns */

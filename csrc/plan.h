@@ -58,6 +58,7 @@ struct plan {
 	struct plan_timeoffset *timeoffsets;
 	size_t n_timeoffsets;
 	const char **cgroups;
+	int *cgroup_fds;                /* opened by the parent, same order */
 	size_t n_cgroups;
 
 	const char *rootfs;

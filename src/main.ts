@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./cli/commands/list.js')).default,
   spec: async () => (await import('./cli/commands/spec.js')).default,
   features: async () => (await import('./cli/commands/features.js')).default,
+  exec: async () => (await import('./cli/commands/exec.js')).default,
   pause: async () => (await import('./cli/commands/pause.js')).default,
   resume: async () => (await import('./cli/commands/resume.js')).default,
   ps: async () => (await import('./cli/commands/ps.js')).default,

@@ -4,12 +4,14 @@ import { UsageError } from '../errors.js';
 export interface FlagSpec {
   names: string[];
   value: boolean;
+  /** May be given more than once (`-e A -e B`): kept as a list. */
+  multi?: boolean;
   hidden?: boolean;
   help?: string;
 }
 
 export interface Parsed {
-  flags: Map<string, string | true>;
+  flags: Map<string, string | true | string[]>;
   args: string[];
 }
 
@@ -22,7 +24,7 @@ export interface Parsed {
 export function parseArgs(argv: string[], specs: FlagSpec[], command: string): Parsed {
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) for (const n of s.names) byName.set(n, s);
-  const flags = new Map<string, string | true>();
+  const flags = new Map<string, string | true | string[]>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -44,7 +46,12 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
       if (eq >= 0) v = a.slice(eq + 1);
       else v = argv[++i];
       if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`, command);
-      flags.set(key, v);
+      if (spec.multi) {
+        const prev = flags.get(key);
+        flags.set(key, [...(Array.isArray(prev) ? prev : []), v]);
+      } else {
+        flags.set(key, v);
+      }
     } else if (eq >= 0) {
       const v = a.slice(eq + 1);
       if (v === 'true' || v === '1') flags.set(key, true);
@@ -60,6 +67,11 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
 export function str(p: Parsed, name: string): string | undefined {
   const v = p.flags.get(name);
   return typeof v === 'string' ? v : undefined;
+}
+
+export function list(p: Parsed, name: string): string[] {
+  const v = p.flags.get(name);
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function bool(p: Parsed, name: string): boolean {

@@ -9,7 +9,7 @@ import { TsrunError } from '../errors.js';
 import { buildPlan } from '../plan/build.js';
 import type { PlanRecord } from '../plan/encode.js';
 import { loadConfig, rootfsPath } from '../spec/load.js';
-import { FIFO_FILE } from '../state/paths.js';
+import { CONFIG_FILE, FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
 import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
@@ -74,6 +74,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       sharesMountNs: !plan.ns.has('mount') || undefined,
       cgroupDirs,
     };
+    // exec builds on the config as it was at create, not as the bundle has it now.
+    writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg), { mode: 0o600 });
     saveState(dir, state);
     if (o.pidFile) writePidFile(resolve(o.pidFile), launched.pid);
     return { ...launched, state, dir };

@@ -14,3 +14,4 @@ export function containerDir(root: string, id: string): string {
 
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
+export const CONFIG_FILE = 'config.json';

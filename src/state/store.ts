@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { checkId, containerDir, STATE_FILE } from './paths.js';
+import type { Config } from '../spec/load.js';
+import { checkId, CONFIG_FILE, containerDir, STATE_FILE } from './paths.js';
 
 /** What tsrun keeps about a container between invocations (state.json in its state dir). */
 export interface SavedState {
@@ -72,4 +73,9 @@ export function listIds(root: string): string[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
+}
+
+/** The config.json the container was created from (saved in its state dir). */
+export function loadSavedConfig(root: string, id: string): Config {
+  return JSON.parse(readFileSync(join(containerDir(root, id), CONFIG_FILE), 'utf8')) as Config;
 }

@@ -1,4 +1,5 @@
 // Runs conformance/probe in a container and parses what it reports (see conformance/probe.c).
+import { readFileSync } from 'node:fs';
 import type { NsName } from './host.js';
 import type { BundleOptions, Harness, RunOptions, TestLike } from './runtime.js';
 
@@ -139,4 +140,10 @@ export function capMask(names: string[]): string {
     m |= 1n << BigInt(bit);
   }
   return m.toString(16).padStart(16, '0');
+}
+
+/** Whether this (test) process has `name` in its effective set. */
+export function hostHasCap(name: string): boolean {
+  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  return (BigInt(`0x${eff}`) & BigInt(`0x${capMask([name])}`)) !== 0n;
 }

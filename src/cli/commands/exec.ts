@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from '../../main.js';
+import { parseArgs, str, bool, list, minArgs, type Parsed } from '../args.js';
+import { execProcess, validateProcess, type Process } from '../../container/exec.js';
+import { loadSavedConfig } from '../../state/store.js';
+import { TsrunError } from '../../errors.js';
+import { preserveFdsOf } from './create.js';
+
+const flags = [
+  { names: ['console-socket'], value: true, help: 'path to an AF_UNIX socket which will receive the console pty master' },
+  { names: ['cwd'], value: true, help: 'current working directory in the container' },
+  { names: ['env', 'e'], value: true, multi: true, help: 'set environment variables' },
+  { names: ['tty', 't'], value: false, help: 'allocate a pseudo-TTY' },
+  { names: ['user', 'u'], value: true, help: 'UID (format: <uid>[:<gid>])' },
+  { names: ['additional-gids', 'g'], value: true, multi: true, help: 'additional gids' },
+  { names: ['process', 'p'], value: true, help: 'path to the process.json' },
+  { names: ['detach', 'd'], value: false, help: 'detach from the container\'s process' },
+  { names: ['pid-file'], value: true, help: 'specify the file to write the process id to' },
+  { names: ['process-label'], value: true, help: 'set the asm process label for the process commonly used with selinux' },
+  { names: ['apparmor'], value: true, help: 'set the apparmor profile for the process' },
+  { names: ['no-new-privs'], value: false, help: 'set the no new privileges value for the process' },
+  { names: ['cap', 'c'], value: true, multi: true, help: 'add a capability to the bounding set for the process' },
+  { names: ['preserve-fds'], value: true, help: 'pass N additional file descriptors to the container' },
+  { names: ['cgroup'], value: true, multi: true, hidden: true },
+  { names: ['ignore-paused'], value: false, help: 'allow exec in a paused container' },
+];
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** runc builds the exec'd process from the container's own process, changed by the flags. */
+function processFromFlags(p: Parsed, base: Process | undefined): Process {
+  if (p.args.length < 2) throw new TsrunError('exec: the command to run is missing (give it after the container ID, or use --process)');
+  const proc: Process = { ...(base ?? { cwd: '/' }), args: p.args.slice(1), terminal: bool(p, 'tty') };
+  delete proc.consoleSize;
+  proc.env = [...(base?.env ?? []), ...list(p, 'env')];
+  const cwd = str(p, 'cwd');
+  if (cwd) proc.cwd = cwd;
+  const user = str(p, 'user');
+  if (user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(user);
+    if (!m) throw new TsrunError(`--user: expected <uid>[:<gid>] with numeric ids: "${user}"`);
+    proc.user = { ...proc.user, uid: Number(m[1]), gid: m[2] === undefined ? proc.user?.gid ?? 0 : Number(m[2]) };
+  }
+  const gids = list(p, 'additional-gids');
+  if (gids.length) {
+    if (gids.some((g) => !/^\d+$/.test(g))) throw new TsrunError(`--additional-gids: must be numeric: ${gids.join(', ')}`);
+    proc.user = { ...proc.user, additionalGids: gids.map(Number) };
+  }
+  if (bool(p, 'no-new-privs')) proc.noNewPrivileges = true;
+  const caps = list(p, 'cap');
+  if (caps.length) {
+    const c = { ...proc.capabilities };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...caps])];
+    proc.capabilities = c;
+  }
+  const aa = str(p, 'apparmor');
+  if (aa) proc.apparmorProfile = aa;
+  const label = str(p, 'process-label');
+  if (label) proc.selinuxLabel = label;
+  return proc;
+}
+
+const command: Command = {
+  flags,
+  usage: '[command options] <container-id> <command> [command options]  || -p process.json <container-id>',
+  async run(argv, g) {
+    const p = parseArgs(argv, flags, 'exec');
+    minArgs(p, 1, 'exec');
+    const id = p.args[0]!;
+    const file = str(p, 'process');
+    let proc: Process;
+    if (file) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
+      }
+      proc = validateProcess(raw);
+    } else {
+      proc = processFromFlags(p, loadSavedConfig(g.root, id).process);
+    }
+    if (proc.apparmorProfile || proc.selinuxLabel) throw new TsrunError('process.apparmorProfile/selinuxLabel: LSM labels are not supported yet');
+    const detach = bool(p, 'detach');
+    const launched = await execProcess({
+      root: g.root,
+      id,
+      process: proc,
+      consoleSocket: str(p, 'console-socket'),
+      pidFile: str(p, 'pid-file'),
+      preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
+      detach,
+      ignorePaused: bool(p, 'ignore-paused'),
+    });
+    if (detach) return 0;
+    const forward = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(launched.pid, sig);
+      } catch {
+        // exited meanwhile
+      }
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    const code = await launched.exited;
+    for (const s of FORWARDED) process.off(s, forward);
+    return code;
+  },
+};
+export default command;

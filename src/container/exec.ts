@@ -1,0 +1,83 @@
+import { writeFileSync, renameSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { procsFiles } from '../cgroups/manage.js';
+import { TsrunError } from '../errors.js';
+import { PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
+import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
+import { planProcess } from '../plan/process.js';
+import type { Config } from '../spec/load.js';
+import { validateConfig } from '../spec/generated/validate-config.js';
+import { containerDir } from '../state/paths.js';
+import { statusOf } from '../state/status.js';
+import { loadSavedConfig, loadState } from '../state/store.js';
+import { launch, type Launched } from './launch.js';
+
+export type Process = NonNullable<Config['process']>;
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  consoleSocket?: string;
+  pidFile?: string;
+  preserveFds: number;
+  detach: boolean;
+  ignorePaused: boolean;
+}
+
+/** Checks a --process file's object with the config schema, so errors name process.FIELD. */
+export function validateProcess(p: unknown): Process {
+  if (!validateConfig({ ociVersion: '1.0.0', process: p })) {
+    const err = validateConfig.errors?.[0];
+    const where = err ? err.instancePath.replace(/^\//, '').replaceAll('/', '.') : 'process';
+    throw new TsrunError(`invalid process: ${where}: ${err?.message ?? 'invalid'}`);
+  }
+  return p as Process;
+}
+
+/**
+ * runc's exec: a new process in every namespace and cgroup of a created or running container.
+ * The C core joins the namespaces through /proc/PID/ns of the container's pid 1.
+ */
+export async function execProcess(o: ExecOptions): Promise<Launched> {
+  const s = loadState(o.root, o.id);
+  const status = statusOf(containerDir(o.root, o.id), s);
+  if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
+  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
+  const cfg = loadSavedConfig(o.root, o.id);
+  const records: PlanRecord[] = [['version', PLAN_VERSION]];
+  for (const n of cfg.linux?.namespaces ?? []) {
+    records.push(['ns', n.type, `/proc/${s.pid}/ns/${NS_PROC_NAME[n.type as NsType]}`]);
+  }
+  for (const p of procsFiles(s.cgroupDirs)) records.push(['cgroup', p]);
+  if (o.process.terminal) {
+    if (!o.consoleSocket) throw new TsrunError('process.terminal: a terminal needs --console-socket');
+    const sz = o.process.consoleSize;
+    records.push(['terminal', sz?.height ?? 0, sz?.width ?? 0], ['console_socket', resolve(o.consoleSocket)]);
+  } else if (o.consoleSocket) {
+    throw new TsrunError('--console-socket: the process does not ask for a terminal');
+  }
+  if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
+  records.push(...planProcess(o.process, cfg, { extraEnv: [] }));
+  if (!o.detach) records.push(['wait']);
+  let pid = 0;
+  try {
+    const launched = await launch(records, o.preserveFds, (p) => (pid = p), !o.detach);
+    if (o.pidFile) {
+      const path = resolve(o.pidFile);
+      const tmp = join(dirname(path), `.${basename(path)}`);
+      writeFileSync(tmp, String(launched.pid));
+      renameSync(tmp, path);
+    }
+    return launched;
+  } catch (e) {
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    throw e;
+  }
+}
