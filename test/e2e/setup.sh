@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# test/e2e/setup.sh: prepares the end-to-end tier (as root, Debian). Idempotent.
+#  - installs podman, conmon, containerd, netavark/aardvark-dns, iptables, runc, crun, busybox-static
+#  - builds tsrun if dist/tsrun.js is missing
+#  - writes $E2E (default /tmp/tsrun-e2e): runtime wrappers bin/{tsrun,runc,crun} that log each
+#    call (argv, env, cwd, fds, stdin of `update -r -`) to trace/NAME.log and exec the runtime;
+#    containers.conf (CONTAINERS_CONF), storage.conf, registries.conf; containerd's config.toml
+#  - builds localhost/busybox:tsrun from Debian's busybox-static (no registry): podman import,
+#    and for containerd an OCI archive (podman save) imported with ctr into namespace tsrun-e2e
+#  - creates podman's test network (bridge tsrune2e0, 10.231.231.0/24) as the default network
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+pkgs=(podman conmon containerd netavark aardvark-dns iptables runc crun busybox-static util-linux)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ -x "$TSRUN_JS" ] || (cd "$E2E_TOP" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+
+mkdir -p "$E2E"/{bin,trace,logs,results,storage,run,libpod,networks,containerd}
+
+# ---- runtime wrappers ------------------------------------------------------------------
+for rt in tsrun runc crun; do
+  case $rt in
+    tsrun) real=$TSRUN_JS ;;
+    *) real=$(command -v "$rt") ;;
+  esac
+  cat >"$E2E/bin/$rt.new" <<EOF
+#!/bin/bash
+# Logs this runtime call, then execs $real with the same argv, env, cwd and fds.
+# (Callers may give no PATH: only absolute paths here.)
+log=$E2E/trace/$rt.log
+stdin_note=
+if [[ " \$* " == *" update "* && ( " \$* " == *" -r - "* || " \$* " == *" --resources - "* ) ]]; then
+  tmp=\$(/bin/mktemp); /bin/cat >"\$tmp"; stdin_note="stdin: \$(/bin/cat "\$tmp")"; exec 0<"\$tmp"; /bin/rm -f "\$tmp"
+fi
+{
+  printf '=== %s pid=%s ppid=%s (%s) cwd=%s\n' "\$(/bin/date +%T.%N)" \$\$ \$PPID "\$(/bin/cat /proc/\$PPID/comm 2>/dev/null)" "\$PWD"
+  printf 'argv: %s' "\$0"; printf ' %q' "\$@"; printf '\n'
+  printf 'env:'; while IFS= read -r -d '' kv; do printf ' %q' "\$kv"; done </proc/\$\$/environ; printf '\n'
+  printf 'fds:'; for f in /proc/\$\$/fd/*; do printf ' %s->%s' "\${f##*/}" "\$(/bin/readlink "\$f")"; done; printf '\n'
+  [ -z "\$stdin_note" ] || printf '%s\n' "\$stdin_note"
+} >>"\$log" 2>/dev/null
+exec $real "\$@"
+EOF
+  chmod 755 "$E2E/bin/$rt.new"; mv -f "$E2E/bin/$rt.new" "$E2E/bin/$rt"
+done
+
+# ---- podman config ---------------------------------------------------------------------
+# CONTAINERS_CONF replaces the whole system containers.conf: everything the tests need is here.
+cat >"$CONTAINERS_CONF" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+log_driver = "k8s-file"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$E2E/libpod/events.log"
+runtime = "tsrun"
+conmon_path = ["/usr/bin/conmon"]
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "youki", "tsrun"]
+runtime_supports_nocgroups = ["crun", "krun", "tsrun"]
+runtime_supports_kvm = ["kata", "krun"]
+volume_path = "$E2E/storage/volumes"
+[engine.runtimes]
+tsrun = ["$E2E/bin/tsrun"]
+runc = ["$E2E/bin/runc"]
+crun = ["$E2E/bin/crun"]
+
+[network]
+network_backend = "netavark"
+network_config_dir = "$E2E/networks"
+default_network = "$NET"
+default_subnet = "$NET_SUBNET"
+EOF
+cat >"$CONTAINERS_STORAGE_CONF" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$E2E/storage"
+runroot = "$E2E/run"
+EOF
+cat >"$CONTAINERS_REGISTRIES_CONF" <<EOF
+unqualified-search-registries = []
+short-name-mode = "disabled"
+EOF
+
+# ---- containerd config -----------------------------------------------------------------
+cat >"$CTRD_DIR/config.toml" <<EOF
+version = 2
+root = "$CTRD_DIR/root"
+state = "$CTRD_DIR/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CTRD_SOCK"
+[ttrpc]
+  address = "$CTRD_SOCK.ttrpc"
+[debug]
+  address = "$CTRD_DIR/debug.sock"
+  level = "info"
+EOF
+
+# ---- busybox image ---------------------------------------------------------------------
+rootfs=$E2E/rootfs
+if ! podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" image exists "$IMG"; then
+  echo "setup: building $IMG from /bin/busybox"
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home/user,var/tmp,run}
+  chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
+  install -m 755 /bin/busybox "$rootfs/bin/busybox"
+  chroot "$rootfs" /bin/busybox --install -s
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'user:x:1000:1000:user:/home/user:/bin/sh' \
+    'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$rootfs/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'tty:x:5:' 'user:x:1000:' 'nogroup:x:65534:' >"$rootfs/etc/group"
+  chown 1000:1000 "$rootfs/home/user"
+  tar -C "$rootfs" -c . | podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
+    import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' - "$IMG" >/dev/null
+fi
+[ -f "$E2E/busybox.oci.tar" ] || podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
+  save --format oci-archive -o "$E2E/busybox.oci.tar" "$IMG"
+
+# ---- podman's test network -------------------------------------------------------------
+# Before-state of the host, so teardown removes only what the tests added.
+[ -f "$E2E/host.before" ] || {
+  echo "ip_forward=$(sysctl -n net.ipv4.ip_forward)"
+  echo "chains=$( (iptables -S; iptables -t nat -S) 2>/dev/null | grep -c NETAVARK || true)"
+} >"$E2E/host.before"
+podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" network exists "$NET" ||
+  podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" network create \
+    --interface-name "$NET_IF" --subnet "$NET_SUBNET" "$NET" >/dev/null
+
+# ---- containerd image ------------------------------------------------------------------
+started=0
+containerd_running || { containerd_start; started=1; }
+if ! ctrc image ls -q | grep -qx "$IMG"; then
+  echo "setup: importing $IMG into containerd namespace $CTR_NS"
+  ctrc image import --base-name localhost/busybox "$E2E/busybox.oci.tar" >/dev/null ||
+    ctrc image import "$E2E/busybox.oci.tar" >/dev/null
+  ctrc image ls -q | grep -qx "$IMG" || ctrc image tag "$(ctrc image ls -q | head -1)" "$IMG"
+fi
+[ $started = 0 ] || containerd_stop
+echo "setup: ready in $E2E (podman image $IMG, containerd namespace $CTR_NS)"
