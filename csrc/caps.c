@@ -8,6 +8,7 @@
 #include "caps.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -34,6 +35,29 @@ static uint64_t known(uint64_t set)
 	return last >= 63 ? set : set & ((1ULL << (last + 1)) - 1);
 }
 
+/* A non-root user must still be able to reopen its own stdio (/dev/stdout,
+ * /proc/self/fd/1) when the caller handed over pipes it owns, so stdio
+ * changes owner, as runc does. Shared devices (/dev/null) are never
+ * chowned: that would change the host's node; and an owner the user
+ * namespace can't map (EINVAL, EPERM) or a read-only fs (EROFS) means
+ * leaving stdio alone rather than failing. */
+static void fix_stdio_owner(uid_t uid, gid_t gid)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			if (errno == EBADF)
+				continue;
+			fail("user", "fstat stdio fd %d", fd);
+		}
+		if (st.st_uid == uid || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+			continue;
+		if (fchown(fd, uid, gid) < 0 && errno != EINVAL &&
+		    errno != EPERM && errno != EROFS)
+			fail("user", "fchown stdio fd %d to %u:%u", fd, uid, gid);
+	}
+}
+
 static void set_user(struct plan *p)
 {
 	if (p->has_groups &&
@@ -41,6 +65,8 @@ static void set_user(struct plan *p)
 		fail("groups", "setgroups (%zu groups)", p->n_groups);
 	if (!p->has_user)
 		return;
+	if (p->uid != 0 && !p->terminal)
+		fix_stdio_owner(p->uid, p->gid);
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
 		fail("user", "setresgid %u", p->gid);
 	if (setresuid(p->uid, p->uid, p->uid) < 0)

@@ -13,6 +13,7 @@
 #include "caps.h"
 #include "devices.h"
 #include "error.h"
+#include "hooks.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "process.h"
@@ -57,6 +58,11 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	int fifo = p->execfifo ? execfifo_open_path(p->execfifo) : -1;
 	if (p->cwd)
 		close(in_root_mkdirs(rootfd, p->cwd, "cwd"));
+	/* config.md#posix-platform-hooks: namespaces and mounts exist, the
+	 * root is not pivoted yet; the runtime's hooks first, then ours */
+	if (p->hooks_sync)
+		hooks_sync(err_sync_fd());
+	hooks_run(p, "createContainer", "creating");
 	rootfs_enter(p, rootfd);
 	process_sysctl(p);
 	paths_masked(p);
@@ -70,7 +76,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 {
 	int fifo = -1;
 
-	release_wait(release_fd);
+	p->host_pid = release_wait(release_fd);
 	close(release_fd);
 	become_ns_root(p);
 	/* our cgroup paths, before a cgroup namespace hides them */
@@ -109,8 +115,13 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	sync_send(sync_fd, "ready");
 	close(sync_fd);
 	err_set_sync_fd(-1);
-	if (fifo >= 0)
-		execfifo_wait(fifo, p->execfifo);
+	if (fifo >= 0) {
+		/* `start` has opened the fifo; it takes the byte only once the
+		 * startContainer hooks succeeded, so their failure fails start */
+		int wfd = execfifo_wait(fifo, p->execfifo);
+		hooks_run(p, "startContainer", "created");
+		execfifo_release(wfd, p->execfifo);
+	}
 
 	/* without no_new_privs loading a filter needs CAP_SYS_ADMIN, which
 	 * the user switch may drop: load it first (as runc does) */

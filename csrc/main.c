@@ -23,8 +23,10 @@
 #include "namespaces.h"
 #include "plan.h"
 #include "process.h"
+#include "seccomp.h"
 #include "sync.h"
 #include "syscalls.h"
+#include "relay.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -44,7 +46,8 @@ static void forward(int sig)
 		kill(child, sig);
 }
 
-static _Noreturn void wait_child(void)
+/* signals to the foreground runtime reach the container */
+static void forward_signals(void)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
 				    SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
@@ -52,6 +55,10 @@ static _Noreturn void wait_child(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+static _Noreturn void wait_child(void)
+{
 	int status;
 	pid_t r;
 	do
@@ -109,7 +116,9 @@ int main(int argc, char **argv)
 	idmap_prepare(p);
 	ns_join_paths(p);
 	ns_new_time(p);
-	int console_fd = console_connect(p);
+	int console_fd = console_connect(p), relay_fd = -1;
+	if (p->terminal && console_fd < 0)
+		console_fd = relay_socketpair(&relay_fd);
 	if (p->execfifo)
 		execfifo_create(p->execfifo, host_id_of_root(p->uidmap, p->n_uidmap),
 				host_id_of_root(p->gidmap, p->n_gidmap));
@@ -128,6 +137,8 @@ int main(int argc, char **argv)
 	close(rel[1]);
 	if (console_fd >= 0)
 		close(console_fd);
+	if (p->seccomp_listener_fd >= 0)
+		close(p->seccomp_listener_fd);
 	for (size_t i = 0; i < p->n_ns; i++)
 		if (p->ns[i].fd >= 0)
 			close(p->ns[i].fd);
@@ -139,12 +150,16 @@ int main(int argc, char **argv)
 	ns_write_id_maps(p, child);
 	process_limits_of(p, child);
 	ns_join_cgroups(p, child);
-	release_child(rel[0]);
+	release_child(rel[0], child);
 	close(rel[0]);
 	/* from here on the child reports its own errors */
 	err_set_child(0);
 	close(sync_fd);
 	err_set_sync_fd(-1);
+	if (p->wait)
+		forward_signals();
+	if (relay_fd >= 0)
+		relay_run(relay_fd);
 	if (p->wait)
 		wait_child();
 	return 0;

@@ -168,7 +168,29 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "no_new_privs", 0 }, { "terminal", 2 }, { "console_socket", 1 },
 	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR },
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 },
+	{ "seccomp_listener", 2 }, { "hook", VAR }, { "hooks_sync", 0 },
+	{ "state", 3 },
 };
+
+/* hook PHASE PATH TIMEOUT ARGC ARG... ENV... */
+static void rec_hook(struct plan *p, char **f, size_t n)
+{
+	if (n < 4)
+		failx(STEP, "record hook: at least 4 fields expected");
+	if (strcmp(f[0], "createContainer") && strcmp(f[0], "startContainer"))
+		failx(STEP, "record hook: unknown phase \"%s\"", f[0]);
+	if (f[1][0] != '/')
+		failx(STEP, "record hook: path \"%s\" is not absolute", f[1]);
+	uint64_t argc = u64(f[3], "argc");
+	if (argc > n - 4)
+		failx(STEP, "record hook: argc %s beyond the record", f[3]);
+	struct plan_hook *h = xpush(&p->hooks, &p->n_hooks, sizeof(*h));
+	h->phase = f[0];
+	h->path = f[1];
+	h->timeout = u64(f[2], "timeout");
+	h->argv = strv(f + 4, (size_t)argc);
+	h->env = strv(f + 4 + argc, n - 4 - (size_t)argc);
+}
 
 #define IS(t) (!strcmp(tag, t))
 
@@ -312,6 +334,17 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		p->seccomp_bpf = f[1];
 	} else if (IS("wait")) {
 		p->wait = true;
+	} else if (IS("seccomp_listener")) {
+		p->seccomp_listener = f[0];
+		p->seccomp_listener_head = f[1];
+	} else if (IS("hook")) {
+		rec_hook(p, f, n);
+	} else if (IS("hooks_sync")) {
+		p->hooks_sync = true;
+	} else if (IS("state")) {
+		p->state_head = f[0];
+		p->state_mid = f[1];
+		p->state_tail = f[2];
 	}
 }
 
@@ -344,6 +377,7 @@ void plan_read(int fd, struct plan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->setgroups = -1;
+	p->seccomp_listener_fd = -1;
 	if (len == 0 || buf[len - 1] != '\0')
 		failx(STEP, "plan is empty or not NUL terminated");
 

@@ -49,6 +49,13 @@ struct plan_sched {
 	uint64_t flags, runtime, deadline, period;
 };
 
+/* a hook the C core runs itself (createContainer, startContainer) */
+struct plan_hook {
+	const char *phase, *path;
+	uint64_t timeout;               /* seconds; 0 = none */
+	char **argv, **env;             /* NULL terminated */
+};
+
 struct plan {
 	struct plan_ns ns[8];
 	size_t n_ns;
@@ -96,6 +103,15 @@ struct plan {
 	bool no_new_privs;
 	uint64_t seccomp_flags;
 	const char *seccomp_bpf;        /* hex; NULL = no filter */
+	const char *seccomp_listener;   /* socket path; NULL = no notify fd */
+	const char *seccomp_listener_head;
+	int seccomp_listener_fd;        /* connected by the parent, or -1 */
+
+	struct plan_hook *hooks;
+	size_t n_hooks;
+	bool hooks_sync;                /* stop before pivot_root for TS hooks */
+	const char *state_head, *state_mid, *state_tail;
+	pid_t host_pid;                 /* the child's pid as the runtime sees it */
 
 	bool terminal;
 	unsigned short rows, cols;

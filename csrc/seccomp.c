@@ -9,11 +9,19 @@
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "hooks.h"
 #include "util.h"
+
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
 
 static int hexval(char c)
 {
@@ -32,6 +40,9 @@ void seccomp_prepare(struct plan *p)
 {
 	if (!p->seccomp_bpf)
 		return;
+	if ((p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) &&
+	    p->seccomp_listener_fd < 0)
+		failx("seccomp", "a notify filter needs a seccomp_listener record");
 	size_t len = strlen(p->seccomp_bpf);
 	if (len == 0 || len % (2 * sizeof(struct sock_filter)) ||
 	    len / (2 * sizeof(struct sock_filter)) > BPF_MAXINSNS)
@@ -50,14 +61,73 @@ void seccomp_prepare(struct plan *p)
 	prog.filter = (struct sock_filter *)buf;
 }
 
+void seccomp_listener_connect(struct plan *p)
+{
+	if (!p->seccomp_listener)
+		return;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(p->seccomp_listener) >= sizeof(addr.sun_path))
+		fail_errno(ENAMETOOLONG, "seccomp", "listenerPath %s",
+			   p->seccomp_listener);
+	strcpy(addr.sun_path, p->seccomp_listener);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("seccomp", "socket for listenerPath");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		fail("seccomp", "connect listenerPath %s", p->seccomp_listener);
+	p->seccomp_listener_fd = fd;
+}
+
+/* config-linux.md#containerprocessstate: one sendmsg with the JSON and the
+ * notify fd as SCM_RIGHTS, then the connection is closed */
+static void send_notify_fd(struct plan *p, int notify_fd)
+{
+	char *state = state_json(p, "created");
+	size_t len = strlen(p->seccomp_listener_head) + strlen(state) + 48;
+	char *msg = xrealloc(NULL, len);
+	int n = snprintf(msg, len, "%s\"pid\":%d,\"state\":%s}",
+			 p->seccomp_listener_head, (int)p->host_pid, state);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = msg, .iov_len = (size_t)n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
+	ssize_t w;
+	do
+		w = sendmsg(p->seccomp_listener_fd, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		fail("seccomp", "send the notify fd to %s", p->seccomp_listener);
+	if (w != n)
+		failx("seccomp", "short send to %s", p->seccomp_listener);
+	close(p->seccomp_listener_fd);
+	close(notify_fd);
+	p->seccomp_listener_fd = -1;
+	free(msg);
+	free(state);
+}
+
 void seccomp_load(struct plan *p)
 {
 	if (!prog.filter)
 		return;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-		    (unsigned)p->seccomp_flags, &prog) < 0)
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			 (unsigned)p->seccomp_flags, &prog);
+	if (r < 0)
 		fail("seccomp", "load a filter of %u instructions with flags 0x%x",
 		     prog.len, (unsigned)p->seccomp_flags);
 	free(prog.filter);
 	prog.filter = NULL;
+	/* with NEW_LISTENER the result is the notify fd: hand it over at
+	 * once, a notified syscall of ours would wait for the agent */
+	if (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		send_notify_fd(p, (int)r);
 }

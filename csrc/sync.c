@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,26 +39,37 @@ void release_init(int fds[2])
 		fail("sync", "socketpair for the child release");
 }
 
-void release_child(int fd)
+/* 'r' and the child's pid as the runtime sees it (the child, in a new pid
+ * namespace, cannot know it; hooks and the seccomp agent are told it) */
+struct release_msg { char r; int32_t pid; } __attribute__((packed));
+
+void release_child(int fd, pid_t pid)
 {
+	struct release_msg m = { 'r', (int32_t)pid };
 	ssize_t w;
 	do
-		w = send(fd, "r", 1, MSG_NOSIGNAL);
+		w = send(fd, &m, sizeof(m), MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
-	if (w != 1)
+	if (w != (ssize_t)sizeof(m))
 		fail("sync", "release the child");
 }
 
-void release_wait(int fd)
+pid_t release_wait(int fd)
 {
-	char c;
-	ssize_t r;
-	do
-		r = read(fd, &c, 1);
-	while (r < 0 && errno == EINTR);
-	/* the parent died or failed (it reports the error itself) */
-	if (r != 1 || c != 'r')
+	struct release_msg m;
+	size_t off = 0;
+	while (off < sizeof(m)) {
+		ssize_t r = read(fd, (char *)&m + off, sizeof(m) - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		/* the parent died or failed (it reports the error itself) */
+		if (r <= 0)
+			_exit(1);
+		off += (size_t)r;
+	}
+	if (m.r != 'r')
 		_exit(1);
+	return (pid_t)m.pid;
 }
 
 void execfifo_create(const char *host_path, uid_t uid, gid_t gid)
@@ -80,7 +92,7 @@ int execfifo_open_path(const char *host_path)
 	return fd;
 }
 
-void execfifo_wait(int pathfd, const char *host_path)
+int execfifo_wait(int pathfd, const char *host_path)
 {
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
@@ -90,6 +102,12 @@ void execfifo_wait(int pathfd, const char *host_path)
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		fail("execfifo", "open %s for writing", host_path);
+	close(pathfd);
+	return fd;
+}
+
+void execfifo_release(int fd, const char *host_path)
+{
 	ssize_t w;
 	do
 		w = write(fd, "0", 1);
@@ -97,5 +115,4 @@ void execfifo_wait(int pathfd, const char *host_path)
 	if (w != 1)
 		fail("execfifo", "write %s", host_path);
 	close(fd);
-	close(pathfd);
 }

@@ -10,13 +10,16 @@ void sync_send(int fd, const char *fmt, ...)
 
 /* parent -> child release channel (a socketpair, both ends CLOEXEC) */
 void release_init(int fds[2]);
-void release_child(int fd);          /* parent: let the child go */
-void release_wait(int fd);           /* child: block until released */
+void release_child(int fd, pid_t pid); /* parent: let the child go */
+pid_t release_wait(int fd);            /* child: block; returns its pid */
 
 /* exec fifo: opened O_PATH before pivot_root; released by `start` */
 /* the parent makes the fifo; uid/gid: the host ids of the container's root */
 void execfifo_create(const char *host_path, uid_t uid, gid_t gid);
 int execfifo_open_path(const char *host_path);
-void execfifo_wait(int pathfd, const char *host_path);
+/* blocks until `start` opens the fifo; returns the fd to write to */
+int execfifo_wait(int pathfd, const char *host_path);
+/* writes the start byte (after the startContainer hooks) */
+void execfifo_release(int fd, const char *host_path);
 
 #endif

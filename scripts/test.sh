@@ -8,6 +8,7 @@ unset NODE_EXTRA_CA_CERTS
 set -e
 npm run --silent build
 bash conformance/build-probe.sh
+gcc -O2 -Wall -Wextra -Werror -o build/recvtty conformance/recvtty.c
 npm run --silent build:test
 set +e
 

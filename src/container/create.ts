@@ -6,6 +6,8 @@ import { deviceRules } from '../cgroups/devices.js';
 import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
 import { log } from '../cli/log.js';
 import { TsrunError } from '../errors.js';
+import { runHooks, runHooksWarn } from '../hooks/run.js';
+import { stateJson, type StateInfo } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
 import type { PlanRecord } from '../plan/encode.js';
 import { loadConfig, rootfsPath } from '../spec/load.js';
@@ -47,8 +49,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const fifo = join(o.root, o.id, FIFO_FILE);
   // Everything that only reads input is checked before anything is made.
   validateResources(cfg.linux?.resources ?? {});
-  const plan = buildPlan({ cfg, bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait });
+  const plan = buildPlan({ cfg, id: o.id, warn: (m) => log('warning', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait });
 
+  const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
   const dir = makeContainerDir(o.root, o.id);
   let cgroupDirs: string[] = [];
   let pid = 0;
@@ -57,7 +60,14 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     applyResources(cgroupDirs, cfg.linux?.resources ?? {}, deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices), (m) => log('warning', m));
     // The C core runs records in its own fixed order, so the cgroups can go last.
     const records: PlanRecord[] = [...plan.records, ...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p])];
-    const launched = await launch(records, preserveFds, (p) => (pid = p), o.wait);
+    // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
+    // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,
+    // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).
+    const hooksStep = (): void => {
+      runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid));
+      runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid));
+    };
+    const launched = await launch(records, preserveFds, (p) => (pid = p), o.wait, hooksStep);
     const st = procStat(launched.pid);
     if (!st) throw new TsrunError(`container process ${launched.pid} exited during create`);
     const state: SavedState = {
@@ -87,6 +97,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     } finally {
       removeContainerDir(o.root, o.id);
     }
+    // runtime.md#lifecycle: a failed create continues at step 12, so poststop hooks run too.
+    if (pid > 0) runHooksWarn(cfg.hooks, 'poststop', stateJson(info, 'stopped', undefined), (m) => log('warning', m));
     throw e;
   }
 }

@@ -5,6 +5,7 @@ import { TsrunError } from '../errors.js';
 import { PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
 import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
 import { planProcess } from '../plan/process.js';
+import { planTerminal } from '../plan/terminal.js';
 import type { Config } from '../spec/load.js';
 import { validateConfig } from '../spec/generated/validate-config.js';
 import { containerDir } from '../state/paths.js';
@@ -50,13 +51,7 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
     records.push(['ns', n.type, `/proc/${s.pid}/ns/${NS_PROC_NAME[n.type as NsType]}`]);
   }
   for (const p of procsFiles(s.cgroupDirs)) records.push(['cgroup', p]);
-  if (o.process.terminal) {
-    if (!o.consoleSocket) throw new TsrunError('process.terminal: a terminal needs --console-socket');
-    const sz = o.process.consoleSize;
-    records.push(['terminal', sz?.height ?? 0, sz?.width ?? 0], ['console_socket', resolve(o.consoleSocket)]);
-  } else if (o.consoleSocket) {
-    throw new TsrunError('--console-socket: the process does not ask for a terminal');
-  }
+  records.push(...planTerminal(o.process, o.consoleSocket, o.detach));
   if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
   records.push(...planProcess(o.process, cfg, { extraEnv: [] }));
   if (!o.detach) records.push(['wait']);

@@ -1,7 +1,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { TsrunError } from '../errors.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
 
@@ -23,8 +23,10 @@ export interface Launched {
  * Starts tsrun-init with the plan and waits until the container is set up ("ready") or fails.
  * fds 3..3+preserveFds-1 of this process are handed on as the container's preserved fds.
  * `onPid` runs as soon as the pid is known, so a failure later can still kill the process.
+ * `onHooks` runs at the `hooks` sync step (plan record `hooks_sync`): the child waits before
+ * pivot_root until it returns (`continue`); if it throws, create fails with its error.
  */
-export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: number) => void, keepParent: boolean): Promise<Launched> {
+export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void): Promise<Launched> {
   const planFd = 3 + preserveFds;
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
   for (let fd = 3; fd < planFd; fd++) stdio.push(fd);
@@ -32,7 +34,8 @@ export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: 
   const child = spawn(initBinary(), [String(planFd), String(planFd + 1)], { stdio, env: {} });
   const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 15 : 0))));
   const plan = child.stdio[planFd] as Writable;
-  const sync = child.stdio[planFd + 1] as Readable;
+  // Node's 'pipe' stdio is a socketpair: the one reply (`continue`) goes back on it.
+  const sync = child.stdio[planFd + 1] as Duplex;
   plan.on('error', () => undefined);
   plan.end(encodePlan(records));
 
@@ -60,6 +63,14 @@ export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: 
         if (line.startsWith('pid ')) {
           pid = Number(line.slice(4));
           onPid(pid);
+        } else if (line === 'hooks') {
+          try {
+            if (!onHooks) throw new TsrunError('tsrun-init stopped for hooks the plan does not have');
+            onHooks();
+            sync.write('continue\n');
+          } catch (e) {
+            finish(e as Error);
+          }
         } else if (line === 'ready') {
           finish();
         } else if (line.startsWith('error ')) {

@@ -6,15 +6,67 @@ import { setFrozen } from '../cgroups/freezer.js';
 import { TsrunError } from '../errors.js';
 import { containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
-import { loadState, removeContainerDir, type SavedState } from '../state/store.js';
+import { loadSavedConfig, loadState, removeContainerDir, type SavedState } from '../state/store.js';
+import { log } from '../cli/log.js';
+import { runHooks, runHooksWarn, type Hooks } from '../hooks/run.js';
+import { stateJson, type StateInfo } from '../hooks/state.js';
+import type { Config } from '../spec/load.js';
 import { sleepMs } from '../util/sleep.js';
 import { unmountUnder } from './unmount.js';
 
+/** The config saved at create (hooks and ociVersion), or undefined if it cannot be read. */
+function savedConfig(root: string, id: string): Config | undefined {
+  try {
+    return loadSavedConfig(root, id);
+  } catch {
+    return undefined;
+  }
+}
+
+function info(s: SavedState): StateInfo {
+  return { ociVersion: s.ociVersion, id: s.id, bundle: s.bundle, annotations: s.annotations };
+}
+
+/** How long start waits for the start byte: the startContainer hooks run before it is written. */
+function startDeadlineMs(hooks: Hooks | undefined): number {
+  const list = hooks?.startContainer ?? [];
+  if (list.some((h) => !h.timeout)) return Infinity;
+  return 2000 + list.reduce((n, h) => n + (h.timeout ?? 0) * 1000, 0);
+}
+
 /**
  * runtime.md#start: open the exec fifo for reading, which releases the container's process
- * blocked opening it for writing, and take the byte it writes before execve.
+ * blocked opening it for writing, and take the byte it writes (after the startContainer hooks,
+ * just before execve); then the poststart hooks. A failing startContainer or poststart hook
+ * stops the container and continues at lifecycle step 12 (destroy, poststop hooks).
  */
 export function startContainer(root: string, id: string): SavedState {
+  const s = waitStart(root, id);
+  const cfg = savedConfig(root, id);
+  // Spec 1.0.x made a failing poststart hook a warning; from 1.1 on it fails start. A config
+  // keeps the semantics of the version it declares.
+  if (/^1\.0\./.test(cfg?.ociVersion ?? '')) {
+    runHooksWarn(cfg?.hooks, 'poststart', stateJson(info(s), 'running', s.pid), (m) => log('warning', m));
+  } else {
+    try {
+      runHooks(cfg?.hooks, 'poststart', stateJson(info(s), 'running', s.pid));
+    } catch (e) {
+      destroyAfterFailure(root, id);
+      throw e;
+    }
+  }
+  return s;
+}
+
+function destroyAfterFailure(root: string, id: string): void {
+  try {
+    deleteContainer(root, id, true);
+  } catch (e) {
+    log('warning', `delete ${id}: ${(e as Error).message}`);
+  }
+}
+
+function waitStart(root: string, id: string): SavedState {
   const s = loadState(root, id);
   const dir = containerDir(root, id);
   const status = statusOf(dir, s);
@@ -22,11 +74,13 @@ export function startContainer(root: string, id: string): SavedState {
   if (status !== 'created') throw new TsrunError(`cannot start an already ${status} container`);
   if (s.hasProcess === false) throw new TsrunError('process: config.json has no process, so there is nothing to start');
   const fifo = join(dir, FIFO_FILE);
+  const hooks = savedConfig(root, id)?.hooks;
+  const deadline = Date.now() + startDeadlineMs(hooks);
   // Non-blocking: a blocking open would hang forever if the process died meanwhile.
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
-    for (let waited = 0; ; waited++) {
+    for (;;) {
       let n = -1;
       try {
         n = readSync(fd, buf, 0, 1, null);
@@ -34,8 +88,12 @@ export function startContainer(root: string, id: string): SavedState {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       }
       if (n === 1) break;
-      if (!isAlive(s)) throw new TsrunError('cannot start a container that has stopped');
-      if (waited > 10000) throw new TsrunError(`start ${id}: the container did not take the start signal`);
+      if (!isAlive(s)) {
+        if (!hooks?.startContainer?.length) throw new TsrunError('cannot start a container that has stopped');
+        destroyAfterFailure(root, id);
+        throw new TsrunError(`start ${id}: the container's process exited before execve: a startContainer hook failed (the reason is on the container's stderr)`);
+      }
+      if (Date.now() > deadline) throw new TsrunError(`start ${id}: the container did not take the start signal`);
       sleepMs(n === 0 ? 1 : 0.2);
     }
   } finally {
@@ -106,9 +164,12 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
   if (status !== 'stopped') killAll(s);
+  const cfg = savedConfig(root, id);
   if (s.sharesMountNs) unmountUnder(s.rootfs);
   removeCgroups(s.cgroupDirs);
   removeContainerDir(root, id);
+  // runtime.md#lifecycle step 13: after the container is destroyed; failures are warnings.
+  runHooksWarn(cfg?.hooks, 'poststop', stateJson(info(s), 'stopped', undefined), (m) => log('warning', m));
 }
 
 /** SIGKILL pid 1 (which takes a pid namespace with it) and any other process of the cgroup. */

@@ -2,14 +2,21 @@ import { existsSync, statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import { planDevices } from './devices.js';
+import { planHooks, planState } from './hooks.js';
 import { PLAN_VERSION, type PlanRecord } from './encode.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
+import { planSeccomp } from './seccomp.js';
 import { planSysctl } from './sysctl.js';
+import { planTerminal } from './terminal.js';
 
 export interface PlanInput {
   cfg: Config;
+  /** The container's ID (for the state hooks and the seccomp agent get). */
+  id: string;
+  /** Non-fatal findings (seccomp syscalls unknown here). */
+  warn: (m: string) => void;
   bundle: string;
   rootfs: string;
   fifo?: string;
@@ -38,17 +45,18 @@ export function buildPlan(i: PlanInput): Plan {
   if (i.noPivot) records.push(['nopivot']);
   records.push(...planDevices(cfg, ns.get('user') === ''));
   records.push(...planSysctl(cfg.linux?.sysctl ?? {}, ns));
-  if (cfg.process?.terminal) {
-    if (!i.consoleSocket) throw new TsrunError('process.terminal: a terminal needs --console-socket');
-    const sz = cfg.process?.consoleSize;
-    records.push(['terminal', sz?.height ?? 0, sz?.width ?? 0], ['console_socket', i.consoleSocket]);
-  } else if (i.consoleSocket) {
-    throw new TsrunError('--console-socket: the config does not ask for a terminal (process.terminal is false)');
-  }
+  records.push(...planTerminal(cfg.process, i.consoleSocket, !i.wait));
   if (i.fifo) records.push(['execfifo', i.fifo]);
   if (i.preserveFds) records.push(['preserve_fds', i.preserveFds]);
   // config.md#process: optional at create, required at start (which refuses without it).
   if (cfg.process) records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
+  const seccomp = planSeccomp(cfg, i.warn);
+  records.push(...seccomp);
+  const hooks = planHooks(cfg);
+  records.push(...hooks);
+  if (hooks.length || seccomp.some(([t]) => t === 'seccomp_listener')) {
+    records.push(planState({ ociVersion: cfg.ociVersion, id: i.id, bundle: i.bundle, annotations: cfg.annotations as Record<string, string> | undefined }));
+  }
   if (i.wait) records.push(['wait']);
   return { records, ns };
 }

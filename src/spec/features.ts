@@ -2,23 +2,25 @@ import type { FeaturesSchema } from './generated/features.js';
 import { CAPABILITIES, kernelLastCap } from '../plan/capabilities.js';
 import { knownMountOptions } from '../plan/mount-options.js';
 import { NS_TYPES } from '../plan/namespaces.js';
+import { seccompFeatures } from '../seccomp/kernel.js';
 import { SPEC_VERSION } from './version.js';
 
 /**
- * features.md: what this build implements. Hooks, seccomp and LSM labels are not implemented
- * yet, so they are reported absent or disabled rather than promised.
+ * features.md: what this build implements. LSM labels are not implemented yet, so they are
+ * reported disabled rather than promised. Seccomp lists what the installed libseccomp and the
+ * kernel support.
  */
 export function features(): FeaturesSchema {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
-    hooks: [],
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: knownMountOptions(),
     linux: {
       namespaces: NS_TYPES,
       capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: seccompFeatures(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

@@ -1,0 +1,66 @@
+// Hooks the runtime runs itself (config.md#posix-platform-hooks): prestart, createRuntime,
+// poststart, poststop — in the runtime namespace, with the state on stdin.
+import { spawnSync } from 'node:child_process';
+import { TsrunError } from '../errors.js';
+import type { Config } from '../spec/load.js';
+
+export type Hooks = NonNullable<Config['hooks']>;
+export type HookPhase = keyof Hooks;
+type Hook = NonNullable<Hooks[HookPhase]>[number];
+
+/** Output kept from a failed hook for its error message. */
+const TAIL = 400;
+
+function describe(phase: string, i: number, h: Hook): string {
+  return `${phase} hook ${i} (${h.path})`;
+}
+
+/** Runs one hook; returns an error message, or undefined when it exited 0. */
+function runOne(phase: string, i: number, h: Hook, state: string): string | undefined {
+  const args = h.args?.length ? h.args : [h.path];
+  const r = spawnSync(h.path, args.slice(1), {
+    argv0: args[0],
+    input: state,
+    env: Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: h.timeout ? h.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    maxBuffer: 1 << 20,
+  });
+  const out = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim().slice(-TAIL);
+  const tail = out ? `: ${out}` : '';
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `${describe(phase, i, h)} timed out after ${h.timeout} s`;
+  if (r.error) return `${describe(phase, i, h)}: ${r.error.message}`;
+  if (r.signal) return `${describe(phase, i, h)} killed by ${r.signal}${tail}`;
+  if (r.status !== 0) return `${describe(phase, i, h)} exited with status ${r.status}${tail}`;
+  return undefined;
+}
+
+/** Runs the hooks of a phase in order; the first failure throws (create, start). */
+export function runHooks(hooks: Hooks | undefined, phase: HookPhase, state: string): void {
+  (hooks?.[phase] ?? []).forEach((h, i) => {
+    const err = runOne(phase, i, h, state);
+    if (err) throw new TsrunError(err);
+  });
+}
+
+/** Runs every hook of a phase; failures are handed to `warn` and the rest still run (poststop). */
+export function runHooksWarn(hooks: Hooks | undefined, phase: HookPhase, state: string, warn: (m: string) => void): void {
+  (hooks?.[phase] ?? []).forEach((h, i) => {
+    const err = runOne(phase, i, h, state);
+    if (err) warn(err);
+  });
+}
+
+/** Checks what the schema leaves open: absolute paths, positive timeouts. */
+export function validateHooks(hooks: Hooks | undefined): void {
+  for (const [phase, list] of Object.entries(hooks ?? {})) {
+    (list ?? []).forEach((h, i) => {
+      if (!h.path.startsWith('/')) throw new TsrunError(`hooks.${phase}[${i}].path: must be absolute: ${h.path}`);
+      if (h.timeout !== undefined && !(Number.isInteger(h.timeout) && h.timeout > 0)) throw new TsrunError(`hooks.${phase}[${i}].timeout: must be a positive integer: ${h.timeout}`);
+      (h.env ?? []).forEach((e, k) => {
+        if (!e.includes('=')) throw new TsrunError(`hooks.${phase}[${i}].env[${k}]: not KEY=VALUE: ${e}`);
+      });
+    });
+  }
+}

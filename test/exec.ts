@@ -1,0 +1,136 @@
+// exec into created and running containers, as conmon and containerd's shim call it
+// (runc's exec; the process it runs follows config.md#process).
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Harness, TOP, type TestLike } from './helpers/runtime.js';
+
+const h = new Harness(t);
+const SLEEP = ['sleep', '1000'];
+
+function running(t: TestLike): string {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
+  return id;
+}
+
+/** Host pids of the container's processes (`ps --format json`). */
+function pids(id: string): number[] {
+  return JSON.parse(h.ok(['ps', '--format', 'json', id]).stdout) as number[];
+}
+
+t.test('foreground exec returns the exit status and output', async (t) => {
+  const id = running(t);
+  const r = h.tsrun(['exec', id, 'sh', '-c', 'echo from-exec; exit 3']);
+  t.equal(r.status, 3, 'exit status of the exec\'d process');
+  t.equal(r.stdout, 'from-exec\n');
+});
+
+t.test('exec flags: -e, --cwd, -u uid:gid, -g', async (t) => {
+  const id = running(t);
+  const r = h.ok(['exec', '-e', 'FOO=bar', '--cwd', '/tmp', '-u', '1000:1001', '-g', '5', '-g', '7', id,
+    'sh', '-c', 'echo $FOO; pwd; id -u; id -g; id -G']);
+  t.same(r.stdout.trim().split('\n'), ['bar', '/tmp', '1000', '1001', '1001 5 7']);
+});
+
+t.test('exec --process takes a process.json', async (t) => {
+  const id = running(t);
+  const file = h.path(`${id}-process.json`);
+  writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'echo $X; pwd; exit 4'], env: ['X=from-file', 'PATH=/bin'], cwd: '/dev', user: { uid: 0, gid: 0 } }));
+  const r = h.tsrun(['exec', '--process', file, id]);
+  t.equal(r.status, 4);
+  t.equal(r.stdout, 'from-file\n/dev\n');
+  writeFileSync(file, JSON.stringify({ args: ['true'], cwd: 7 }));
+  const bad = h.tsrun(['exec', '--process', file, id]);
+  t.not(bad.status, 0, 'a schema-invalid process.json is refused');
+  t.match(bad.stderr, /process\.cwd/, 'the error names the field');
+});
+
+t.test('exec -d writes the pid file and the process joins the cgroup', async (t) => {
+  const id = running(t);
+  const pidFile = h.path(`${id}-exec.pid`);
+  h.ok(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '100']);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  t.ok(pid > 0, 'pid file holds a pid');
+  t.ok(pids(id).includes(pid), 'the exec\'d process is in the container\'s cgroup');
+  // Same namespaces as pid 1 (every type the container has).
+  const init = h.state(id)!.pid;
+  for (const ns of ['pid', 'mnt', 'net', 'ipc', 'uts']) {
+    t.equal(execFileSync('readlink', [`/proc/${pid}/ns/${ns}`], { encoding: 'utf8' }), execFileSync('readlink', [`/proc/${init}/ns/${ns}`], { encoding: 'utf8' }), `${ns} namespace joined`);
+  }
+});
+
+t.test('exec into stopped and paused containers', async (t) => {
+  const id = running(t);
+  h.ok(['pause', id]);
+  const p = h.tsrun(['exec', id, 'true']);
+  t.not(p.status, 0, 'exec into a paused container fails');
+  t.match(p.stderr, /paused/);
+  h.ok(['resume', id]);
+  h.ok(['kill', id, 'KILL']);
+  t.equal(h.waitStatus(id, 'stopped'), 'stopped');
+  const s = h.tsrun(['exec', id, 'true']);
+  t.not(s.status, 0, 'exec into a stopped container fails');
+  t.match(s.stderr, /stopped/);
+});
+
+t.test('many short execs leave no process or zombie behind', async (t) => {
+  const id = running(t);
+  const init = h.state(id)!.pid;
+  for (let i = 0; i < 12; i++) {
+    const r = h.tsrun(['exec', id, 'true']);
+    if (r.status !== 0) t.fail(`exec ${i}: ${r.stderr}`);
+  }
+  for (let i = 0; i < 3; i++) h.ok(['exec', '-d', id, 'true']);
+  let left: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = pids(id);
+    if (left.length === 1) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  t.same(left, [init], 'only pid 1 remains in the container');
+  const stray = execFileSync('ps', ['-eo', 'pid,stat,comm'], { encoding: 'utf8' }).split('\n').filter((l) => /tsrun-init/.test(l));
+  t.same(stray, [], 'no tsrun-init process (or zombie) remains');
+});
+
+t.test('exec never hands the runtime\'s fds to the process', async (t) => {
+  // containerd's shim gives the runtime its own socket as fd 3.
+  const id = running(t);
+  const extra = openSync(join(TOP, 'package.json'), 'r');
+  try {
+    const r = h.ok(['exec', id, 'sh', '-c', 'ls /proc/self/fd'], { fds: [extra] });
+    t.same(r.stdout.trim().split('\n').map(Number).filter((n) => n !== 3), [0, 1, 2], 'only stdio (3 is ls\'s own directory fd)');
+    t.notMatch(execFileSync('sh', ['-c', `ls -l /proc/${h.state(id)!.pid}/fd`], { encoding: 'utf8' }), /package\.json/, 'pid 1 holds no runtime fd either');
+  } finally {
+    closeSync(extra);
+  }
+});
+
+t.test('the runtime binary cannot be reached from inside the container while exec joins (CVE-2019-5736 class)', async (t) => {
+  // A container process keeps trying to open every /proc/PID/exe it can see for writing and to
+  // read where it points, while the host runs execs; tsrun-init is non-dumpable until execve.
+  const init = join(TOP, 'build', 'Release', 'tsrun-init');
+  const before = createHash('sha256').update(readFileSync(init)).digest('hex');
+  const id = h.id(t);
+  const attack = 'while :; do for e in /proc/[0-9]*/exe; do l=$(readlink $e 2>/dev/null); case "$l" in *tsrun*) echo "SAW $e $l";; esac; (: >> $e) 2>/dev/null && echo "WROTE $e"; done; done';
+  const bundle = h.bundle({ args: ['sh', '-c', `${attack} > /report 2>&1`] });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  for (let i = 0; i < 10; i++) h.tsrun(['exec', id, 'true']);
+  const report = readFileSync(join(bundle, 'rootfs', 'report'), 'utf8');
+  t.notMatch(report, /WROTE/, 'no /proc/PID/exe was writable');
+  t.notMatch(report, /SAW/, 'no /proc/PID/exe showed the runtime');
+  t.equal(createHash('sha256').update(readFileSync(init)).digest('hex'), before, 'tsrun-init is unchanged');
+});
+
+t.test('a non-root user can reopen its stdio, and /dev/null is never chowned', async (t) => {
+  const id = h.id(t);
+  const nullOwner = statSync('/dev/null').uid;
+  // Reopening /proc/self/fd/1 checks the file's permissions against the container's user.
+  const bundle = h.bundle({ args: ['sh', '-c', ': >> /proc/self/fd/1 && echo reopened; id -u'], edit: (c) => { c.process!.user = { uid: 1000, gid: 1000 }; } });
+  const r = h.tsrun(['run', '--bundle', bundle, id]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'reopened\n1000\n');
+  t.equal(statSync('/dev/null').uid, nullOwner, '/dev/null keeps its owner');
+});

@@ -1,0 +1,89 @@
+// Terminals: process.terminal with --console-socket (config.md#process, runc's console socket
+// protocol: the pty master over SCM_RIGHTS), and a foreground run on the caller's terminal.
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness, TOP } from './helpers/runtime.js';
+
+const h = new Harness(t);
+const RECVTTY = join(TOP, 'build', 'recvtty');
+
+/** Starts recvtty on a new socket; resolves with everything the container wrote to its terminal. */
+function receiver(sock: string, input?: string): { done: Promise<string> } {
+  const p = spawn(RECVTTY, input === undefined ? [sock] : [sock, input], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      rej(new Error(`recvtty timed out; got ${JSON.stringify(out)}`));
+    }, 20000);
+    // 'close', not 'exit': only then has all of recvtty's output been read.
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) res(out);
+      else rej(new Error(`recvtty exit ${code}`));
+    });
+  });
+  return { done };
+}
+
+function waitFor(path: string): void {
+  for (let i = 0; i < 200 && !existsSync(path); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+}
+
+t.test('create/start with --console-socket: the pty master reaches the socket, consoleSize applies', async (t) => {
+  const id = h.id(t);
+  const sock = h.path(`${id}.sock`);
+  const rx = receiver(sock);
+  waitFor(sock);
+  const bundle = h.bundle({
+    args: ['sh', '-c', 'tty; stty size; ls -l /dev/console'],
+    edit: (c) => {
+      c.process!.terminal = true;
+      c.process!.consoleSize = { height: 33, width: 111 };
+    },
+  });
+  h.ok(['create', '--console-socket', sock, '--bundle', bundle, id]);
+  h.ok(['start', id]);
+  const out = (await rx.done).replace(/\r/g, '');
+  t.match(out, /^\/dev\/pts\/0$/m, 'stdio is a pty of the container\'s devpts');
+  t.match(out, /^33 111$/m, 'consoleSize is the terminal size');
+  t.match(out, /\/dev\/console/, '/dev/console exists');
+});
+
+t.test('exec -t with --console-socket: input goes in, output comes back', async (t) => {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
+  const sock = h.path(`${id}-exec.sock`);
+  const rx = receiver(sock, 'echo typed-$((6*7))\nexit\n');
+  waitFor(sock);
+  h.ok(['exec', '-t', '-d', '--console-socket', sock, id, 'sh']);
+  const out = await rx.done;
+  t.match(out, /typed-42/, 'the shell read from the terminal and wrote back through it');
+});
+
+t.test('runc\'s errors: a detached tty without a socket, a socket without a tty', async (t) => {
+  const id = h.id(t);
+  const tty = h.bundle({ args: ['true'], edit: (c) => { c.process!.terminal = true; } });
+  const a = h.tsrun(['create', '--bundle', tty, id]);
+  t.not(a.status, 0);
+  t.match(a.stderr, /cannot allocate tty if tsrun will detach without setting console socket/);
+  const plain = h.bundle({ args: ['true'] });
+  const b = h.tsrun(['create', '--console-socket', h.path('none.sock'), '--bundle', plain, id]);
+  t.not(b.status, 0);
+  t.match(b.stderr, /cannot use console socket if tsrun will not detach or allocate tty/);
+  t.equal(h.state(id), null, 'nothing was created');
+});
+
+t.test('foreground run -t without a socket uses the caller\'s terminal', async (t) => {
+  // script(1) gives tsrun a real terminal, as a person at a shell would.
+  const id = h.id(t);
+  const bundle = h.bundle({ args: ['sh', '-c', 'read x; echo got-$x; tty; exit 6'], edit: (c) => { c.process!.terminal = true; } });
+  const cmd = [process.execPath, join(TOP, 'dist', 'tsrun.js'), '--root', h.root, 'run', '--bundle', bundle, id].join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { input: 'hello\n', encoding: 'utf8', timeout: 30000, env: { PATH: process.env.PATH } });
+  t.equal(r.status, 6, `exit status through the terminal relay: ${r.stderr}`);
+  t.match(r.stdout, /got-hello/, 'input reached the container');
+  t.match(r.stdout, /\/dev\/pts\/0/, 'the container has its own pty');
+});
