@@ -107,3 +107,24 @@ reexec_for_crun() {
       sh -c 'umount /sys/fs/cgroup/unified && exec bash "$0" "$@"' "$@"
   fi
 }
+
+# Removes what netavark added for the tests: the test bridge and, when the host had no netavark
+# rules before setup (host.before), every NETAVARK rule and chain; restores ip_forward.
+net_teardown() {
+  local before_fwd before_chains
+  before_fwd=$(sed -n 's/^ip_forward=//p' "$E2E/host.before" 2>/dev/null)
+  before_chains=$(sed -n 's/^chains=//p' "$E2E/host.before" 2>/dev/null)
+  ip link show "$NET_IF" >/dev/null 2>&1 && ip link del "$NET_IF"
+  if [ "${before_chains:-1}" = 0 ] && command -v iptables >/dev/null; then
+    local tbl rule chain
+    for tbl in filter nat; do
+      iptables -t "$tbl" -S | grep -E '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING|INPUT) .*NETAVARK' | while read -r rule; do
+        # shellcheck disable=SC2086
+        eval iptables -t "$tbl" -D "${rule#-A }"
+      done
+      for chain in $(iptables -t "$tbl" -S | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$tbl" -F "$chain"; done
+      for chain in $(iptables -t "$tbl" -S | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$tbl" -X "$chain"; done
+    done
+  fi
+  [ -z "$before_fwd" ] || sysctl -qw net.ipv4.ip_forward="$before_fwd"
+}

@@ -65,7 +65,8 @@ events_logfile_path = "$E2E/libpod/events.log"
 runtime = "tsrun"
 conmon_path = ["/usr/bin/conmon"]
 runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "youki", "tsrun"]
-runtime_supports_nocgroups = ["crun", "krun", "tsrun"]
+# this podman (4.3) reads the key without the final "s" (containers/common's toml tag)
+runtime_supports_nocgroup = ["crun", "krun", "tsrun"]
 runtime_supports_kvm = ["kata", "krun"]
 volume_path = "$E2E/storage/volumes"
 [engine.runtimes]
@@ -130,9 +131,24 @@ fi
   echo "ip_forward=$(sysctl -n net.ipv4.ip_forward)"
   echo "chains=$( (iptables -S; iptables -t nat -S) 2>/dev/null | grep -c NETAVARK || true)"
 } >"$E2E/host.before"
-podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" network exists "$NET" ||
-  podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" network create \
-    --interface-name "$NET_IF" --subnet "$NET_SUBNET" "$NET" >/dev/null
+# Podman 4.3 makes the default network up in memory with bridge podman0 (and ignores
+# --interface-name): write our own network file so the tests use a bridge of their own.
+if [ ! -f "$E2E/networks/$NET.json" ]; then
+  cat >"$E2E/networks/$NET.json" <<EOF
+{
+  "name": "$NET",
+  "id": "$(printf '%s' "$NET" | sha256sum | cut -c1-64)",
+  "driver": "bridge",
+  "network_interface": "$NET_IF",
+  "created": "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)",
+  "subnets": [ { "subnet": "$NET_SUBNET", "gateway": "${NET_SUBNET%.0/24}.1" } ],
+  "ipv6_enabled": false,
+  "internal": false,
+  "dns_enabled": false,
+  "ipam_options": { "driver": "host-local" }
+}
+EOF
+fi
 
 # ---- containerd image ------------------------------------------------------------------
 started=0

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# test/e2e/containerd.sh: containerd (containerd-shim-runc-v2 + ctr) scenarios against
+# RUNTIME=tsrun|runc|crun, given to the shim with `ctr run --runc-binary`. Starts its own
+# containerd (config/root/state/socket under $E2E/containerd) by PID and stops it at the end.
+# Needs test/e2e/setup.sh first. ONLY=regex runs the matching scenarios only.
+set -uo pipefail
+SUITE=containerd
+. "$(dirname "$0")/lib.sh"
+reexec_for_crun "$0" "$@"
+harness_init
+TMPD=$(mktemp -d "$E2E/containerd-$RUNTIME.XXXXXX")
+BIN=$(runtime_bin "$RUNTIME")
+CTRC="$(printf '%q ' ctr --address "$CTRD_SOCK" -n "$CTR_NS")"
+RUNC_ROOT_NS=/run/containerd/runc/$CTR_NS   # where the shim tells the runtime to keep state
+
+cleanup_all() {
+  local c
+  for c in $(T=20 ctrc task ls -q 2>/dev/null); do
+    T=20 ctrc task kill -a -s KILL "$c" >/dev/null 2>&1; T=20 ctrc task delete -f "$c" >/dev/null 2>&1
+  done
+  for c in $(T=20 ctrc container ls -q 2>/dev/null); do T=20 ctrc container delete "$c" >/dev/null 2>&1; done
+}
+between() { [ -n "${KEEP:-}" ] || cleanup_all; }
+finish() {
+  cleanup_all
+  containerd_stop
+  rm -rf "$TMPD"
+}
+trap finish EXIT
+containerd_start || { echo "not ok - containerd_start"; echo "0 passed, 1 failed"; exit 1; }
+cleanup_all
+
+crun_() { ctrc run --runc-binary "$BIN" "$@"; }   # ctr run with the runtime under test
+tty_ctr() { timeout -k 5 60 script -qec "$CTRC $*" /dev/null </dev/null | tr -d '\r\000'; }
+task_status() { ctrc task ls | awk -v c="$1" '$1 == c { print $3 }'; }
+task_pid() { ctrc task ls | awk -v c="$1" '$1 == c { print $2 }'; }
+wait_status() { local i; for i in $(seq 50); do [ "$(task_status "$1")" = "$2" ] && return 0; sleep 0.2; done; fail "$1 never $2 (now $(task_status "$1"))"; }
+cgfile() {
+  local path; path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+  cat "/sys/fs/cgroup/$2$path/$3"
+}
+run_d() { must crun_ -d "$@" >/dev/null; }
+
+c_run_rm() { local out; out=$(crun_ --rm "$IMG" c-rm echo hello) || fail "run: $?"; want_eq "$out" hello; }
+c_exit_code() { crun_ --rm "$IMG" c-exit sh -c 'exit 42'; want_eq $? 42 "exit status"; }
+c_run_tty() {
+  local out; out=$(tty_ctr run --runc-binary "$BIN" --rm -t "$IMG" c-tty sh -c "'tty; stty -a | head -1'")
+  want_match "$out" "/dev/pts/0" tty; want_match "$out" "speed 38400" stty
+}
+c_run_d() { run_d "$IMG" c-d sleep 1000; wait_status c-d RUNNING; }
+c_task_ls() {
+  local out; out=$(ctrc task ls) || fail "task ls: $?"; echo "$out"
+  want_match "$out" "ex +[0-9]+ +RUNNING" "task ls line"
+}
+c_exec() { local out; out=$(ctrc task exec --exec-id e1 ex echo hi) || fail "exec: $?"; want_eq "$out" hi; }
+c_exec_user_cwd() {
+  local out; out=$(ctrc task exec --exec-id e2 --user 1000 --cwd /tmp ex sh -c 'id -u; pwd') || fail "exec: $?"
+  want_eq "$(echo $out)" "1000 /tmp"
+}
+c_exec_exit_code() { ctrc task exec --exec-id e3 ex sh -c 'exit 7'; want_eq $? 7 "exec status"; }
+c_exec_tty() { local out; out=$(tty_ctr task exec -t --exec-id e4 ex tty); want_match "$out" "^/dev/pts/[0-9]+" "tty in exec"; }
+c_exec_detach() {
+  must ctrc task exec -d --exec-id e5 ex sh -c 'echo detached >/tmp/d'
+  local i; for i in $(seq 20); do [ "$(ctrc task exec --exec-id e5r$i ex cat /tmp/d 2>/dev/null)" = detached ] && return 0; sleep 0.2; done
+  fail "detached exec did not run"
+}
+c_task_ps() { local out; out=$(ctrc task ps ex) || fail "task ps: $?"; echo "$out"; want_match "$out" "$(task_pid ex)" "pid 1 listed"; }
+c_metrics() {
+  local out; out=$(ctrc task metrics ex) || fail "metrics: $?"; echo "$out"
+  want_match "$out" "memory.usage_in_bytes +[0-9]+" "memory usage"
+}
+c_pause_resume() {
+  must ctrc task pause ex; want_eq "$(task_status ex)" PAUSED "after pause"
+  must ctrc task resume ex; want_eq "$(task_status ex)" RUNNING "after resume"
+  local out; out=$(ctrc task exec --exec-id e6 ex echo alive) || fail "exec after resume: $?"; want_eq "$out" alive
+}
+c_kill_usr1() {
+  run_d "$IMG" c-usr1 sh -c 'trap "echo got >/tmp/usr1" USR1; while :; do sleep 0.1; done'
+  sleep 0.5
+  must ctrc task kill -s USR1 c-usr1
+  local i; for i in $(seq 20); do [ "$(ctrc task exec --exec-id r$i c-usr1 cat /tmp/usr1 2>/dev/null)" = got ] && return 0; sleep 0.2; done
+  fail "USR1 not delivered"
+}
+c_kill() {
+  run_d "$IMG" c-kill sleep 1000
+  must ctrc task kill -s KILL c-kill; wait_status c-kill STOPPED
+}
+c_delete() {
+  must crun_ "$IMG" c-del true
+  ctrc task delete c-del >/dev/null 2>&1 || true
+  must ctrc container delete c-del
+  ! ctrc container info c-del >/dev/null 2>&1 || fail "container still exists"
+}
+c_kill_all() {
+  run_d "$IMG" c-killall sh -c 'sleep 1003 & sleep 1004 & wait'
+  sleep 0.5
+  local pid; pid=$(task_pid c-killall)
+  must ctrc task kill -a -s KILL c-killall; wait_status c-killall STOPPED
+  pgrep -f 'sleep 100[34]' && fail "processes left after kill -a"
+  return 0
+}
+c_delete_f() {
+  run_d "$IMG" c-delf sleep 1005
+  local pid; pid=$(task_pid c-delf)
+  must ctrc task delete -f c-delf
+  ! kill -0 "$pid" 2>/dev/null || fail "process $pid still alive"
+  ! ctrc task ls | grep -q c-delf || fail "task still listed"
+}
+c_memory_limit() {
+  run_d --memory-limit 67108864 "$IMG" c-mem sleep 1000
+  want_eq "$(cgfile "$(task_pid c-mem)" memory memory.limit_in_bytes)" 67108864 "memory.limit_in_bytes"
+}
+c_cpus() {
+  run_d --cpus 0.5 "$IMG" c-cpu sleep 1000
+  want_eq "$(cgfile "$(task_pid c-cpu)" cpu cpu.cfs_quota_us)" 50000 "cfs_quota_us"
+}
+c_cap_drop() {
+  local out; out=$(crun_ --rm --cap-drop CAP_NET_RAW --cap-drop CAP_CHOWN "$IMG" c-cap sh -c 'grep CapEff /proc/self/status; chown 1 /tmp && echo chowned') || true
+  echo "$out"; want_no_match "$out" chowned "chown without CAP_CHOWN"; want_match "$out" "CapEff:" "caps"
+}
+c_read_only() {
+  crun_ --rm --read-only "$IMG" c-ro touch /x && fail "write to / succeeded"
+  return 0
+}
+c_bind_mount() {
+  mkdir -p "$TMPD/bind"; echo from-host >"$TMPD/bind/in"
+  local out; out=$(crun_ --rm --mount "type=bind,src=$TMPD/bind,dst=/data,options=rbind:rw" "$IMG" c-bind sh -c 'cat /data/in; echo from-ctr >/data/out') || fail "run: $?"
+  want_eq "$out" from-host; want_eq "$(cat "$TMPD/bind/out")" from-ctr
+}
+c_net_host() {
+  local out; out=$(crun_ --rm --net-host "$IMG" c-net readlink /proc/self/ns/net) || fail "run: $?"
+  want_eq "$out" "$(readlink /proc/self/ns/net)" "network namespace"
+}
+c_privileged() {
+  local out host; host=$(grep CapEff /proc/self/status | awk '{print $2}')
+  out=$(crun_ --rm --privileged "$IMG" c-priv grep CapEff /proc/self/status) || fail "run: $?"
+  want_match "$out" "CapEff:	$host" caps
+}
+c_runc_root() {
+  mkdir -p "$TMPD/rroot"
+  run_d --runc-root "$TMPD/rroot" "$IMG" c-root sleep 1000
+  ls -la "$TMPD/rroot" "$TMPD/rroot"/* || true
+  [ -e "$TMPD/rroot/$CTR_NS/c-root" ] || [ -e "$TMPD/rroot/c-root" ] || fail "no state for c-root under --runc-root $TMPD/rroot"
+  must ctrc task kill -s KILL c-root; wait_status c-root STOPPED
+  must ctrc task delete c-root
+}
+
+sel() { [ -z "${ONLY:-}" ] || [[ $1 =~ $ONLY ]]; }
+t() { local name=$1; shift; sel "$name" && check "$name" "$@"; }
+
+t run_rm c_run_rm
+t exit_code c_exit_code
+t run_tty c_run_tty
+t run_d c_run_d
+if sel 'task_ls exec exec_user_cwd exec_exit_code exec_tty exec_detach task_ps metrics pause_resume'; then crun_ -d "$IMG" ex sleep 1000 >/dev/null || echo "# could not start ex"; fi
+KEEP=1 t task_ls c_task_ls
+KEEP=1 t exec c_exec
+KEEP=1 t exec_user_cwd c_exec_user_cwd
+KEEP=1 t exec_exit_code c_exec_exit_code
+KEEP=1 t exec_tty c_exec_tty
+KEEP=1 t exec_detach c_exec_detach
+KEEP=1 t task_ps c_task_ps
+KEEP=1 t metrics c_metrics
+KEEP=1 t pause_resume c_pause_resume
+cleanup_all
+t kill_usr1 c_kill_usr1
+t kill c_kill
+t delete c_delete
+t kill_all c_kill_all
+t delete_f c_delete_f
+t memory_limit c_memory_limit
+t cpus c_cpus
+t cap_drop c_cap_drop
+t read_only c_read_only
+t bind_mount c_bind_mount
+t net_host c_net_host
+t privileged c_privileged
+t runc_root c_runc_root
+
+summary
+[ "$FAILED" = 0 ]
