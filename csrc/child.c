@@ -78,6 +78,10 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 
 	p->host_pid = release_wait(release_fd);
 	close(release_fd);
+	/* the parent has written our pid through these: no runtime fd stays */
+	for (size_t i = 0; i < p->n_cgroups; i++)
+		if (p->cgroup_fds && p->cgroup_fds[i] >= 0)
+			close(p->cgroup_fds[i]);
 	become_ns_root(p);
 	/* our cgroup paths, before a cgroup namespace hides them */
 	cgroupfs_snapshot();

@@ -14,8 +14,10 @@ function mappingText(m: Mapping[] | undefined): string {
 export function planMounts(cfg: Config, bundle: string, rootfs: string): PlanRecord[] {
   const out: PlanRecord[] = [['rootfs', rootfs]];
   const prop = cfg.linux?.rootfsPropagation;
-  // runc's default: rslave, so host unmounts reach the container but nothing leaks back.
-  out.push(['rootfs_propagation', prop ? (PROPAGATION[prop]! | MS.REC) : MS.SLAVE | MS.REC]);
+  // Only an explicit value is sent: the C core then re-applies it to the new root after the
+  // pivot, which an implicit default must not do (it would turn an rshared bind into a slave).
+  // Without it the C core uses runc's rslave before the pivot.
+  if (prop) out.push(['rootfs_propagation', PROPAGATION[prop]! | MS.REC]);
   (cfg.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     if (!isAbsolute(m.destination)) throw new TsrunError(`${field}.destination: must be an absolute path: ${m.destination}`);
