@@ -26,7 +26,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +47,11 @@ extern char **environ;
 static void identity(void)
 {
 	struct utsname u;
+	int un = uname(&u) == 0 ? 0 : errno;
 	key("hostname");
-	if (uname(&u) == 0) jstr(u.nodename); else jerr(errno);
+	if (!un) jstr(u.nodename); else jerr(un);
 	key("domainname");
-	if (uname(&u) == 0) jstr(u.domainname); else jerr(errno);
+	if (!un) jstr(u.domainname); else jerr(un);
 	key("pid"), jnum(getpid());
 	key("ppid"), jnum(getppid());
 	key("uid"), jnum(getuid());

@@ -36,11 +36,10 @@ function cgroupMounts(): string[] {
 }
 
 /**
- * Cgroup directories named after any of `ids`, up to 4 levels below each hierarchy's mount
+ * Cgroup directories whose name passes `wanted`, up to 4 levels below each hierarchy's mount
  * (a runtime puts a container at <mount>/<cgroup of pid 1>/<id>, usually <mount>/<id>).
  */
-export function cgroupDirsNamed(ids: Iterable<string>): string[] {
-  const want = new Set(ids);
+export function cgroupDirsWhere(wanted: (name: string) => boolean): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number): void => {
     let entries;
@@ -52,12 +51,18 @@ export function cgroupDirsNamed(ids: Iterable<string>): string[] {
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const p = join(dir, e.name);
-      if (want.has(e.name)) found.push(p);
+      if (wanted(e.name)) found.push(p);
       if (depth < 4) walk(p, depth + 1);
     }
   };
-  if (want.size) for (const m of cgroupMounts()) walk(m, 1);
+  for (const m of cgroupMounts()) walk(m, 1);
   return found;
+}
+
+/** Cgroup directories named after any of `ids` (see cgroupDirsWhere). */
+export function cgroupDirsNamed(ids: Iterable<string>): string[] {
+  const want = new Set(ids);
+  return want.size ? cgroupDirsWhere((n) => want.has(n)) : [];
 }
 
 /** Pids of every process but this one. */

@@ -5,7 +5,7 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ConfigSchema } from '../../src/spec/generated/config.js';
-import { cgroupDirsNamed, mountsUnder } from './host.js';
+import { alive, cgroupDirsNamed, cgroupDirsWhere, mountsUnder } from './host.js';
 
 export type Config = ConfigSchema;
 
@@ -77,7 +77,9 @@ export class Harness {
   private base?: string;
 
   constructor(tap: TestLike) {
-    this.tmp = mkdtempSync(join(tmpdir(), 'tsrun-test-'));
+    sweepStale();
+    // The pid in the name lets a later run tell a dead run's leftovers from a live one's.
+    this.tmp = mkdtempSync(join(tmpdir(), `tsrun-test-${process.pid}-`));
     // A user-namespaced container's root (mapped to an unprivileged host uid) must reach its rootfs.
     chmodSync(this.tmp, 0o711);
     this.root = join(this.tmp, 'root');
@@ -201,31 +203,63 @@ export class Harness {
 
   /** End of the file: every container, every mount under the temp dir, the temp dir itself. */
   private finish(): void {
-    const leaks: string[] = [];
-    let ids: string[] = [];
-    try {
-      ids = readdirSync(this.root);
-    } catch {
-      // no container was ever created
-    }
-    for (const id of ids) {
-      const r = this.tsrun(['delete', '--force', id]);
-      if (r.status !== 0) leaks.push(`delete --force ${id} failed: ${r.stderr.trim()}`);
-    }
-    leaks.push(...removeCgroupLeaks(this.allIds));
-    for (const m of mountsUnder(this.tmp)) spawnSync('umount', ['-l', m]);
-    const still = mountsUnder(this.tmp);
-    // Never recurse into something still mounted: it may be a bind of a host dir.
-    if (still.length) leaks.push(`cannot unmount ${still.join(', ')}; ${this.tmp} kept`);
-    else rmSync(this.tmp, { recursive: true, force: true });
+    const leaks = clearTempDir(this.tmp, this.allIds);
     if (leaks.length) throw new Error(`cleanup: ${leaks.join('; ')}`);
   }
 }
 
+/**
+ * Force-deletes every container of a harness temp dir's state root, removes the cgroup dirs of
+ * those and of `ids`, unmounts what is mounted under the dir and removes it. Returns what had
+ * to be cleaned up besides the delete (each a leak) or could not be.
+ */
+function clearTempDir(tmp: string, ids: Iterable<string> = []): string[] {
+  const leaks: string[] = [];
+  const root = join(tmp, 'root');
+  let left: string[] = [];
+  try {
+    left = readdirSync(root);
+  } catch {
+    // no container was ever created
+  }
+  for (const id of left) {
+    const r = spawnSync(RUNTIME[0]!, [...RUNTIME.slice(1), '--root', root, 'delete', '--force', id], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) leaks.push(`delete --force ${id} failed: ${(r.stderr ?? '').trim()}`);
+  }
+  leaks.push(...removeCgroupLeaks(new Set([...ids, ...left])));
+  for (const m of mountsUnder(tmp)) spawnSync('umount', ['-l', m]);
+  const still = mountsUnder(tmp);
+  // Never recurse into something still mounted: it may be a bind of a host dir.
+  if (still.length) leaks.push(`cannot unmount ${still.join(', ')}; ${tmp} kept`);
+  else rmSync(tmp, { recursive: true, force: true });
+  return leaks;
+}
+
+/**
+ * What test processes killed before their cleanup ran left behind (tap ends a timed-out file
+ * with SIGKILL): temp dirs and cgroups named after a pid that no longer runs.
+ */
+function sweepStale(): void {
+  const deadPid = (name: string, re: RegExp): boolean => {
+    const m = re.exec(name);
+    return !!m && !alive(Number(m[1]));
+  };
+  for (const name of readdirSync(tmpdir())) {
+    if (deadPid(name, /^tsrun-test-(\d+)-/)) clearTempDir(join(tmpdir(), name));
+  }
+  removeCgroupDirs(cgroupDirsWhere((n) => deadPid(n, /^t-(\d+)-\d+$/)));
+}
+
 /** Removes cgroup dirs named after `ids` (killing what is in them) and reports each as a leak. */
 function removeCgroupLeaks(ids: Iterable<string>): string[] {
-  const dirs = cgroupDirsNamed(ids).sort((a, b) => b.length - a.length);
-  for (const d of dirs) {
+  const dirs = cgroupDirsNamed(ids);
+  removeCgroupDirs(dirs);
+  return dirs.map((d) => `cgroup dir ${d} remained`);
+}
+
+/** Kills what is in the cgroup dirs and removes them, deepest first. */
+function removeCgroupDirs(dirs: string[]): void {
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
       for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
     } catch {
@@ -240,5 +274,4 @@ function removeCgroupLeaks(ids: Iterable<string>): string[] {
       }
     }
   }
-  return dirs.map((d) => `cgroup dir ${d} remained`);
 }
