@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 	ns_join_paths(p);
 	ns_new_time(p);
 	int console_fd = console_connect(p), relay_fd = -1;
+	seccomp_listener_connect(p);
 	if (p->terminal && console_fd < 0)
 		console_fd = relay_socketpair(&relay_fd);
 	if (p->execfifo)

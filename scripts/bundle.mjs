@@ -16,7 +16,8 @@ await build({
   // env -S -u: NODE_EXTRA_CA_CERTS costs tens of ms at every Node start and tsrun needs no TLS.
   banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node' },
   define: { TSRUN_VERSION: JSON.stringify(pkg.version) },
-  external: ['*.node'],
+  // koffi loads its prebuilt native module by path at run time: it stays in node_modules.
+  external: ['*.node', 'koffi'],
   logLevel: 'warning',
 });
 chmodSync('dist/tsrun.js', 0o755);

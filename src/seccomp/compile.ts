@@ -22,14 +22,14 @@ export interface CompiledSeccomp {
   skipped: string[];
 }
 
-/** The action value for an action name and its optional errno, or an error naming `field`. */
-export function actionValue(name: string, errnoRet: number | undefined, field: string): number {
+/** The action value for an action name and its optional errno, or an error naming the field. */
+export function actionValue(name: string, errnoRet: number | undefined, actionField: string, errnoField: string): number {
   const base = ACTIONS[name];
-  if (base === undefined) throw new TsrunError(`${field}.action: unknown seccomp action "${name}"`);
-  if (errnoRet !== undefined && !ERRNO_ACTIONS.has(name)) throw new TsrunError(`${field}: errnoRet is set but ${name} takes no errno`);
+  if (base === undefined) throw new TsrunError(`${actionField}: unknown seccomp action "${name}"`);
+  if (errnoRet !== undefined && !ERRNO_ACTIONS.has(name)) throw new TsrunError(`${errnoField}: set, but ${name} takes no errno`);
   if (!ERRNO_ACTIONS.has(name)) return base;
   const e = errnoRet ?? EPERM;
-  if (!Number.isInteger(e) || e < 0 || e > 0xffff) throw new TsrunError(`${field}: errnoRet ${e} is out of range 0..65535`);
+  if (!Number.isInteger(e) || e < 0 || e > 0xffff) throw new TsrunError(`${errnoField}: ${e} is out of range 0..65535`);
   return (base | e) >>> 0;
 }
 
@@ -51,7 +51,7 @@ function packArgs(args: NonNullable<Syscall['args']>, field: string): Buffer {
 function addRules(lib: Libseccomp, ctx: unknown, sc: Syscall, i: number, defAction: number, skipped: string[]): void {
   const field = `linux.seccomp.syscalls[${i}]`;
   if (!sc.names?.length) throw new TsrunError(`${field}.names: must contain at least one name`);
-  const action = actionValue(sc.action, sc.errnoRet, field);
+  const action = actionValue(sc.action, sc.errnoRet, `${field}.action`, `${field}.errnoRet`);
   const args = sc.args ?? [];
   const packed = args.length ? packArgs(args, field) : null;
   // libseccomp refuses a rule whose action is the default one; it would change nothing anyway.
@@ -76,10 +76,7 @@ function addRules(lib: Libseccomp, ctx: unknown, sc: Syscall, i: number, defActi
 
 /** Compiles the config's seccomp section. Throws TsrunError naming the field at fault. */
 export function compileSeccomp(s: Seccomp): CompiledSeccomp {
-  const defAction = actionValue(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction');
-  if (s.defaultErrnoRet !== undefined && !ERRNO_ACTIONS.has(s.defaultAction)) {
-    throw new TsrunError(`linux.seccomp.defaultErrnoRet: set but ${s.defaultAction} takes no errno`);
-  }
+  const defAction = actionValue(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction', 'linux.seccomp.defaultErrnoRet');
   if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new TsrunError('linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
   const usesNotify = (s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY');
   if (usesNotify && !s.listenerPath) throw new TsrunError('linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener path');

@@ -1,0 +1,157 @@
+// config-linux.md#seccomp: the profile compiled with libseccomp and loaded before execve.
+// Containers run busybox sh or build/seccomp-helper (conformance/seccomp-helper.c), copied into
+// the bundle: "syscall NR..." prints NR=errno, "agent ..." is a seccomp notify listener.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DOCKER_ALLOWED } from './helpers/docker-profile.js';
+import { Harness, TOP, type Config } from './helpers/runtime.js';
+
+const h = new Harness(t);
+const HELPER = join(TOP, 'build', 'seccomp-helper');
+type Seccomp = NonNullable<NonNullable<Config['linux']>['seccomp']>;
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `tsrun run` of args with this profile; the result of the run. */
+function runWith(tt: Tap, seccomp: Seccomp, args: string[], edit?: (c: Config) => void) {
+  const bundle = h.bundle({
+    args,
+    prepare: (rootfs) => copyFileSync(HELPER, join(rootfs, 'bin', 'seccomp-helper')),
+    edit: (c) => {
+      c.linux!.seccomp = seccomp;
+      edit?.(c);
+    },
+  });
+  return h.tsrun(['run', '--bundle', bundle, h.id(tt)]);
+}
+type Tap = tap.Test;
+
+t.before(() => {
+  if (!existsSync(HELPER)) throw new Error('build/seccomp-helper missing: run conformance/build-probe.sh');
+});
+
+t.test('SCMP_ACT_ERRNO with errnoRet', async (t) => {
+  // config-linux.md#seccomp: syscalls[].action SCMP_ACT_ERRNO returns errnoRet (default EPERM).
+  const r = runWith(t, {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [
+      { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 18 },
+      { names: ['rmdir'], action: 'SCMP_ACT_ERRNO' },
+    ],
+  }, ['sh', '-c', 'mkdir /tmp/a; rmdir /tmp; echo done']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /can't create directory '\/tmp\/a': Invalid cross-device link/, 'errnoRet 18 = EXDEV');
+  t.match(r.stderr, /Operation not permitted/, 'no errnoRet = EPERM');
+  t.match(r.stdout, /done/);
+});
+
+t.test('argument filters', async (t) => {
+  // config-linux.md#seccomp: syscalls[].args index/value/op. Two conditions on one argument are
+  // ORed (each its own rule, as runc does); conditions on different arguments are ANDed.
+  const r = runWith(t, {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [
+      { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 10, op: 'SCMP_CMP_EQ' }, { index: 1, value: 12, op: 'SCMP_CMP_EQ' }] },
+      { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0xf0, valueTwo: 0x10, op: 'SCMP_CMP_MASKED_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_GE' }] },
+    ],
+  }, ['sh', '-c', 'trap "" USR1 USR2 PIPE HUP; for s in USR1 USR2 0 HUP; do kill -$s $$ 2>/dev/null; echo "$s=$?"; done']);
+  t.equal(r.status, 0, r.stderr);
+  // SIGUSR1 = 10, SIGUSR2 = 12: blocked; 0: allowed; SIGHUP = 1: 1 & 0xf0 != 0x10, allowed.
+  t.match(r.stdout, /USR1=1\nUSR2=1\n0=0\nHUP=0/);
+});
+
+t.test('SCMP_CMP_MASKED_EQ matches (arg & value) == valueTwo', async (t) => {
+  // config-linux.md#seccomp: op SCMP_CMP_MASKED_EQ. SIGTERM = 15 = 0x0f: 0x0f & 0x0c == 0x0c.
+  const r = runWith(t, {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0x0c, valueTwo: 0x0c, op: 'SCMP_CMP_MASKED_EQ' }] }],
+  }, ['sh', '-c', 'trap "" TERM INT; kill -TERM $$ 2>/dev/null; echo "TERM=$?"; kill -INT $$; echo "INT=$?"']);
+  t.match(r.stdout, /TERM=1\nINT=0/, r.stderr);
+});
+
+for (const action of ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP'] as const) {
+  t.test(`${action} ends the process with SIGSYS`, async (t) => {
+    // config-linux.md#seccomp: KILL/KILL_PROCESS kill, TRAP sends SIGSYS (whose default kills too).
+    const r = runWith(t, { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action }] }, ['sh', '-c', '(mkdir /tmp/k); echo "status=$?"']);
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /status=159/, 'the subshell died of SIGSYS (128+31)');
+  });
+}
+
+t.test('SCMP_ACT_LOG allows the syscall', async (t) => {
+  // config-linux.md#seccomp: SCMP_ACT_LOG logs and allows.
+  const r = runWith(t, { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_LOG' }] }, ['sh', '-c', 'mkdir /tmp/l && echo made']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /made/);
+});
+
+t.test('a Docker-size profile: default errno, ENOSYS stub for newer syscalls', async (t) => {
+  // config-linux.md#seccomp defaultAction/defaultErrnoRet, and runc's stub: a syscall newer than
+  // every syscall the profile names gets ENOSYS (so libc falls back), an older unnamed one the
+  // default errno. 169 = reboot (unnamed, old): EPERM; 435 = clone3 (unnamed, older than openat2
+  // 437 which is named): EPERM; 462 = mseal (newer than anything libseccomp 2.5 knows): ENOSYS;
+  // 39 = getpid: allowed.
+  const started = Date.now();
+  const r = runWith(t, {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: [{ names: DOCKER_ALLOWED, action: 'SCMP_ACT_ALLOW' }],
+  }, ['/bin/seccomp-helper', 'syscall', '169', '435', '462', '39']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout.trim(), '169=1 435=1 462=38 39=0');
+  t.comment(`run with a ${DOCKER_ALLOWED.length}-name profile: ${Date.now() - started} ms`);
+  t.match(r.stderr, /unknown to libseccomp skipped/, 'names libseccomp does not know are skipped with a warning');
+});
+
+t.test('defaultErrnoRet', async (t) => {
+  // config-linux.md#seccomp: defaultErrnoRet is the errno of the default SCMP_ACT_ERRNO action.
+  const r = runWith(t, { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 5, syscalls: [{ names: DOCKER_ALLOWED, action: 'SCMP_ACT_ALLOW' }] }, ['/bin/seccomp-helper', 'syscall', '169']);
+  t.equal(r.stdout.trim(), '169=5', r.stderr);
+});
+
+t.test('bad profiles are errors that name the field', async (t) => {
+  // config-linux.md#seccomp: "When the action doesn't support an errno, the runtime MUST print
+  // an error and fail"; runtime.md#errors for unknown values.
+  const cases: [Seccomp, RegExp][] = [
+    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 3 }] }, /syscalls\[0\].*errnoRet/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 3 }, /defaultErrnoRet/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_BOGUS' as 'SCMP_ACT_KILL' }] }, /syscalls.*action/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, /listenerPath/],
+  ];
+  for (const [seccomp, message] of cases) {
+    const r = runWith(t, seccomp, ['true']);
+    t.not(r.status, 0, `fails: ${JSON.stringify(seccomp)}`);
+    t.match(r.stderr, message);
+  }
+});
+
+t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state', async (t) => {
+  // config-linux.md#seccomp listenerPath/listenerMetadata, #containerprocessstate: one message
+  // with the JSON and seccompFd in SCM_RIGHTS; the agent answers the notified syscall.
+  const sock = h.path('agent.sock');
+  const out = h.path('agent.json');
+  const agent = spawn(HELPER, ['agent', sock, out, '18'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<number | null>((res) => agent.on('exit', (c) => res(c)));
+  t.teardown(() => void agent.kill('SIGKILL'));
+  for (let i = 0; i < 200 && !existsSync(sock); i++) sleep(10);
+  const r = runWith(t, {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: sock,
+    listenerMetadata: 'meta data',
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+  }, ['sh', '-c', 'mkdir /tmp/n; echo "mkdir=$?"'], (c) => void (c.annotations = { a: 'b' }));
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /Invalid cross-device link/, 'the agent answered EXDEV');
+  t.equal(await exited, 0, 'the agent saw the filter go away');
+  const msg = JSON.parse(readFileSync(out, 'utf8')) as { ociVersion: string; fds: string[]; pid: number; metadata: string; state: { id: string; status: string; pid: number; annotations: Record<string, string>; bundle: string } };
+  t.same(msg.fds, ['seccompFd']);
+  t.equal(msg.metadata, 'meta data');
+  t.ok(msg.pid > 1, 'pid as the runtime sees it');
+  t.equal(msg.state.pid, msg.pid);
+  t.match(msg.state, { status: 'created', annotations: { a: 'b' } });
+  t.match(readFileSync(`${out}.log`, 'utf8'), /nr 83|nr 258/, 'mkdir or mkdirat was notified');
+});
