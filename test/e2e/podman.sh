@@ -12,8 +12,8 @@ TMPD=$(mktemp -d "$E2E/podman-$RUNTIME.XXXXXX")
 
 # The podman command line as one shell-quoted string (for script -c, which gives it a tty).
 PMC="$(printf '%q ' podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" --runtime "$RUNTIME")"
-# (conmon writes a NUL to the terminal at attach, with every runtime: dropped here)
-tty_run() { timeout -k 5 60 script -qec "$PMC $*" /dev/null </dev/null | tr -d '\r\000'; }
+# (conmon writes a NUL into the terminal at attach, with every runtime; it echoes as ^@: dropped)
+tty_run() { timeout -k 5 60 script -qec "$PMC $*" /dev/null </dev/null | tr -d '\r\000' | sed 's/\^@//g'; }
 
 cleanup_all() {
   T=60 pm pod rm -af -t 0 >/dev/null 2>&1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test/e2e/setup.sh: prepares the end-to-end tier (as root, Debian). Idempotent.
-#  - installs podman, conmon, containerd, netavark/aardvark-dns, iptables, runc, crun, busybox-static
+#  - installs podman, conmon, containerd, netavark/aardvark-dns, iptables, runc, crun, busybox-static,
+#    docker.io (dockerd 20.10), without letting their packages start the system daemons
 #  - builds tsrun if dist/tsrun.js is missing
 #  - writes $E2E (default /tmp/tsrun-e2e): runtime wrappers bin/{tsrun,runc,crun} that log each
 #    call (argv, env, cwd, fds, stdin of `update -r -`) to trace/NAME.log and exec the runtime;
@@ -11,14 +12,19 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(podman conmon containerd netavark aardvark-dns iptables runc crun busybox-static util-linux)
+pkgs=(podman conmon containerd netavark aardvark-dns iptables runc crun busybox-static util-linux docker.io)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # docker.io's and containerd's postinst would start the system daemons: keep them stopped.
+  policy=0
+  [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; policy=1; }
+  rc=0; apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+  [ $policy = 0 ] || rm -f /usr/sbin/policy-rc.d
+  [ $rc = 0 ] || exit $rc
 fi
 [ -x "$TSRUN_JS" ] || (cd "$E2E_TOP" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# test/e2e/run.sh [--compare] [--suites "podman containerd docker"]: the end-to-end tier.
+# Runs setup.sh, then each suite for RUNTIME=tsrun (the three suites at once: they share
+# nothing: own podman storage, own containerd, own dockerd), and with --compare the same for
+# runc and crun (crun's pass in a private mount namespace without /sys/fs/cgroup/unified).
+# Prints every scenario line, the scenario x runtime table, and a closing "N passed, N failed"
+# that counts tsrun's scenarios only; exits non-zero when one of them failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+. ./lib.sh
+[ "$(id -u)" = 0 ] || { echo "run.sh runs real containers: run it as root" >&2; exit 1; }
+runtimes=(tsrun) suites=(podman containerd docker)
+while [ $# -gt 0 ]; do
+  case $1 in
+    --compare) runtimes=(tsrun runc crun) ;;
+    --suites) read -ra suites <<<"$2"; shift ;;
+    *) echo "usage: $0 [--compare] [--suites \"podman containerd docker\"]" >&2; exit 2 ;;
+  esac
+  shift
+done
+t0=$SECONDS
+bash ./setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+mkdir -p "$E2E/out"
+for rt in "${runtimes[@]}"; do
+  : >"$E2E/trace/$rt.log"
+  pids=()
+  for s in "${suites[@]}"; do
+    rm -f "$E2E/results/$s.$rt.tsv"
+    RUNTIME=$rt bash "./$s.sh" >"$E2E/out/$s.$rt.out" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for s in "${suites[@]}"; do echo "# ---- $s, RUNTIME=$rt"; grep -v -E '^[0-9]+ passed, ' "$E2E/out/$s.$rt.out"; done
+done
+net_teardown
+
+# The table: one row per suite/scenario, one column per runtime.
+echo
+printf '%-32s' "scenario"; for rt in "${runtimes[@]}"; do printf ' %-6s' "$rt"; done; echo
+pass=0 fail=0
+for s in "${suites[@]}"; do
+  cat "$E2E/results/$s.tsrun.tsv" "$E2E/results/$s".*.tsv 2>/dev/null | cut -f1 | awk '!seen[$0]++' | while read -r name; do
+    printf '%-32s' "$s/$name"
+    for rt in "${runtimes[@]}"; do
+      r=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$E2E/results/$s.$rt.tsv" 2>/dev/null)
+      printf ' %-6s' "${r:--}"
+    done
+    echo
+  done
+  pass=$((pass + $(grep -c $'\tok$' "$E2E/results/$s.tsrun.tsv" 2>/dev/null || true)))
+  fail=$((fail + $(grep -c $'\tFAIL$' "$E2E/results/$s.tsrun.tsv" 2>/dev/null || true)))
+  # A suite that died before writing its summary counts as a failure.
+  grep -qE '^[0-9]+ passed, ' "$E2E/out/$s.tsrun.out" || fail=$((fail + 1))
+done
+for rt in "${runtimes[@]}"; do
+  [ "$rt" = tsrun ] && continue
+  p=0 f=0
+  for s in "${suites[@]}"; do
+    p=$((p + $(grep -c $'\tok$' "$E2E/results/$s.$rt.tsv" 2>/dev/null || true)))
+    f=$((f + $(grep -c $'\tFAIL$' "$E2E/results/$s.$rt.tsv" 2>/dev/null || true)))
+  done
+  echo "# $rt: $p passed, $f failed"
+done
+echo "# e2e took $((SECONDS - t0))s; logs under $E2E/logs, runtime calls under $E2E/trace"
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" = 0 ]
