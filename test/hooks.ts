@@ -1,0 +1,178 @@
+// config.md#posix-platform-hooks and runtime.md#lifecycle: hooks in order, in the namespaces the
+// spec names, with the state on stdin; failures, timeouts and what they leave behind.
+import t from 'tap';
+import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupDirsNamed } from './helpers/host.js';
+import { Harness, type Config } from './helpers/runtime.js';
+
+const h = new Harness(t);
+type Tap = tap.Test;
+type Hook = { path: string; args?: string[]; timeout?: number };
+
+/** A hook that appends "NAME <mount ns> <state JSON>" to LOG (a path as the hook sees it). */
+function logHook(name: string, log: string): Hook {
+  return { path: '/bin/sh', args: ['sh', '-c', `printf '%s %s %s\\n' ${name} "$(readlink /proc/self/ns/mnt)" "$(cat)" >> ${log}`] };
+}
+
+interface Line {
+  name: string;
+  mnt: string;
+  state: { status: string; pid?: number; id: string; bundle: string; annotations?: Record<string, string> };
+}
+
+function lines(file: string): Line[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
+    const [name, mnt, ...rest] = l.split(' ');
+    return { name: name!, mnt: mnt!, state: JSON.parse(rest.join(' ')) as Line['state'] };
+  });
+}
+
+/** A bundle whose config gets `hooks`; `out` is a host dir bound at /out in the container. */
+function hookBundle(hooks: Config['hooks'], args = ['true'], edit?: (c: Config) => void): { bundle: string; out: string } {
+  const out = h.path(`out-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(out);
+  const bundle = h.bundle({
+    args,
+    edit: (c) => {
+      c.hooks = hooks;
+      c.mounts!.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+      edit?.(c);
+    },
+  });
+  return { bundle, out };
+}
+
+function assertGone(t: Tap, id: string): void {
+  t.notOk(existsSync(join(h.root, id)), 'no state dir');
+  t.same(cgroupDirsNamed([id]), [], 'no cgroup dir');
+}
+
+t.test('all six hooks run in order, in their namespaces, with the state on stdin', async (t) => {
+  // config.md#posix-platform-hooks (Summary table): prestart, createRuntime, poststart, poststop
+  // in the runtime namespace; createContainer, startContainer in the container's. runtime.md#state.
+  const dir = h.path('order');
+  mkdirSync(dir);
+  const log = join(dir, 'log');
+  const { bundle } = hookBundle({
+    prestart: [logHook('prestart', log)],
+    createRuntime: [logHook('createRuntime', log)],
+    createContainer: [logHook('createContainer', log)],
+    // runs after pivot_root: the path resolves in the container, the log is its bind of `dir`
+    startContainer: [logHook('startContainer', '/out/log')],
+    poststart: [logHook('poststart', log)],
+    poststop: [logHook('poststop', log)],
+  }, ['sleep', '1000'], (c) => {
+    c.mounts!.find((m) => m.destination === '/out')!.source = dir;
+    c.annotations = { k: 'v' };
+  });
+  const id = h.id(t);
+  h.ok(['create', '--bundle', bundle, id]);
+  const pid = h.state(id)!.pid;
+  h.ok(['start', id]);
+  h.ok(['kill', id, 'KILL']);
+  t.equal(h.waitStatus(id, 'stopped'), 'stopped');
+  h.ok(['delete', id]);
+  const got = lines(log);
+  t.same(got.map((l) => l.name), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'], 'listed order');
+  const hostMnt = readlinkSync('/proc/self/ns/mnt');
+  for (const l of got) {
+    const inContainer = l.name === 'createContainer' || l.name === 'startContainer';
+    t.equal(l.mnt === hostMnt, !inContainer, `${l.name} runs in the ${inContainer ? 'container' : 'runtime'} mount namespace`);
+    t.match(l.state, { id, bundle, annotations: { k: 'v' } }, `${l.name}: state on stdin`);
+    if (l.name !== 'poststop') t.equal(l.state.pid, pid, `${l.name}: pid as the runtime sees it`);
+  }
+  const status = Object.fromEntries(got.map((l) => [l.name, l.state.status]));
+  t.same(status, { prestart: 'created', createRuntime: 'creating', createContainer: 'creating', startContainer: 'created', poststart: 'running', poststop: 'stopped' });
+});
+
+for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) {
+  t.test(`a failing ${phase} hook fails create and leaves nothing behind`, async (t) => {
+    // runtime.md#lifecycle steps 3-5: generate an error, stop the container, continue at step 12
+    // (destroy, then the poststop hooks).
+    const dir = h.path(`fail-${phase}`);
+    mkdirSync(dir);
+    const { bundle } = hookBundle({ [phase]: [{ path: '/bin/sh', args: ['sh', '-c', 'echo broken >&2; exit 3'] }], poststop: [logHook('poststop', join(dir, 'log'))] });
+    const id = h.id(t);
+    const r = h.tsrun(['create', '--bundle', bundle, id]);
+    t.not(r.status, 0, 'create fails');
+    t.match(r.stderr, new RegExp(`${phase}.*(status 3|exited)`), 'the error names the hook');
+    assertGone(t, id);
+    t.same(lines(join(dir, 'log')).map((l) => l.name), ['poststop'], 'poststop hooks ran');
+  });
+}
+
+for (const phase of ['createRuntime', 'createContainer'] as const) {
+  t.test(`a ${phase} hook that outlives its timeout is killed and fails create`, async (t) => {
+    // config.md#posix-platform-hooks: timeout is the number of seconds before aborting the hook.
+    const { bundle } = hookBundle({ [phase]: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] });
+    const id = h.id(t);
+    const started = Date.now();
+    const r = h.tsrun(['create', '--bundle', bundle, id]);
+    t.not(r.status, 0);
+    t.match(r.stderr, /timed out after 1 s/);
+    t.ok(Date.now() - started < 15000, 'did not wait for the hook to end');
+    assertGone(t, id);
+  });
+}
+
+t.test('a failing startContainer hook fails start; the user process never runs', async (t) => {
+  // runtime.md#lifecycle step 7: generate an error, stop the container, continue at step 12.
+  const { bundle, out } = hookBundle({ startContainer: [{ path: '/bin/false' }] }, ['sh', '-c', 'touch /out/ran']);
+  const id = h.id(t);
+  h.ok(['create', '--bundle', bundle, id]);
+  const r = h.tsrun(['start', id]);
+  t.not(r.status, 0, 'start fails');
+  t.match(r.stderr, /startContainer/);
+  t.notOk(existsSync(join(out, 'ran')), 'the process did not run');
+  assertGone(t, id);
+});
+
+t.test('poststart: a failure fails start (spec 1.1+), is a warning for a 1.0 config', async (t) => {
+  // runtime.md#lifecycle step 9 (1.1+: error, stop, step 12); runtime-spec 1.0.2 config.md:
+  // "the runtime MUST log a warning, but the remaining hooks and lifecycle continue".
+  for (const version of ['1.3.0', '1.0.2-dev']) {
+    const dir = h.path(`poststart-${version}`);
+    mkdirSync(dir);
+    const { bundle } = hookBundle({ poststart: [{ path: '/bin/false' }, logHook('poststart2', join(dir, 'log'))] }, ['sleep', '1000'], (c) => void (c.ociVersion = version));
+    const id = h.id(t);
+    h.ok(['create', '--bundle', bundle, id]);
+    const r = h.tsrun(['start', id]);
+    if (version === '1.3.0') {
+      t.not(r.status, 0, `${version}: start fails`);
+      assertGone(t, id);
+      t.same(lines(join(dir, 'log')), [], 'later poststart hooks do not run');
+    } else {
+      t.equal(r.status, 0, `${version}: start succeeds`);
+      t.match(r.stderr, /warning.*poststart hook 0/);
+      t.same(lines(join(dir, 'log')).map((l) => l.name), ['poststart2'], 'the remaining hooks run');
+    }
+  }
+});
+
+t.test('a failing poststop hook is a warning; the rest still run', async (t) => {
+  // runtime.md#lifecycle step 13.
+  const dir = h.path('poststop');
+  mkdirSync(dir);
+  const { bundle } = hookBundle({ poststop: [{ path: '/bin/false' }, logHook('poststop2', join(dir, 'log'))] });
+  const id = h.id(t);
+  h.ok(['create', '--bundle', bundle, id]);
+  const r = h.tsrun(['delete', '--force', id]);
+  t.equal(r.status, 0, 'delete succeeds');
+  t.match(r.stderr, /warning.*poststop hook 0/);
+  t.same(lines(join(dir, 'log')).map((l) => l.name), ['poststop2']);
+  assertGone(t, id);
+});
+
+t.test('hook fields are checked', async (t) => {
+  // config.md#posix-platform-hooks: path MUST be absolute; timeout MUST be greater than zero.
+  for (const [hook, message] of [[{ path: 'sh' }, /hooks.createRuntime\[0\].path/], [{ path: '/bin/true', timeout: 0 }, /hooks.createRuntime(\[0\]|\.0)\.timeout/]] as const) {
+    const { bundle } = hookBundle({ createRuntime: [hook] });
+    const id = h.id(t);
+    const r = h.tsrun(['create', '--bundle', bundle, id]);
+    t.not(r.status, 0);
+    t.match(r.stderr, message);
+    assertGone(t, id);
+  }
+});
