@@ -26,6 +26,7 @@
 #include "seccomp.h"
 #include "sync.h"
 #include "syscalls.h"
+#include "devfilter.h"
 #include "relay.h"
 #include "terminal.h"
 #include "util.h"
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 
 	ns_open_paths(p);
 	ns_open_cgroups(p);
+	devfilter_attach(p);
 	/* before joining anything: idmaps hold host IDs and host paths */
 	idmap_prepare(p);
 	ns_join_paths(p);

@@ -67,6 +67,8 @@ struct plan {
 	const char **cgroups;
 	int *cgroup_fds;                /* opened by the parent, same order */
 	size_t n_cgroups;
+	struct plan_pair *devfilters;   /* cgroup v2 dir, hex BPF program */
+	size_t n_devfilters;
 
 	const char *rootfs;
 	bool has_rootfs_propagation;

@@ -173,3 +173,30 @@ void close_other_fds(unsigned preserve, const int *keep, size_t n)
 	if (sys_close_range(lo, ~0U, 0) < 0)
 		fail("fds", "close_range %u-", lo);
 }
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+unsigned char *hex_decode(const char *step, const char *hex, size_t *len)
+{
+	size_t n = strlen(hex);
+	if (n % 2)
+		failx(step, "odd number of hex digits (%zu)", n);
+	unsigned char *buf = xrealloc(NULL, n / 2 ? n / 2 : 1);
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			failx(step, "bad hex digit at %zu", 2 * i);
+		buf[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return buf;
+}

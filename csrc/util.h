@@ -25,6 +25,9 @@ ssize_t read_file(const char *path, char *buf, size_t size);
  * returns -1 on a malformed list or a number >= nbits */
 int parse_bitlist(const char *list, unsigned long *mask, size_t nbits);
 
+/* decode hex digits into a new buffer; fails naming step on a bad digit */
+unsigned char *hex_decode(const char *step, const char *hex, size_t *len);
+
 /* move fd to a number >= min with O_CLOEXEC; closes the old one */
 int fd_move_high(int fd, int min);
 /* close every fd >= 3 except fds in keep[0..n-1] and 3..3+preserve-1 */

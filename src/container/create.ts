@@ -2,7 +2,9 @@ import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
 import { validateResources } from '../cgroups/resources.js';
+import { deviceFilterProgram } from '../cgroups/device-filter.js';
 import { deviceRules } from '../cgroups/devices.js';
+import { isUnifiedHost } from '../cgroups/hierarchy.js';
 import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
 import { log } from '../cli/log.js';
 import { TsrunError } from '../errors.js';
@@ -49,7 +51,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const fifo = join(o.root, o.id, FIFO_FILE);
   // Everything that only reads input is checked before anything is made.
   validateResources(cfg.linux?.resources ?? {});
-  const plan = buildPlan({ cfg, id: o.id, warn: (m) => log('warning', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait });
+  const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait });
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
   const dir = makeContainerDir(o.root, o.id);
@@ -57,9 +59,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let pid = 0;
   try {
     cgroupDirs = createCgroups(cgroupsPath);
-    applyResources(cgroupDirs, cfg.linux?.resources ?? {}, deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices), (m) => log('warning', m));
+    const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
+    applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m));
     // The C core runs records in its own fixed order, so the cgroups can go last.
     const records: PlanRecord[] = [...plan.records, ...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p])];
+    // cgroup v2 has no devices files: the rules become a BPF program tsrun-init attaches.
+    if (isUnifiedHost()) records.push(['device_filter', cgroupDirs[0]!, deviceFilterProgram(devices).toString('hex')]);
     // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
     // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,
     // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).

@@ -1,0 +1,60 @@
+import type { DeviceRule } from './devices.js';
+
+// eBPF opcodes (<linux/bpf_common.h>, <linux/bpf.h>) the filter needs.
+const LDX_MEM_W = 0x61; // dst = *(u32 *)(src + off)
+const ALU32_AND_K = 0x54; // dst &= imm (32-bit)
+const ALU32_RSH_K = 0x74; // dst >>= imm (32-bit)
+const MOV64_X = 0xbf; // dst = src
+const MOV64_K = 0xb7; // dst = imm
+const JNE_K = 0x55; // if dst != imm goto +off
+const EXIT = 0x95;
+
+// struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }:
+// access_type = (access << 16) | type, type BPF_DEVCG_DEV_BLOCK 1 / CHAR 2,
+// access BPF_DEVCG_ACC_MKNOD 1 / READ 2 / WRITE 4.
+const TYPE = { b: 1, c: 2 } as const;
+const ACCESS = { m: 1, r: 2, w: 4 } as const;
+
+type Insn = [code: number, dst: number, src: number, off: number, imm: number];
+
+/**
+ * The BPF_PROG_TYPE_CGROUP_DEVICE program for cgroup v2: the v1 devices list as code. Rules are
+ * tried last first, so the last rule that matches decides, as appending to devices.allow and
+ * devices.deny does on v1; with no match the access is denied.
+ */
+export function deviceFilterProgram(rules: DeviceRule[]): Buffer {
+  const insns: Insn[] = [
+    [LDX_MEM_W, 2, 1, 0, 0], // r2 = access_type
+    [ALU32_AND_K, 2, 0, 0, 0xffff], // r2 = type
+    [LDX_MEM_W, 3, 1, 0, 0],
+    [ALU32_RSH_K, 3, 0, 0, 16], // r3 = access
+    [LDX_MEM_W, 4, 1, 4, 0], // r4 = major
+    [LDX_MEM_W, 5, 1, 8, 0], // r5 = minor
+  ];
+  for (const r of [...rules].reverse()) {
+    const block: Insn[] = [];
+    if (r.type !== 'a') block.push([JNE_K, 2, 0, 0, TYPE[r.type]]);
+    const mask = [...r.access].reduce((m, c) => m | ACCESS[c as keyof typeof ACCESS], 0);
+    if (r.type !== 'a' && mask !== 7) {
+      // every access asked for must be in the rule's set
+      block.push([MOV64_X, 1, 3, 0, 0], [ALU32_AND_K, 1, 0, 0, ~mask & 7], [JNE_K, 1, 0, 0, 0]);
+    }
+    if (r.type !== 'a' && r.major !== '*') block.push([JNE_K, 4, 0, 0, r.major]);
+    if (r.type !== 'a' && r.minor !== '*') block.push([JNE_K, 5, 0, 0, r.minor]);
+    block.push([MOV64_K, 0, 0, 0, r.allow ? 1 : 0], [EXIT, 0, 0, 0, 0]);
+    // each "no match" jump lands on the first instruction after this block
+    block.forEach((insn, i) => {
+      if (insn[0] === JNE_K) insn[3] = block.length - i - 1;
+    });
+    insns.push(...block);
+  }
+  insns.push([MOV64_K, 0, 0, 0, 0], [EXIT, 0, 0, 0, 0]);
+  const buf = Buffer.alloc(insns.length * 8);
+  insns.forEach(([code, dst, src, off, imm], i) => {
+    buf.writeUInt8(code, i * 8);
+    buf.writeUInt8((src << 4) | dst, i * 8 + 1);
+    buf.writeInt16LE(off, i * 8 + 2);
+    buf.writeInt32LE(imm | 0, i * 8 + 4);
+  });
+  return buf;
+}
