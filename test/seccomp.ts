@@ -104,7 +104,7 @@ t.test('a Docker-size profile: default errno, ENOSYS stub for newer syscalls', a
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout.trim(), '169=1 435=1 462=38 39=0');
   t.comment(`run with a ${DOCKER_ALLOWED.length}-name profile: ${Date.now() - started} ms`);
-  t.match(r.stderr, /unknown to libseccomp skipped/, 'names libseccomp does not know are skipped with a warning');
+  t.notMatch(r.stderr, /error/, 'names libseccomp does not know (cachestat...) are skipped');
 });
 
 t.test('defaultErrnoRet', async (t) => {

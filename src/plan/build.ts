@@ -15,8 +15,8 @@ export interface PlanInput {
   cfg: Config;
   /** The container's ID (for the state hooks and the seccomp agent get). */
   id: string;
-  /** Non-fatal findings (seccomp syscalls unknown here). */
-  warn: (m: string) => void;
+  /** Debug-level findings (seccomp syscalls unknown here). */
+  debug: (m: string) => void;
   bundle: string;
   rootfs: string;
   fifo?: string;
@@ -50,7 +50,7 @@ export function buildPlan(i: PlanInput): Plan {
   if (i.preserveFds) records.push(['preserve_fds', i.preserveFds]);
   // config.md#process: optional at create, required at start (which refuses without it).
   if (cfg.process) records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
-  const seccomp = planSeccomp(cfg, i.warn);
+  const seccomp = planSeccomp(cfg, i.debug);
   records.push(...seccomp);
   const hooks = planHooks(cfg);
   records.push(...hooks);

@@ -4,11 +4,12 @@ import type { Config } from '../spec/load.js';
 import type { PlanRecord } from './encode.js';
 
 /** The `seccomp` (and `seccomp_listener`) records; koffi and libseccomp are loaded only when there is seccomp. */
-export function planSeccomp(cfg: Config, warn: (m: string) => void): PlanRecord[] {
+export function planSeccomp(cfg: Config, debug: (m: string) => void): PlanRecord[] {
   const s = cfg.linux?.seccomp;
   if (!s) return [];
   const c = compileSeccomp(s);
-  if (c.skipped.length) warn(`linux.seccomp: syscalls unknown to libseccomp skipped: ${c.skipped.join(', ')}`);
+  // A debug line, as runc: Docker's and Podman's profiles name calls newer than many libseccomps.
+  if (c.skipped.length) debug(`linux.seccomp: syscalls unknown to libseccomp skipped: ${c.skipped.join(', ')}`);
   const out: PlanRecord[] = [['seccomp', c.flags, c.program.toString('hex')]];
   if (c.listener) {
     // config-linux.md#containerprocessstate; the C core appends "pid" and "state" and the brace.

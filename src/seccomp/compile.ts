@@ -61,8 +61,10 @@ function addRules(lib: Libseccomp, ctx: unknown, sc: Syscall, i: number, defActi
   const sameArg = new Set(args.map((a) => a.index)).size !== args.length;
   for (const name of sc.names) {
     const nr = lib.resolveName(name);
-    if (nr < 0) {
-      // Unknown to this libseccomp (a newer syscall): skipped, as runc does.
+    // -1 (__NR_SCMP_ERROR): unknown to this libseccomp (a newer syscall): skipped, as runc does.
+    // Other negative numbers are libseccomp's pseudo-syscalls for calls this arch lacks (chown32
+    // on x86_64): the rule must still go in for the filter's other architectures.
+    if (nr === -1) {
       if (!skipped.includes(name)) skipped.push(name);
       continue;
     }
