@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../../main.js';
+import { forwardUntilExit } from '../../container/foreground.js';
 import { parseArgs, str, bool, list, minArgs, type Parsed } from '../args.js';
 import { execProcess, validateProcess, type Process } from '../../container/exec.js';
 import { loadSavedConfig } from '../../state/store.js';
@@ -25,7 +26,6 @@ const flags = [
   { names: ['ignore-paused'], value: false, help: 'allow exec in a paused container' },
 ];
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /** runc builds the exec'd process from the container's own process, changed by the flags. */
 function processFromFlags(p: Parsed, base: Process | undefined): Process {
@@ -93,16 +93,7 @@ const command: Command = {
       ignorePaused: bool(p, 'ignore-paused'),
     });
     if (detach) return 0;
-    const forward = (sig: NodeJS.Signals): void => {
-      try {
-        process.kill(launched.pid, sig);
-      } catch {
-        // exited meanwhile
-      }
-    };
-    for (const s of FORWARDED) process.on(s, forward);
-    const code = await launched.exited;
-    for (const s of FORWARDED) process.off(s, forward);
+    const code = await forwardUntilExit(launched.pid, launched.exited);
     return code;
   },
 };

@@ -1,4 +1,5 @@
 import type { Command } from '../../main.js';
+import { forwardUntilExit } from '../../container/foreground.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { createContainer } from '../../container/create.js';
 import { deleteContainer, startContainer } from '../../container/lifecycle.js';
@@ -11,7 +12,6 @@ const flags = [
   { names: ['keep'], value: false, help: 'do not delete the container after it exits' },
 ];
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 const command: Command = {
   flags,
@@ -40,16 +40,7 @@ const command: Command = {
     }
     if (detach) return 0;
     // Foreground: signals to tsrun go to the container; the C parent reports its exit status.
-    const forward = (sig: NodeJS.Signals): void => {
-      try {
-        process.kill(c.state.pid, sig);
-      } catch {
-        // exited meanwhile
-      }
-    };
-    for (const s of FORWARDED) process.on(s, forward);
-    const code = await c.exited;
-    for (const s of FORWARDED) process.off(s, forward);
+    const code = await forwardUntilExit(c.state.pid, c.exited);
     if (!bool(p, 'keep')) {
       try {
         deleteContainer(g.root, id, true);
