@@ -34,3 +34,26 @@ export function capNumbers(names: string[], field: string): number[] {
   }
   return out;
 }
+
+let bounding: bigint | undefined;
+
+/** The runtime's own bounding set (CapBnd): no process it starts can hold a capability outside it. */
+export function runtimeBoundingSet(): bigint {
+  if (bounding === undefined) {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    bounding = m ? BigInt(`0x${m[1]}`) : (1n << BigInt(kernelLastCap() + 1)) - 1n;
+  }
+  return bounding;
+}
+
+/**
+ * A capability outside the runtime's bounding set cannot be granted: runc 1.1 fails with "unable
+ * to apply caps: operation not permitted" for the effective, permitted, inheritable and ambient
+ * sets, and ignores it in the bounding set (dropping what is not there is a no-op). tsrun does
+ * the same, but says so at create and names the field.
+ */
+export function checkBounding(set: string, nums: number[], field: string): void {
+  if (set === 'bounding') return;
+  const missing = nums.filter((n) => !((runtimeBoundingSet() >> BigInt(n)) & 1n)).map((n) => CAPABILITIES[n]);
+  if (missing.length) throw new TsrunError(`${field}: ${missing.join(', ')} not in the runtime's bounding set, so it cannot be granted`);
+}

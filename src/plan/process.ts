@@ -1,6 +1,6 @@
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
-import { capNumbers } from './capabilities.js';
+import { capNumbers, checkBounding } from './capabilities.js';
 import type { PlanRecord } from './encode.js';
 
 const RLIMITS = ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'];
@@ -87,7 +87,9 @@ export function planProcess(p: Process, cfg: Config, opts: ProcessPlanOptions): 
   out.push(['user', u.uid ?? 0, u.gid ?? 0]);
   const caps = p.capabilities ?? {};
   for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) {
-    out.push(['caps', set, ...capNumbers(caps[set] ?? [], `process.capabilities.${set}`)]);
+    const nums = capNumbers(caps[set] ?? [], `process.capabilities.${set}`);
+    checkBounding(set, nums, `process.capabilities.${set}`);
+    out.push(['caps', set, ...nums]);
   }
   if (p.noNewPrivileges) out.push(['no_new_privs']);
   if (p.execCPUAffinity?.final) out.push(['cpu_affinity', 'final', cpuList(p.execCPUAffinity.final, 'process.execCPUAffinity.final')]);
