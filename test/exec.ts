@@ -134,3 +134,19 @@ t.test('a non-root user can reopen its stdio, and /dev/null is never chowned', a
   t.equal(r.stdout, 'reopened\n1000\n');
   t.equal(statSync('/dev/null').uid, nullOwner, '/dev/null keeps its owner');
 });
+
+t.test('an exec\'d process gets the container\'s seccomp profile', async (t) => {
+  // config-linux.md#seccomp applies to the container's processes, exec'd ones included.
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: SLEEP,
+    edit: (c) => {
+      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    },
+  });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const r = h.tsrun(['exec', id, 'mkdir', '/tmp/blocked']);
+  t.not(r.status, 0, 'mkdir is refused in the exec\'d process');
+  t.match(r.stderr, /Operation not permitted/, 'with the profile\'s errno (EPERM)');
+  t.equal(h.tsrun(['exec', id, 'true']).status, 0, 'other syscalls are allowed');
+});

@@ -5,6 +5,8 @@ import { TsrunError } from '../errors.js';
 import { PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
 import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
 import { planProcess } from '../plan/process.js';
+import { planSeccomp } from '../plan/seccomp.js';
+import { log } from '../cli/log.js';
 import { planTerminal } from '../plan/terminal.js';
 import type { Config } from '../spec/load.js';
 import { validateConfig } from '../spec/generated/validate-config.js';
@@ -54,6 +56,8 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   records.push(...planTerminal(o.process, o.consoleSocket, o.detach));
   if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
   records.push(...planProcess(o.process, cfg, { extraEnv: [] }));
+  // The container's seccomp profile binds every process in it, exec'd ones too (as runc).
+  records.push(...planSeccomp(cfg, (m) => log('debug', m)));
   if (!o.detach) records.push(['wait']);
   let pid = 0;
   try {

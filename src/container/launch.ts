@@ -47,10 +47,19 @@ export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: 
       if (done) return;
       done = true;
       sync.destroy();
-      // Unless the caller waits on the C parent, it must not keep this process alive.
-      if (!keepParent || err) child.unref();
-      if (err) rej(err);
-      else res({ pid, exited });
+      const settle = (): void => (err ? rej(err) : res({ pid, exited }));
+      if (keepParent && !err) return settle();
+      // The C parent exits right after releasing the child (or after reporting an error); reap
+      // it before returning: an orphan would be left a zombie under a subreaper such as conmon,
+      // or under a pid 1 that does not reap. A parent stuck past 5 s is let go.
+      const timer = setTimeout(() => {
+        child.unref();
+        settle();
+      }, 5000);
+      void exited.then(() => {
+        clearTimeout(timer);
+        settle();
+      });
     };
     child.on('error', (e) => finish(new TsrunError(`start tsrun-init: ${e.message}`)));
     sync.setEncoding('utf8');
