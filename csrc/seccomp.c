@@ -23,17 +23,6 @@
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static struct sock_fprog prog;
 
 void seccomp_prepare(struct plan *p)
@@ -43,21 +32,13 @@ void seccomp_prepare(struct plan *p)
 	if ((p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) &&
 	    p->seccomp_listener_fd < 0)
 		failx("seccomp", "a notify filter needs a seccomp_listener record");
-	size_t len = strlen(p->seccomp_bpf);
-	if (len == 0 || len % (2 * sizeof(struct sock_filter)) ||
-	    len / (2 * sizeof(struct sock_filter)) > BPF_MAXINSNS)
-		failx("seccomp", "program of %zu hex digits is not a whole "
-		      "number of BPF instructions (at most %d)", len,
-		      BPF_MAXINSNS);
-	unsigned char *buf = xrealloc(NULL, len / 2);
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hexval(p->seccomp_bpf[2 * i]);
-		int lo = hexval(p->seccomp_bpf[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			failx("seccomp", "bad hex digit at %zu", 2 * i);
-		buf[i] = (unsigned char)(hi << 4 | lo);
-	}
-	prog.len = (unsigned short)(len / 2 / sizeof(struct sock_filter));
+	size_t len;
+	unsigned char *buf = hex_decode("seccomp", p->seccomp_bpf, &len);
+	if (len == 0 || len % sizeof(struct sock_filter) ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		failx("seccomp", "program of %zu bytes is not a whole number of "
+		      "BPF instructions (at most %d)", len, BPF_MAXINSNS);
+	prog.len = (unsigned short)(len / sizeof(struct sock_filter));
 	prog.filter = (struct sock_filter *)buf;
 }
 
