@@ -240,7 +240,7 @@ p_uidmap() {
 }
 p_conmon_kill9() {
   run_d ck "$IMG" sleep 1002
-  local pid cpid i; pid=$(pid_of ck)
+  local pid cpid i id; pid=$(pid_of ck); id=$(pm inspect -f '{{.Id}}' ck)
   for i in $(seq 25); do
     cpid=$(pm inspect -f '{{.State.ConmonPid}}' ck); [ -z "$cpid" ] || [ "$cpid" = 0 ] || break; sleep 0.2
   done
@@ -250,6 +250,8 @@ p_conmon_kill9() {
   must pm rm -f -t 0 ck
   ! pm container exists ck || fail "container still exists"
   ! kill -0 "$pid" 2>/dev/null || fail "container process $pid still alive"
+  # Without conmon, podman never calls the runtime's delete: remove its state (every runtime).
+  "$(runtime_bin "$RUNTIME")" delete --force "$id" 2>/dev/null || true
 }
 p_cgroups_disabled() {
   # podman refuses --cgroups=disabled for runtimes not in runtime_supports_nocgroup (runc); for

@@ -45,13 +45,15 @@ stdin_note=
 if [[ " \$* " == *" update "* && ( " \$* " == *" -r - "* || " \$* " == *" --resources - "* ) ]]; then
   tmp=\$(/bin/mktemp); /bin/cat >"\$tmp"; stdin_note="stdin: \$(/bin/cat "\$tmp")"; exec 0<"\$tmp"; /bin/rm -f "\$tmp"
 fi
-{
+# One write per call: the suites run at once and share this log.
+rec=\$(
   printf '=== %s pid=%s ppid=%s (%s) cwd=%s\n' "\$(/bin/date +%T.%N)" \$\$ \$PPID "\$(/bin/cat /proc/\$PPID/comm 2>/dev/null)" "\$PWD"
   printf 'argv: %s' "\$0"; printf ' %q' "\$@"; printf '\n'
   printf 'env:'; while IFS= read -r -d '' kv; do printf ' %q' "\$kv"; done </proc/\$\$/environ; printf '\n'
-  printf 'fds:'; for f in /proc/\$\$/fd/*; do printf ' %s->%s' "\${f##*/}" "\$(/bin/readlink "\$f")"; done; printf '\n'
-  [ -z "\$stdin_note" ] || printf '%s\n' "\$stdin_note"
-} >>"\$log" 2>/dev/null
+  printf 'fds:'; for f in /proc/\$\$/fd/*; do printf ' %s->%s' "\${f##*/}" "\$(/bin/readlink "\$f")"; done
+  [ -z "\$stdin_note" ] || printf '\n%s' "\$stdin_note"
+)
+printf '%s\n' "\$rec" >>"\$log" 2>/dev/null
 exec $real "\$@"
 EOF
   chmod 755 "$E2E/bin/$rt.new"; mv -f "$E2E/bin/$rt.new" "$E2E/bin/$rt"
