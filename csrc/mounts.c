@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "copyup.h"
 #include "error.h"
 #include "resolve.h"
 #include "syscalls.h"
@@ -82,6 +83,13 @@ static void mount_one(struct plan_mount *m, int rootfd)
 		dir = S_ISDIR(st.st_mode);
 	}
 	int fd = in_root_mountpoint(rootfd, m->destination, dir, STEP);
+	int hidden = -1;
+	if (m->copyup) {
+		/* still the image's directory after the tmpfs covers it */
+		hidden = open(fd_path(fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (hidden < 0)
+			fail(STEP, "open %s for tmpcopyup", m->destination);
+	}
 	if (*m->uidmap) {
 		idmap_attach(m, fd);
 	} else {
@@ -103,6 +111,14 @@ static void mount_one(struct plan_mount *m, int rootfd)
 		}
 	}
 	close(fd);
+	if (hidden >= 0) {
+		int top = in_root_open(rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+		if (top < 0)
+			fail(STEP, "open the tmpfs on %s", m->destination);
+		copyup(hidden, top);
+		close(top);
+		close(hidden);
+	}
 	apply_attrs(m, rootfd);
 }
 

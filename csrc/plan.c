@@ -167,7 +167,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "groups", VAR }, { "umask", 1 }, { "caps", VAR },
 	{ "no_new_privs", 0 }, { "terminal", 2 }, { "console_socket", 1 },
 	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR },
-	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 },
+	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
 	{ "seccomp_listener", 2 }, { "hook", VAR }, { "hooks_sync", 0 },
 	{ "state", 3 },
 };
@@ -334,6 +334,14 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		p->seccomp_bpf = f[1];
 	} else if (IS("wait")) {
 		p->wait = true;
+	} else if (IS("tmpcopyup")) {
+		/* follows its tmpfs mount record */
+		if (!p->n_mounts ||
+		    strcmp(p->mounts[p->n_mounts - 1].destination, f[0]) ||
+		    strcmp(p->mounts[p->n_mounts - 1].type, "tmpfs"))
+			failx(STEP, "record tmpcopyup %s: not after a tmpfs mount of it",
+			      f[0]);
+		p->mounts[p->n_mounts - 1].copyup = true;
 	} else if (IS("device_filter")) {
 		struct plan_pair *d = xpush(&p->devfilters, &p->n_devfilters,
 					    sizeof(*d));

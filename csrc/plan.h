@@ -27,6 +27,7 @@ struct plan_mount {
 	unsigned long flags, propagation;
 	uint64_t attr_set, attr_clr;
 	int idmap_tree;    /* idmapped: detached tree made by the parent */
+	bool copyup;       /* tmpcopyup: fill the tmpfs with what it covers */
 };
 
 struct plan_device {

@@ -38,6 +38,7 @@ const globalFlags: FlagSpec[] = [
   { names: ['log-format'], value: true },
   { names: ['debug'], value: false },
   { names: ['systemd-cgroup'], value: false },
+  { names: ['cgroup-manager'], value: true },
   { names: ['rootless'], value: true },
   { names: ['criu'], value: true, hidden: true },
   { names: ['version', 'v'], value: false },
@@ -65,9 +66,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandUsage(name, cmd));
     return 0;
   }
+  const manager = str(g, 'cgroup-manager') ?? (bool(g, 'systemd-cgroup') ? 'systemd' : 'cgroupfs');
+  if (manager !== 'cgroupfs' && manager !== 'systemd' && manager !== 'disabled') throw new TsrunError(`invalid cgroup manager: ${manager} (cgroupfs, systemd or disabled)`);
   const globals: Globals = {
     root: str(g, 'root') ?? '/run/tsrun',
-    systemdCgroup: bool(g, 'systemd-cgroup'),
+    systemdCgroup: manager === 'systemd',
+    cgroupManager: manager,
     rootless: str(g, 'rootless') ?? 'auto',
     debug: bool(g, 'debug'),
   };

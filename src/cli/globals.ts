@@ -2,6 +2,8 @@
 export interface Globals {
   root: string;
   systemdCgroup: boolean;
+  /** crun's --cgroup-manager: cgroupfs (default), systemd (refused), disabled (no cgroups). */
+  cgroupManager: 'cgroupfs' | 'systemd' | 'disabled';
   rootless: string;
   debug: boolean;
 }

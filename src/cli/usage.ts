@@ -16,6 +16,7 @@ GLOBAL OPTIONS:
    --log-format value  set the log format ('text' (default), or 'json')
    --debug             enable debug logging
    --systemd-cgroup    use the systemd cgroup driver (not yet available)
+   --cgroup-manager v  cgroupfs (default), systemd (not yet available) or disabled (no cgroups)
    --rootless value    ignore cgroup permission errors ('true', 'false', or 'auto')
    --version, -v       print the version
    --help, -h          show help

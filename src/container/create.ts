@@ -29,6 +29,8 @@ export interface CreateOptions {
   preserveFds: number;
   /** Foreground run: the C parent waits for the container and reports its status. */
   wait: boolean;
+  /** False with `--cgroup-manager disabled` (Podman's --cgroups=disabled): no cgroup at all. */
+  cgroups: boolean;
 }
 
 export interface Created extends Launched {
@@ -58,13 +60,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let cgroupDirs: string[] = [];
   let pid = 0;
   try {
-    cgroupDirs = createCgroups(cgroupsPath);
-    const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
-    applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m));
-    // The C core runs records in its own fixed order, so the cgroups can go last.
-    const records: PlanRecord[] = [...plan.records, ...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p])];
-    // cgroup v2 has no devices files: the rules become a BPF program tsrun-init attaches.
-    if (isUnifiedHost()) records.push(['device_filter', cgroupDirs[0]!, deviceFilterProgram(devices).toString('hex')]);
+    const records: PlanRecord[] = [...plan.records];
+    if (o.cgroups) {
+      cgroupDirs = createCgroups(cgroupsPath);
+      const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
+      applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m));
+      // The C core runs records in its own fixed order, so the cgroups can go last.
+      records.push(...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p]));
+      // cgroup v2 has no devices files: the rules become a BPF program tsrun-init attaches.
+      if (isUnifiedHost()) records.push(['device_filter', cgroupDirs[0]!, deviceFilterProgram(devices).toString('hex')]);
+    }
     // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
     // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,
     // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).

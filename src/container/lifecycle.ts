@@ -140,7 +140,8 @@ export function killContainer(root: string, id: string, signal: number, all: boo
     freeze = false; // no freezer here: signal without it
   }
   try {
-    send(cgroupPids(s.cgroupDirs));
+    const pids = cgroupPids(s.cgroupDirs);
+    send(pids.length ? pids : [s.pid]); // no cgroup (--cgroup-manager disabled): pid 1 at least
   } finally {
     if (freeze) setFrozen(s.cgroupDirs, false);
   }

@@ -1,5 +1,3 @@
-import { TsrunError } from '../errors.js';
-
 // <linux/mount.h> MS_* and MOUNT_ATTR_* values.
 export const MS = {
   RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20,
@@ -47,11 +45,13 @@ export interface ParsedOptions {
   data: string[];
   idmap: boolean;
   recursiveIdmap: boolean;
+  /** runc's tmpcopyup: the tmpfs starts with a copy of the directory it covers. */
+  copyUp: boolean;
 }
 
 /** Splits a mount's options into mount(2) flags, propagation, recursive attributes and fs data. */
-export function parseMountOptions(options: string[], field: string): ParsedOptions {
-  const r: ParsedOptions = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, data: [], idmap: false, recursiveIdmap: false };
+export function parseMountOptions(options: string[]): ParsedOptions {
+  const r: ParsedOptions = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, data: [], idmap: false, recursiveIdmap: false, copyUp: false };
   for (const o of options) {
     const f = FLAGS[o];
     const a = RATTR[o];
@@ -65,9 +65,10 @@ export function parseMountOptions(options: string[], field: string): ParsedOptio
     } else if (o === 'idmap' || o === 'ridmap') {
       r.idmap = true;
       r.recursiveIdmap = o === 'ridmap';
-    } else if (o === 'tmpcopyup' || o.startsWith('x-')) {
-      // userspace-only options (runc ignores x-*; tmpcopyup is a runc extension not done here)
-      if (o === 'tmpcopyup') throw new TsrunError(`${field}: mount option "tmpcopyup" is not supported`);
+    } else if (o === 'tmpcopyup') {
+      r.copyUp = true;
+    } else if (o.startsWith('x-')) {
+      // userspace-only options (mount helpers'), which runc ignores too
     } else {
       r.data.push(o);
     }
@@ -77,5 +78,5 @@ export function parseMountOptions(options: string[], field: string): ParsedOptio
 
 /** Every option name this runtime understands (for `features`). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RATTR), 'idmap', 'ridmap'].sort();
+  return [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RATTR), 'idmap', 'ridmap', 'tmpcopyup'].sort();
 }

@@ -22,7 +22,7 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string): PlanRec
     const field = `mounts[${i}]`;
     if (!isAbsolute(m.destination)) throw new TsrunError(`${field}.destination: must be an absolute path: ${m.destination}`);
     if (m.destination.split('/').includes('..')) throw new TsrunError(`${field}.destination: must not contain "..": ${m.destination}`);
-    const o = parseMountOptions(m.options ?? [], `${field}.options`);
+    const o = parseMountOptions(m.options ?? []);
     const type = m.type ?? (o.flags & MS.BIND ? 'bind' : '');
     if (!type && !(o.flags & MS.BIND)) throw new TsrunError(`${field}.type: must be set for a mount that is not a bind mount`);
     let source = m.source ?? '';
@@ -35,6 +35,10 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string): PlanRec
     if (idmapped && (!m.uidMappings?.length || !m.gidMappings?.length)) throw new TsrunError(`${field}: an idmapped mount needs both uidMappings and gidMappings`);
     if (idmapped && !(o.flags & MS.BIND)) throw new TsrunError(`${field}: idmapped mounts are only supported for bind mounts`);
     out.push(['mount', source, m.destination, type === 'bind' ? '' : type, o.flags, o.propagation, o.data.join(','), o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+    if (o.copyUp) {
+      if (type !== 'tmpfs') throw new TsrunError(`${field}.options: tmpcopyup is only for tmpfs mounts`);
+      out.push(['tmpcopyup', m.destination]);
+    }
   });
   if (cfg.root?.readonly) out.push(['readonly_rootfs']);
   for (const p of cfg.linux?.maskedPaths ?? []) {

@@ -21,6 +21,7 @@ export function loadConfig(bundle: string): Config {
   } catch (e) {
     throw new TsrunError(`parse ${file}: ${(e as Error).message}`);
   }
+  stripDeviceTypeBits(data);
   if (!validateConfig(data)) {
     const err = validateConfig.errors?.[0];
     const where = err ? err.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)' : '(root)';
@@ -35,4 +36,21 @@ export function rootfsPath(bundle: string, cfg: Config): string {
   const p = cfg.root?.path;
   if (!p) throw new TsrunError('root.path: must be set');
   return isAbsolute(p) ? p : resolve(bundle, p);
+}
+
+const S_IFMT = 0o170000;
+const TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
+/**
+ * Podman writes linux.devices[].fileMode as a whole st_mode (8630 = 0o20666 for a char
+ * device), which the schema's 0..511 refuses; runc and crun keep the permission bits. So does
+ * tsrun, but only when the extra bits are exactly the file type the entry names.
+ */
+function stripDeviceTypeBits(data: unknown): void {
+  const devices = (data as { linux?: { devices?: unknown } } | null)?.linux?.devices;
+  if (!Array.isArray(devices)) return;
+  for (const d of devices as { type?: unknown; fileMode?: unknown }[]) {
+    if (typeof d?.fileMode !== 'number' || typeof d.type !== 'string' || d.fileMode <= 0o777) continue;
+    if ((d.fileMode & S_IFMT) === TYPE_BITS[d.type] && (d.fileMode & ~(S_IFMT | 0o777)) === 0) d.fileMode &= 0o777;
+  }
 }

@@ -39,6 +39,7 @@ const command: Command = {
       noPivot: bool(p, 'no-pivot'),
       preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
       wait: false,
+      cgroups: g.cgroupManager !== 'disabled',
     });
     return 0;
   },

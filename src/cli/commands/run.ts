@@ -31,6 +31,7 @@ const command: Command = {
       noPivot: bool(p, 'no-pivot'),
       preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
       wait: !detach,
+      cgroups: g.cgroupManager !== 'disabled',
     });
     try {
       startContainer(g.root, id);

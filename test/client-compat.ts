@@ -1,0 +1,62 @@
+// What Podman and crun-style callers send that the spec text alone would not admit
+// (runc and crun accept each): tmpcopyup, whole-st_mode device fileModes, --cgroup-manager.
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import { Harness } from './helpers/runtime.js';
+import { cgroupDirsNamed } from './helpers/host.js';
+
+const h = new Harness(t);
+
+t.test('tmpcopyup: the tmpfs starts with the image\'s files (Podman --read-only)', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: ['sh', '-c', 'cat /etc/passwd | head -1; grep " /etc " /proc/self/mountinfo; echo new > /etc/new && echo writable'],
+    edit: (c) => {
+      c.root!.readonly = true;
+      c.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev', 'tmpcopyup'] });
+    },
+  });
+  const r = h.tsrun(['run', '--bundle', bundle, id]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^root:/m, 'the copied passwd is there');
+  t.match(r.stdout, / \/etc .* - tmpfs /, '/etc is the tmpfs');
+  t.match(r.stdout, /writable/, 'writable on a read-only rootfs');
+  t.notOk(existsSync(`${bundle}/rootfs/etc/new`), 'nothing reached the image');
+  const bad = h.bundle({ edit: (c) => void c.mounts!.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] }) });
+  const b = h.tsrun(['create', '--bundle', bad, h.id(t)]);
+  t.not(b.status, 0, 'tmpcopyup on a bind is refused');
+  t.match(b.stderr, /mounts\[\d+\]\.options: tmpcopyup/);
+});
+
+t.test('a device fileMode holding its file type bits is taken for its permission bits', async (t) => {
+  // Podman sends 8630 (0o20666) for a char device; the schema says 0..511.
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: ['sh', '-c', 'ls -l /dev/myzero'],
+    edit: (c) => void (c.linux!.devices = [{ path: '/dev/myzero', type: 'c', major: 1, minor: 5, fileMode: 0o20640 }]),
+  });
+  const r = h.tsrun(['run', '--bundle', bundle, id]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^crw-r-----/, 'mode 0640 on a char device');
+  const wrong = h.bundle({ edit: (c) => void (c.linux!.devices = [{ path: '/dev/x', type: 'c', major: 1, minor: 5, fileMode: 0o60640 }]) });
+  const w = h.tsrun(['create', '--bundle', wrong, h.id(t)]);
+  t.not(w.status, 0, 'block-device type bits on a char device are still refused');
+  t.match(w.stderr, /linux\.devices\.0\.fileMode/);
+});
+
+t.test('--cgroup-manager disabled makes no cgroup; systemd is refused clearly', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({ args: ['sleep', '100'] });
+  h.ok(['--cgroup-manager', 'disabled', 'run', '-d', '--bundle', bundle, id]);
+  t.same(cgroupDirsNamed([id]), [], 'no cgroup dir named after the container');
+  h.ok(['kill', '--all', id, 'KILL']);
+  t.equal(h.waitStatus(id, 'stopped'), 'stopped', 'kill --all reaches pid 1 without a cgroup');
+  h.ok(['delete', id]);
+  const s = h.tsrun(['--cgroup-manager', 'systemd', 'create', '--bundle', bundle, h.id(t)]);
+  t.not(s.status, 0);
+  t.match(s.stderr, /systemd cgroup driver is not supported/);
+  const x = h.tsrun(['--cgroup-manager', 'bogus', 'list']);
+  t.not(x.status, 0);
+  t.match(x.stderr, /invalid cgroup manager: bogus/);
+  t.ok(readdirSync(h.root).length === 0, 'no state left');
+});
