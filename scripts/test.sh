@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm test: build, then every tier: tap tests with real containers on this host, and the
-# cgroup v2 tier in a pure cgroup v2 guest. Prints a closing "N passed, N failed" line.
+# npm test: build, then every tier: tap tests with real containers on this host, the cgroup v2
+# tier in a pure cgroup v2 guest, and Podman/containerd/Docker end to end. Prints a closing
+# "N passed, N failed" line. TSRUN_SKIP_CGROUP2=1 / TSRUN_SKIP_E2E=1 leave a tier out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS
@@ -25,7 +26,18 @@ else
   [ "$cg_rc" = 0 ] || [ "$cg_fail" -gt 0 ] || cg_fail=1
 fi
 
-pass=$((tap_pass + cg_pass)); fail=$((tap_fail + cg_fail))
+if [ "${TSRUN_SKIP_E2E:-}" = 1 ]; then
+  echo "e2e tier skipped (TSRUN_SKIP_E2E=1)"; e2e_pass=0; e2e_fail=0
+else
+  # Podman, containerd and Docker driving tsrun (see the header of test/e2e/run.sh).
+  bash test/e2e/run.sh 2>&1 | tee build/e2e.log; e2e_rc=${PIPESTATUS[0]}
+  e2e_pass=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' build/e2e.log | tail -1)
+  e2e_fail=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' build/e2e.log | tail -1)
+  e2e_pass=${e2e_pass:-0}; e2e_fail=${e2e_fail:-0}
+  [ "$e2e_rc" = 0 ] || [ "$e2e_fail" -gt 0 ] || e2e_fail=1
+fi
+
+pass=$((tap_pass + cg_pass + e2e_pass)); fail=$((tap_fail + cg_fail + e2e_fail))
 [ "$tap_rc" = 0 ] || [ "$tap_fail" -gt 0 ] || fail=$((fail + 1))
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
