@@ -17,6 +17,7 @@ import { CONFIG_FILE, FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
 import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
+import { moveNetDevices } from './netdevices.js';
 import { unmountUnder } from './unmount.js';
 
 export interface CreateOptions {
@@ -78,6 +79,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid));
     };
     const launched = await launch(records, preserveFds, (p) => (pid = p), o.wait, hooksStep);
+    if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
     const st = procStat(launched.pid);
     if (!st) throw new TsrunError(`container process ${launched.pid} exited during create`);
     const state: SavedState = {

@@ -9,6 +9,7 @@ import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
 import { planSeccomp } from './seccomp.js';
 import { planSysctl } from './sysctl.js';
+import { checkNetDevices } from '../container/netdevices.js';
 import { planTerminal } from './terminal.js';
 
 export interface PlanInput {
@@ -38,8 +39,8 @@ export function buildPlan(i: PlanInput): Plan {
   const { cfg } = i;
   if (!existsSync(i.rootfs) || !statSync(i.rootfs).isDirectory()) throw new TsrunError(`root.path: rootfs ${i.rootfs} is not a directory`);
   if (cfg.linux?.intelRdt && !existsSync('/sys/fs/resctrl/schemata')) throw new TsrunError('linux.intelRdt: no resctrl filesystem is mounted on this host');
-  if (cfg.linux?.netDevices && Object.keys(cfg.linux.netDevices).length) throw new TsrunError('linux.netDevices: moving network devices is not supported yet');
   const { ns, records: nsRecords } = planNamespaces(cfg);
+  checkNetDevices(cfg.linux?.netDevices ?? {}, ns);
   const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords];
   records.push(...planMounts(cfg, i.bundle, i.rootfs));
   if (i.noPivot) records.push(['nopivot']);

@@ -25,7 +25,7 @@ export function features(): FeaturesSchema {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
-      netDevices: { enabled: false },
+      netDevices: { enabled: true },
     },
     annotations: { 'org.opencontainers.runtime-spec.version': SPEC_VERSION },
   };
