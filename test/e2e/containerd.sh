@@ -131,6 +131,21 @@ c_net_host() {
   local out; out=$(crun_ --rm --net-host "$IMG" c-net readlink /proc/self/ns/net) || fail "run: $?"
   want_eq "$out" "$(readlink /proc/self/ns/net)" "network namespace"
 }
+c_net_default() {
+  # Without --net-host (and no CNI) ctr gives the task a network namespace of its own: only lo.
+  local out; out=$(crun_ --rm "$IMG" c-netd sh -c 'readlink /proc/self/ns/net; ls /sys/class/net') || fail "run: $?"
+  [ "$(head -1 <<<"$out")" != "$(readlink /proc/self/ns/net)" ] || fail "shares the host's network namespace"
+  want_eq "$(tail -n +2 <<<"$out" | tr '\n' ' ')" "lo " "interfaces"
+}
+c_seccomp() {
+  # --seccomp: containerd's default profile; the task runs under a filter, and a call the
+  # profile refuses to an unprivileged task (unshare of a user namespace needs privileges it
+  # lacks: EPERM from the profile) fails.
+  local out; out=$(crun_ --rm --seccomp "$IMG" c-sec grep Seccomp: /proc/self/status) || fail "run: $?"
+  want_eq "$(awk '{print $2}' <<<"$out")" 2 "seccomp mode (filter)"
+  crun_ --rm --seccomp "$IMG" c-sec2 unshare -U true 2>/dev/null && fail "unshare -U allowed under the default profile"
+  return 0
+}
 c_privileged() {
   local out host; host=$(grep CapEff /proc/self/status | awk '{print $2}')
   out=$(crun_ --rm --privileged "$IMG" c-priv grep CapEff /proc/self/status) || fail "run: $?"
@@ -176,6 +191,8 @@ t cap_drop c_cap_drop
 t read_only c_read_only
 t bind_mount c_bind_mount
 t net_host c_net_host
+t net_default c_net_default
+t seccomp c_seccomp
 t privileged c_privileged
 t runc_root c_runc_root
 
