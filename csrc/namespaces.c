@@ -40,16 +40,21 @@ static void join(struct plan_ns *n)
 
 void ns_join_paths(struct plan *p)
 {
+	/* Everything but user and mount first, while still host root: host
+	 * root may join a namespace of any owner, whereas after entering the
+	 * container's user namespace it could no longer join one the host
+	 * owns (a time namespace made by unshare in the parent, say). The
+	 * mount namespace is joined by the child after release, so that the
+	 * parent keeps the host's paths (/proc, cgroupfs). */
+	for (size_t i = 0; i < p->n_ns; i++) {
+		struct plan_ns *n = &p->ns[i];
+		if (n->path && n->fd >= 0 && n->flag != CLONE_NEWNS &&
+		    n->flag != CLONE_NEWUSER)
+			join(n);
+	}
 	struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
 	if (user && user->path)
 		join(user);
-	for (size_t i = 0; i < p->n_ns; i++) {
-		struct plan_ns *n = &p->ns[i];
-		/* the mount namespace is joined by the child after release so
-		 * that the parent keeps the host's paths (/proc, cgroupfs) */
-		if (n->path && n->fd >= 0 && n->flag != CLONE_NEWNS)
-			join(n);
-	}
 }
 
 void ns_new_time(struct plan *p)

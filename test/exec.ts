@@ -150,3 +150,30 @@ t.test('an exec\'d process gets the container\'s seccomp profile', async (t) => 
   t.match(r.stderr, /Operation not permitted/, 'with the profile\'s errno (EPERM)');
   t.equal(h.tsrun(['exec', id, 'true']).status, 0, 'other syscalls are allowed');
 });
+
+t.test('exec joins a user namespace (and a time namespace) with the rest', async (t) => {
+  // The exec'd process enters every namespace of the container, user first, so that it is the
+  // container's root and its mounts and clocks are the container's.
+  const id = h.id(t);
+  const map = { containerID: 0, hostID: 100000, size: 65536 };
+  const bundle = h.bundle({
+    args: SLEEP,
+    prepare: (rootfs) => void execFileSync('chown', ['-R', '-h', '100000:100000', rootfs]),
+    edit: (c) => {
+      c.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });
+      c.linux!.uidMappings = [map];
+      c.linux!.gidMappings = [map];
+      c.linux!.timeOffsets = { boottime: { secs: 1000000, nanosecs: 0 } };
+      c.mounts = c.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
+    },
+  });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const r = h.ok(['exec', id, 'sh', '-c', 'id -u; cat /proc/self/uid_map; cut -d. -f1 /proc/uptime; readlink /proc/self/ns/user; readlink /proc/self/ns/time']);
+  const [uid, uidMap, uptime, userNs, timeNs] = r.stdout.trim().split('\n');
+  t.equal(uid, '0', 'root inside');
+  t.same(uidMap!.trim().split(/\s+/), ['0', '100000', '65536'], 'the container\'s uid_map');
+  t.ok(Number(uptime) >= 1000000, 'the container\'s boottime offset');
+  const init = h.state(id)!.pid;
+  t.equal(userNs, execFileSync('readlink', [`/proc/${init}/ns/user`], { encoding: 'utf8' }).trim(), 'same user namespace as pid 1');
+  t.equal(timeNs, execFileSync('readlink', [`/proc/${init}/ns/time`], { encoding: 'utf8' }).trim(), 'same time namespace as pid 1');
+});

@@ -1,0 +1,81 @@
+// cgroups on this host's v1 (hybrid) hierarchies: config-linux.md#control-groups and runc's
+// update, events and ps. Limits are written here but this host does not enforce all of them,
+// so these tests read the files back; test/cgroup2/tier.sh shows enforcement on cgroup v2.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { Harness } from './helpers/runtime.js';
+import { cgroupDirsNamed } from './helpers/host.js';
+
+const h = new Harness(t);
+
+function cgFile(id: string, controller: string, file: string): string {
+  const dir = cgroupDirsNamed([id]).find((d) => d.split('/')[4] === controller || d.split('/')[4]?.split(',').includes(controller));
+  if (!dir) throw new Error(`no ${controller} cgroup for ${id}`);
+  return readFileSync(`${dir}/${file}`, 'utf8').trim();
+}
+
+t.test('resources at create, then update -r and flags (v1)', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: ['sleep', '1000'],
+    edit: (c) => void (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 67108864 }, pids: { limit: 40 }, cpu: { shares: 512, quota: 20000, period: 100000 } }),
+  });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  t.equal(cgFile(id, 'memory', 'memory.limit_in_bytes'), '67108864');
+  t.equal(cgFile(id, 'pids', 'pids.max'), '40');
+  t.equal(cgFile(id, 'cpu', 'cpu.shares'), '512');
+  t.equal(cgFile(id, 'cpu', 'cpu.cfs_quota_us'), '20000');
+  const res = h.path(`${id}-res.json`);
+  // What Podman passes to `update --resources`.
+  execFileSync('sh', ['-c', `echo '{"memory":{"limit":134217728},"cpu":{"quota":50000,"period":100000}}' > ${res}`]);
+  h.ok(['update', '--resources', res, id]);
+  t.equal(cgFile(id, 'memory', 'memory.limit_in_bytes'), '134217728', 'update -r memory');
+  t.equal(cgFile(id, 'cpu', 'cpu.cfs_quota_us'), '50000', 'update -r cpu quota');
+  h.ok(['update', '--pids-limit', '77', '--memory', '96m', '--cpu-share', '256', id]);
+  t.equal(cgFile(id, 'pids', 'pids.max'), '77');
+  t.equal(cgFile(id, 'memory', 'memory.limit_in_bytes'), String(96 * 1024 * 1024));
+  t.equal(cgFile(id, 'cpu', 'cpu.shares'), '256');
+  const bad = h.tsrun(['update', '--memory', 'lots', id]);
+  t.not(bad.status, 0);
+  t.match(bad.stderr, /--memory: not a size/);
+});
+
+t.test('events --stats and ps', async (t) => {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'] }), id]);
+  let pids: number[] = [];
+  for (let i = 0; i < 100 && pids.length < 3; i++) {
+    pids = JSON.parse(h.ok(['ps', '--format', 'json', id]).stdout) as number[];
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  t.equal(pids.length, 3, 'ps --format json: sh and two sleeps');
+  t.ok(pids.includes(h.state(id)!.pid), 'pid 1 is listed');
+  const ev = JSON.parse(h.ok(['events', '--stats', id]).stdout) as { type: string; id: string; data: { pids: { current: number }; memory: { usage: { usage: number } }; cpu: { usage: { total: number } } } };
+  t.equal(ev.type, 'stats');
+  t.equal(ev.id, id);
+  t.equal(ev.data.pids.current, 3, 'sh and two sleeps');
+  t.ok(ev.data.memory.usage.usage > 0, 'memory usage');
+  t.ok(ev.data.cpu.usage.total > 0, 'cpu usage');
+  const table = h.ok(['ps', id]).stdout.split('\n');
+  t.match(table[0], /PID/, 'ps(1) header');
+  t.equal(table.filter((l) => / sleep 1000$/.test(l)).length, 2, 'the two sleeps');
+  t.equal(table.filter(Boolean).length, 4, 'the header and the container\'s three processes only');
+});
+
+t.test('bad resources name the field and leave nothing', async (t) => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['negative memory limit', { memory: { limit: -5 } }, /linux\.resources\.memory\.limit/],
+    ['device rule with a bad type', { devices: [{ allow: true, type: 'x', access: 'rwm' }] }, /linux\.resources\.devices\[0\]\.type/],
+    ['unified map on a v1 host', { unified: { 'memory.high': '1000000' } }, /linux\.resources\.unified/],
+    ['bad unified key', { unified: { '../x': '1' } }, /linux\.resources\.unified/],
+  ];
+  for (const [name, res, re] of cases) {
+    const id = h.id(t);
+    const r = h.tsrun(['create', '--bundle', h.bundle({ edit: (c) => void (c.linux!.resources = res) }), id]);
+    t.not(r.status, 0, name);
+    t.match(r.stderr, re, `${name}: names the field`);
+    t.equal(h.state(id), null, `${name}: no container`);
+    t.same(cgroupDirsNamed([id]), [], `${name}: no cgroup`);
+  }
+});
