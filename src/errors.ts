@@ -11,11 +11,3 @@ export class UsageError extends TsrunError {
     super(message);
   }
 }
-
-export function errnoText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code ? `${e.message.replace(/^[A-Z]+: /, '')}` : e.message;
-  }
-  return String(e);
-}

@@ -1,5 +1,5 @@
 import { parseArgs, str, bool, type FlagSpec } from './cli/args.js';
-import { configureLog, log } from './cli/log.js';
+import { configureLog, debugEnabled, log } from './cli/log.js';
 import { TsrunError, UsageError } from './errors.js';
 import type { Globals } from './cli/globals.js';
 import { commandUsage, globalUsage } from './cli/usage.js';
@@ -90,7 +90,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     const msg = e instanceof UsageError && e.command ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
     log('error', msg);
-    if (bool({ flags: new Map(), args: [] }, 'debug') || process.env.TSRUN_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    // An error tsrun did not word itself is a bug: its stack helps, with --debug.
+    if ((debugEnabled() || process.env.TSRUN_DEBUG) && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = e instanceof TsrunError ? e.exitCode : 1;
   },
 );

@@ -17,6 +17,10 @@ export function configureLog(file: string | undefined, format: LogFormat, debug:
   target.debug = debug;
 }
 
+export function debugEnabled(): boolean {
+  return target.debug;
+}
+
 /** RFC 3339 in UTC without fractions, as runc's logrus output. */
 function now(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
