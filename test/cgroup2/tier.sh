@@ -42,8 +42,15 @@ check "pids.limit makes fork fail (rc=$rc)" grep -q "can't fork" <<<"$out"
 
 # memory.max: a 64 MiB allocation under a 16 MiB limit (no swap) is OOM-killed.
 b=$(bundle mem '{"memory":{"limit":16777216,"swap":16777216}}' dd if=/dev/zero of=/dev/null bs=64M count=1)
-T create --bundle "$b" cg2-mem && T start cg2-mem
+T create --bundle "$b" cg2-mem
+# runc's events: an "oom" line when the kernel OOM-kills in the container.
+T events --interval 60s cg2-mem > "$tmp/events.out" 2>&1 &
+events_pid=$!
+for _ in $(seq 300); do grep -q '"type":"stats"' "$tmp/events.out" && break; sleep 0.1; done
+T start cg2-mem
 for _ in $(seq 100); do [ "$(T state cg2-mem | grep -c stopped)" = 1 ] && break; sleep 0.1; done
+wait $events_pid
+check "events reports the OOM kill" grep -q '"type":"oom"' "$tmp/events.out"
 check "memory.limit is memory.max" [ "$(cat "$(cg cg2-mem)/memory.max")" = 16777216 ]
 check "memory.swap (mem+swap) becomes memory.swap.max 0" [ "$(cat "$(cg cg2-mem)/memory.swap.max")" = 0 ]
 check "memory.limit OOM-kills the allocation" grep -q "oom_kill [1-9]" "$(cg cg2-mem)/memory.events"
@@ -96,6 +103,17 @@ check "device program allows the default devices" grep -q "null-ok" <<<"$out"
 b=$(bundle devallow '{"devices":[{"allow":true,"type":"c","major":1,"minor":11,"access":"w"}]}' sh -c 'mknod /tmp/kmsg c 1 11 && echo tsrun-test > /tmp/kmsg && echo write-ok')
 out=$(T run --bundle "$b" cg2-devallow 2>&1)
 check "an allow rule opens that device for writing" grep -q "write-ok" <<<"$out"
+
+# linux.resources.unified: written as given (config-linux.md#unified); an unknown file is an error.
+b=$(bundle uni '{"unified":{"memory.high":"50003968","pids.max":"9"}}' true)
+T create --bundle "$b" cg2-uni
+check "unified memory.high" [ "$(cat "$(cg cg2-uni)/memory.high")" = 50003968 ]
+check "unified pids.max" [ "$(cat "$(cg cg2-uni)/pids.max")" = 9 ]
+T delete -f cg2-uni
+b=$(bundle unibad '{"unified":{"memory.nosuch":"1"}}' true)
+out=$(T create --bundle "$b" cg2-unibad 2>&1); rc=$?
+check "an unknown unified file is refused, naming it" grep -q "linux.resources.unified.memory.nosuch" <<<"$out"
+check "and leaves no cgroup or state" [ $rc -ne 0 ] && [ ! -e "$(cg cg2-unibad)" ] && [ ! -e "$root/cg2-unibad" ]
 
 # bad input leaves nothing behind.
 b=$(bundle bad '{"pids":{"limit":-5}}' true)

@@ -37,16 +37,21 @@ const command: Command = {
     let ooms = oomKills(s.cgroupDirs);
     // Stats every interval, OOM kills as soon as a 200 ms poll sees the counter move.
     let next = Date.now();
-    while (isAlive(s)) {
+    const checkOom = (): void => {
       const now = oomKills(s.cgroupDirs);
       if (now > ooms) emit('oom');
       ooms = now;
+    };
+    while (isAlive(s)) {
+      checkOom();
       if (Date.now() >= next) {
         emit('stats', readStats(s.cgroupDirs));
         next = Date.now() + interval;
       }
       await new Promise((r) => setTimeout(r, Math.min(200, interval)));
     }
+    // An OOM kill of pid 1 ends the container at once: look a last time.
+    checkOom();
     return 0;
   },
 };
