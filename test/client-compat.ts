@@ -1,7 +1,7 @@
 // What Podman and crun-style callers send that the spec text alone would not admit
 // (runc and crun accept each): tmpcopyup, whole-st_mode device fileModes, --cgroup-manager.
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Harness } from './helpers/runtime.js';
 import { cgroupDirsNamed } from './helpers/host.js';
 
@@ -59,4 +59,21 @@ t.test('--cgroup-manager disabled makes no cgroup; systemd is refused clearly', 
   t.not(x.status, 0);
   t.match(x.stderr, /invalid cgroup manager: bogus/);
   t.ok(readdirSync(h.root).length === 0, 'no state left');
+});
+
+t.test('--log FILE --log-format json: the error is a JSON line in the file', async (t) => {
+  // containerd and conmon read the last error line of this file to report a failed create.
+  const id = h.id(t);
+  const log = h.path(`${id}.log.json`);
+  const r = h.tsrun(['--log', log, '--log-format', 'json', 'create', '--bundle', h.bundle({ args: ['no-such-program'] }), id]);
+  t.not(r.status, 0);
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+  const last = lines[lines.length - 1]!;
+  t.equal(last.level, 'error');
+  t.match(last.msg, /"no-such-program": executable file not found/, 'the message names the program');
+  t.match(last.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339 time');
+  t.match(r.stderr, /no-such-program/, 'and stderr says it too');
+  const gone = h.tsrun(['--log', log, '--log-format', 'json', 'state', 'no-such-container']);
+  t.not(gone.status, 0);
+  t.match(readFileSync(log, 'utf8'), /does not exist/, 'Podman and containerd look for "does not exist"');
 });
