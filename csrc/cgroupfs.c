@@ -39,21 +39,6 @@ static struct hier *hiers;
 static size_t n_hiers;
 static bool snapped;
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void unescape(char *s)
-{
-	char *d = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
 
 /* every controller of the /proc/self/cgroup line is in the super options */
 static bool controllers_match(const char *ctrls, const char *superopts)
@@ -124,8 +109,8 @@ void cgroupfs_snapshot(void)
 		if (i < 5 || !fstype || !superopts ||
 		    (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2")))
 			continue;
-		unescape(f[3]);
-		unescape(f[4]);
+		mountinfo_unescape(f[3]);
+		mountinfo_unescape(f[4]);
 		if (strncmp(f[4], "/sys/fs/cgroup/", 15))
 			continue;
 		const char *own = own_cgroup(cg, fstype, superopts);

@@ -17,20 +17,6 @@
 
 #define STEP "rootfs"
 
-static void unescape(char *s)
-{
-	char *d = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
 
 static bool is_under(const char *path, const char *mp)
 {
@@ -66,7 +52,7 @@ static void parent_mount_private(const char *rootfs)
 		}
 		if (!mp)
 			continue;
-		unescape(mp);
+		mountinfo_unescape(mp);
 		/* later lines are mounted on top: >= keeps the topmost */
 		if (is_under(rootfs, mp) && strlen(mp) >= strlen(best)) {
 			snprintf(best, sizeof(best), "%s", mp);

@@ -200,3 +200,18 @@ unsigned char *hex_decode(const char *step, const char *hex, size_t *len)
 	*len = n / 2;
 	return buf;
 }
+
+void mountinfo_unescape(char *s)
+{
+	char *d = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}

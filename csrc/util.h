@@ -25,6 +25,9 @@ ssize_t read_file(const char *path, char *buf, size_t size);
  * returns -1 on a malformed list or a number >= nbits */
 int parse_bitlist(const char *list, unsigned long *mask, size_t nbits);
 
+/* undo mountinfo's \ooo escapes (space, tab, newline, backslash) in place */
+void mountinfo_unescape(char *s);
+
 /* decode hex digits into a new buffer; fails naming step on a bad digit */
 unsigned char *hex_decode(const char *step, const char *hex, size_t *len);
 
