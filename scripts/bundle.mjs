@@ -14,7 +14,9 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   // env -S -u: NODE_EXTRA_CA_CERTS costs tens of ms at every Node start and tsrun needs no TLS.
-  banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node' },
+  // The node that builds is the node that runs: callers such as Podman run the runtime with
+  // no PATH, so the interpreter is named by its absolute path.
+  banner: { js: `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS ${process.execPath}` },
   define: { TSRUN_VERSION: JSON.stringify(pkg.version) },
   // koffi loads its prebuilt native module by path at run time: it stays in node_modules.
   external: ['*.node', 'koffi'],
