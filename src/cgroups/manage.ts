@@ -23,6 +23,12 @@ export function checkCgroupsPath(p: string): void {
   if (p.split('/').includes('..')) throw new TsrunError(`linux.cgroupsPath: must not contain "..": ${p}`);
 }
 
+/** Where the container's cgroups are (or would be), one dir per hierarchy, without making them. */
+export function cgroupDirsFor(cgroupsPath: string): string[] {
+  checkCgroupsPath(cgroupsPath);
+  return hierarchies().map((h) => dirIn(h, cgroupsPath));
+}
+
 /** Makes the container's cgroup in every hierarchy; returns the dirs. Undone by removeCgroups. */
 export function createCgroups(cgroupsPath: string): string[] {
   checkCgroupsPath(cgroupsPath);

@@ -61,9 +61,25 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let cgroupDirs: string[] = [];
   let pid = 0;
   try {
+    const state: SavedState = {
+      ociVersion: cfg.ociVersion,
+      id: o.id,
+      pid: 0,
+      pidStartTime: '',
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      annotations: cfg.annotations as Record<string, string> | undefined,
+      hasProcess: cfg.process !== undefined,
+      sharesMountNs: !plan.ns.has('mount') || undefined,
+      cgroupDirs,
+      creating: true,
+    };
     const records: PlanRecord[] = [...plan.records];
     if (o.cgroups) {
       cgroupDirs = createCgroups(cgroupsPath);
+      state.cgroupDirs = cgroupDirs;
       const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
       applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m));
       // The C core runs records in its own fixed order, so the cgroups can go last.
@@ -78,26 +94,21 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid));
       runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid));
     };
-    const launched = await launch(records, preserveFds, (p) => (pid = p), o.wait, hooksStep);
-    if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
-    const st = procStat(launched.pid);
-    if (!st) throw new TsrunError(`container process ${launched.pid} exited during create`);
-    const state: SavedState = {
-      ociVersion: cfg.ociVersion,
-      id: o.id,
-      pid: launched.pid,
-      pidStartTime: st.startTime,
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: ownerName(),
-      annotations: cfg.annotations as Record<string, string> | undefined,
-      hasProcess: cfg.process !== undefined,
-      sharesMountNs: !plan.ns.has('mount') || undefined,
-      cgroupDirs,
+    // Saved at each step, so that a tsrun killed mid-create leaves a state `delete --force`
+    // can clean up from: pid 0 ("creating") with the cgroups, then the pid.
+    saveState(dir, state);
+    const onPid = (p: number): void => {
+      pid = p;
+      state.pid = p;
+      state.pidStartTime = procStat(p)?.startTime ?? '';
+      saveState(dir, state);
     };
+    const launched = await launch(records, preserveFds, onPid, o.wait, hooksStep);
+    if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
+    if (!procStat(launched.pid)) throw new TsrunError(`container process ${launched.pid} exited during create`);
     // exec builds on the config as it was at create, not as the bundle has it now.
     writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg), { mode: 0o600 });
+    delete state.creating;
     saveState(dir, state);
     if (o.pidFile) writePidFile(resolve(o.pidFile), launched.pid);
     return { ...launched, state, dir };

@@ -46,6 +46,7 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   const s = loadState(o.root, o.id);
   const status = statusOf(containerDir(o.root, o.id), s);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
+  if (status === 'creating') throw new TsrunError('cannot exec in a container that is still being created');
   if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
   const cfg = loadSavedConfig(o.root, o.id);
   const records: PlanRecord[] = [['version', PLAN_VERSION]];

@@ -1,10 +1,10 @@
-import { closeSync, openSync, readSync, rmSync, constants } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { cgroupPids, removeCgroups } from '../cgroups/manage.js';
+import { cgroupDirsFor, cgroupPids, removeCgroups } from '../cgroups/manage.js';
 import { setFrozen } from '../cgroups/freezer.js';
 import { TsrunError } from '../errors.js';
-import { containerDir, FIFO_FILE } from '../state/paths.js';
+import { checkId, containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
 import { loadSavedConfig, loadState, removeContainerDir, type SavedState } from '../state/store.js';
 import { log } from '../cli/log.js';
@@ -121,7 +121,8 @@ export function parseSignal(text: string): number {
 export function killContainer(root: string, id: string, signal: number, all: boolean): void {
   const s = loadState(root, id);
   const status = statusOf(containerDir(root, id), s);
-  if (status === 'stopped') throw new TsrunError('container not running');
+  // pid 0 would signal tsrun's own process group: a create that never got a pid has no process.
+  if (status === 'stopped' || s.pid <= 0) throw new TsrunError('container not running');
   const send = (pids: number[]): void => {
     for (const pid of pids) {
       try {
@@ -147,14 +148,35 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   }
 }
 
-/** runtime.md#delete: only a stopped (or still created) container, unless forced. */
+/**
+ * `delete --force` of an entry whose state.json is missing or corrupt (a crash, a full disk):
+ * the cgroups are found again from the saved config (or the default path, the ID), whatever
+ * runs in them is killed, and the entry goes.
+ */
+function removeUnreadable(root: string, id: string): void {
+  let dirs: string[] = [];
+  if (existsSync(containerDir(root, id))) {
+    try {
+      dirs = cgroupDirsFor(savedConfig(root, id)?.linux?.cgroupsPath ?? id).filter((d) => existsSync(d));
+    } catch {
+      dirs = [];
+    }
+  }
+  killAll(id, dirs);
+  removeCgroups(dirs);
+  removeContainerDir(root, id);
+}
+
+/** runtime.md#delete: only a stopped container, unless forced. */
 export function deleteContainer(root: string, id: string, force: boolean): void {
+  // Checked before anything: a forced delete removes the entry's dir even when it can't be read.
+  checkId(id);
   let s: SavedState;
   try {
     s = loadState(root, id);
   } catch (e) {
     if (force && e instanceof TsrunError) {
-      removeContainerDir(root, id);
+      removeUnreadable(root, id);
       return;
     }
     throw e;
@@ -164,7 +186,8 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
   if (status !== 'stopped' && !force) {
     throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
-  if (status !== 'stopped') killAll(s);
+  // Also when pid 1 is gone: without a pid namespace its children may still run (runc too).
+  if (status !== 'stopped' || cgroupPids(s.cgroupDirs).length) killAll(s.id, s.cgroupDirs, s);
   const cfg = savedConfig(root, id);
   if (s.sharesMountNs) unmountUnder(s.rootfs);
   removeCgroups(s.cgroupDirs);
@@ -174,9 +197,9 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
 }
 
 /** SIGKILL pid 1 (which takes a pid namespace with it) and any other process of the cgroup. */
-function killAll(s: SavedState): void {
+function killAll(id: string, dirs: string[], s?: SavedState): void {
   for (let i = 0; i < 500; i++) {
-    const pids = new Set([...cgroupPids(s.cgroupDirs), ...(isAlive(s) ? [s.pid] : [])]);
+    const pids = new Set([...cgroupPids(dirs), ...(s && isAlive(s) ? [s.pid] : [])]);
     if (!pids.size) return;
     for (const pid of pids) {
       try {
@@ -187,5 +210,5 @@ function killAll(s: SavedState): void {
     }
     sleepMs(i < 10 ? 1 : 10);
   }
-  throw new TsrunError(`delete ${s.id}: processes did not exit after SIGKILL`);
+  throw new TsrunError(`delete ${id}: processes did not exit after SIGKILL`);
 }

@@ -27,6 +27,7 @@ export function isAlive(s: SavedState): boolean {
 }
 
 export function statusOf(dir: string, s: SavedState): Status {
+  if (s.creating) return 'creating';
   if (!isAlive(s)) return 'stopped';
   if (existsSync(join(dir, FIFO_FILE))) return 'created';
   return isFrozen(s.cgroupDirs) ? 'paused' : 'running';

@@ -20,6 +20,8 @@ export interface SavedState {
   hasProcess: boolean;
   /** No mount namespace: the container's mounts live in the runtime's, under the rootfs. */
   sharesMountNs?: boolean;
+  /** Set until create finishes: a tsrun killed mid-create leaves a "creating" container. */
+  creating?: boolean;
   /** Cgroup directories tsrun placed the container in, one per hierarchy. */
   cgroupDirs: string[];
 }
@@ -56,7 +58,12 @@ export function loadState(root: string, id: string): SavedState {
     }
     throw e;
   }
-  return JSON.parse(text) as SavedState;
+  try {
+    return JSON.parse(text) as SavedState;
+  } catch (e) {
+    // A torn or corrupt file (a full disk, a crash): name it; `delete --force` still removes it.
+    throw new TsrunError(`container "${id}" has a corrupt state file: ${(e as Error).message}`);
+  }
 }
 
 export function removeContainerDir(root: string, id: string): void {
