@@ -30,7 +30,8 @@ function runOne(phase: string, i: number, h: Hook, state: string): string | unde
   const out = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim().slice(-TAIL);
   const tail = out ? `: ${out}` : '';
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `${describe(phase, i, h)} timed out after ${h.timeout} s`;
-  if (r.error) return `${describe(phase, i, h)}: ${r.error.message}`;
+  // EPIPE: the hook exited without reading all of the state (allowed); its status decides.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') return `${describe(phase, i, h)}: ${r.error.message}`;
   if (r.signal) return `${describe(phase, i, h)} killed by ${r.signal}${tail}`;
   if (r.status !== 0) return `${describe(phase, i, h)} exited with status ${r.status}${tail}`;
   return undefined;
