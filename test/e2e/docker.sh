@@ -17,14 +17,7 @@ dk() { timeout -k 5 "${T:-90}" "$DOCKER" -H "unix://$D/docker.sock" "$@"; }
 DKC="$(printf '%q ' "$DOCKER" -H "unix://$D/docker.sock")"
 
 dockerd_stop() {
-  [ -f "$D/dockerd.pid" ] || return 0
-  local pid i; pid=$(cat "$D/dockerd.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
-  rm -f "$D/dockerd.pid"
+  stop_by_pidfile "$D/dockerd.pid" 150
   grep -o " $D/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done 2>/dev/null
 }
 dockerd_start() {

@@ -46,16 +46,18 @@ containerd_start() {
   echo "containerd did not come up: see $CTRD_DIR/containerd.log" >&2
   return 1
 }
-containerd_stop() {
-  [ -f "$CTRD_DIR/containerd.pid" ] || return 0
-  local pid i; pid=$(cat "$CTRD_DIR/containerd.pid")
+# stop_by_pidfile FILE TENTHS: TERM the daemon FILE names, KILL it after TENTHS/10 s, drop FILE.
+stop_by_pidfile() {
+  [ -f "$1" ] || return 0
+  local pid i; pid=$(cat "$1")
   if kill -0 "$pid" 2>/dev/null; then
     kill "$pid"
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq "$2"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
   fi
-  rm -f "$CTRD_DIR/containerd.pid"
+  rm -f "$1"
 }
+containerd_stop() { stop_by_pidfile "$CTRD_DIR/containerd.pid" 50; }
 
 # ---- check harness ---------------------------------------------------------------------
 PASSED=0 FAILED=0 SKIPPED=0
