@@ -61,6 +61,13 @@ for rt in "${runtimes[@]}"; do
   done
   echo "# $rt: $p passed, $f failed"
 done
+# The clients leave their parent cgroups (libpod_parent, docker, containerd's namespace) behind,
+# empty once their containers are gone: remove those, deepest first, in every hierarchy.
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  for d in libpod_parent docker tsrun-e2e; do
+    [ -d "$h$d" ] && find "$h$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+done
 echo "# e2e took $((SECONDS - t0))s; logs under $E2E/logs, runtime calls under $E2E/trace"
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]
