@@ -9,6 +9,8 @@ reexec_for_crun "$0" "$@"
 harness_init
 : >"$E2E/trace/$RUNTIME.log.mark" 2>/dev/null || true
 TMPD=$(mktemp -d "$E2E/podman-$RUNTIME.XXXXXX")
+# conmon writes an "oom" file into its working directory when a container is OOM-killed.
+cd "$TMPD" || exit 1
 
 # The podman command line as one shell-quoted string (for script -c, which gives it a tty).
 PMC="$(printf '%q ' podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" --runtime "$RUNTIME")"
