@@ -68,23 +68,7 @@ static void send_notify_fd(struct plan *p, int notify_fd)
 	char *msg = xrealloc(NULL, len);
 	int n = snprintf(msg, len, "%s\"pid\":%d,\"state\":%s}",
 			 p->seccomp_listener_head, (int)p->host_pid, state);
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = msg, .iov_len = (size_t)n };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-	ssize_t w;
-	do
-		w = sendmsg(p->seccomp_listener_fd, &mh, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
+	ssize_t w = send_fd(p->seccomp_listener_fd, notify_fd, msg, (size_t)n);
 	if (w < 0)
 		fail("seccomp", "send the notify fd to %s", p->seccomp_listener);
 	if (w != n)

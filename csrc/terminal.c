@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "util.h"
 #include "resolve.h"
 
 #define STEP "terminal"
@@ -54,28 +55,11 @@ int console_connect(struct plan *p)
 	return fd;
 }
 
-static void send_fd(int sock, int fd)
+/* runc's protocol: the message data names the device, the fd rides along */
+static void send_master(int sock, int fd)
 {
-	char name[] = "/dev/ptmx";
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	static const char name[] = "/dev/ptmx";
+	if (send_fd(sock, fd, name, sizeof(name) - 1) < 0)
 		fail(STEP, "send the pty master on the console socket");
 }
 
@@ -101,7 +85,7 @@ void terminal_setup(struct plan *p, int rootfd, int sock)
 	if (mount(fd_path(slave), fd_path(console), NULL, MS_BIND, NULL) < 0)
 		fail(STEP, "bind the pty slave on /dev/console");
 	close(console);
-	send_fd(sock, master);
+	send_master(sock, master);
 	close(master);
 	close(sock);
 	if (setsid() < 0)

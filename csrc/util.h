@@ -31,6 +31,9 @@ void mountinfo_unescape(char *s);
 /* decode hex digits into a new buffer; fails naming step on a bad digit */
 unsigned char *hex_decode(const char *step, const char *hex, size_t *len);
 
+/* one sendmsg of data with fd as SCM_RIGHTS (EINTR retried); sendmsg's result */
+ssize_t send_fd(int sock, int fd, const void *data, size_t len);
+
 /* move fd to a number >= min with O_CLOEXEC; closes the old one */
 int fd_move_high(int fd, int min);
 /* close every fd >= 3 except fds in keep[0..n-1] and 3..3+preserve-1 */
