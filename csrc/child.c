@@ -113,7 +113,9 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	umask(p->has_umask ? p->umask : 022);
 	if (p->cwd && chdir(p->cwd) < 0)
 		fail("cwd", "chdir %s", p->cwd);
-	char *path = process_find_exec(p);
+	/* config.md#process: optional at create; such a container waits
+	 * here until it is deleted (start refuses it) */
+	char *path = p->args ? process_find_exec(p) : NULL;
 	seccomp_prepare(p);
 
 	sync_send(sync_fd, "ready");
@@ -126,6 +128,8 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 		hooks_run(p, "startContainer", "created");
 		execfifo_release(wfd, p->execfifo);
 	}
+	if (!path)
+		failx("exec", "config.json has no process");
 
 	/* without no_new_privs loading a filter needs CAP_SYS_ADMIN, which
 	 * the user switch may drop: load it first (as runc does) */

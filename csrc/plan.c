@@ -426,8 +426,6 @@ void plan_read(int fd, struct plan *p)
 			failx(STEP, "first record must be version, got \"%s\"", tag);
 		record(p, tag, fields, (size_t)n);
 	}
-	if (!p->args)
-		failx(STEP, "no args record");
 	if (!p->env)
 		p->env = strv(NULL, 0);
 	free(fields);

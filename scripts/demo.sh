@@ -8,4 +8,4 @@ bundle=${TSRUN_DEMO_BUNDLE:-/tmp/tsrun-demo}
 rm -rf "$bundle"
 bash scripts/make-bundle.sh "$bundle" sh -c 'echo "hello from $(hostname): pid $$, uid $(id -u)"; echo "/: $(ls / | tr "\n" " ")"; echo "open fds: $(ls /proc/self/fd | tr "\n" " ")"'
 echo "+ tsrun run --bundle $bundle demo"
-exec ./dist/tsrun.js run --bundle "$bundle" "demo-$$"
+exec ./build/Release/tsrun run --bundle "$bundle" "demo-$$"

@@ -4,13 +4,14 @@ import { TsrunError } from '../errors.js';
 import { sleepMs } from '../util/sleep.js';
 import { hierarchies } from './hierarchy.js';
 
-interface Freezer {
+/** Where a container's freeze switch is; saved in state.json at create (`freezer`). */
+export interface Freezer {
   dir: string;
   v1: boolean;
 }
 
 /** The v1 freezer hierarchy if mounted, else the v2 tree's cgroup.freeze. */
-function freezerOf(dirs: string[]): Freezer | undefined {
+export function freezerOf(dirs: string[]): Freezer | undefined {
   const hs = hierarchies();
   const i = hs.findIndex((h) => h.controllers.includes('freezer'));
   if (i >= 0 && dirs[i]) return { dir: dirs[i]!, v1: true };
@@ -24,8 +25,7 @@ function frozenNow(f: Freezer): boolean {
   return /^frozen 1$/m.test(readFileSync(join(f.dir, 'cgroup.events'), 'utf8'));
 }
 
-export function isFrozen(dirs: string[]): boolean {
-  const f = freezerOf(dirs);
+export function isFrozen(f: Freezer | undefined): boolean {
   if (!f) return false;
   try {
     if (f.v1) return frozenNow(f);
@@ -36,8 +36,7 @@ export function isFrozen(dirs: string[]): boolean {
 }
 
 /** Freezes (or thaws) every process of the container and waits until the kernel says it is done. */
-export function setFrozen(dirs: string[], frozen: boolean): void {
-  const f = freezerOf(dirs);
+export function setFrozen(f: Freezer | undefined, frozen: boolean): void {
   if (!f) throw new TsrunError('pause: no freezer: neither the v1 freezer controller nor cgroup.freeze is available');
   const file = join(f.dir, f.v1 ? 'freezer.state' : 'cgroup.freeze');
   const value = f.v1 ? (frozen ? 'FROZEN' : 'THAWED') : frozen ? '1' : '0';

@@ -4,11 +4,12 @@ import { applyResources } from '../cgroups/apply.js';
 import { validateResources } from '../cgroups/resources.js';
 import { deviceFilterProgram } from '../cgroups/device-filter.js';
 import { deviceRules } from '../cgroups/devices.js';
+import { freezerOf } from '../cgroups/freezer.js';
 import { isUnifiedHost } from '../cgroups/hierarchy.js';
 import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
 import { log } from '../cli/log.js';
 import { TsrunError } from '../errors.js';
-import { runHooks, runHooksWarn } from '../hooks/run.js';
+import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
 import { stateJson, type StateInfo } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
 import type { PlanRecord } from '../plan/encode.js';
@@ -62,6 +63,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let pid = 0;
   try {
     const state: SavedState = {
+      stateVersion: 1,
       ociVersion: cfg.ociVersion,
       id: o.id,
       pid: 0,
@@ -75,11 +77,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       sharesMountNs: !plan.ns.has('mount') || undefined,
       cgroupDirs,
       creating: true,
+      hooks: laterHooks(cfg.hooks),
     };
     const records: PlanRecord[] = [...plan.records];
     if (o.cgroups) {
       cgroupDirs = createCgroups(cgroupsPath);
       state.cgroupDirs = cgroupDirs;
+      state.freezer = freezerOf(cgroupDirs);
       const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
       applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m));
       // The C core runs records in its own fixed order, so the cgroups can go last.

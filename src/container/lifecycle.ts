@@ -136,7 +136,7 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   // Frozen, no process can fork a new one between reading the pid list and signalling it.
   let freeze = status === 'running';
   try {
-    if (freeze) setFrozen(s.cgroupDirs, true);
+    if (freeze) setFrozen(s.freezer, true);
   } catch {
     freeze = false; // no freezer here: signal without it
   }
@@ -144,7 +144,7 @@ export function killContainer(root: string, id: string, signal: number, all: boo
     const pids = cgroupPids(s.cgroupDirs);
     send(pids.length ? pids : [s.pid]); // no cgroup (--cgroup-manager disabled): pid 1 at least
   } finally {
-    if (freeze) setFrozen(s.cgroupDirs, false);
+    if (freeze) setFrozen(s.freezer, false);
   }
 }
 

@@ -10,5 +10,5 @@ export function pauseContainer(root: string, id: string, pause: boolean): void {
   const status = statusOf(containerDir(root, id), s);
   if (pause && status !== 'running') throw new TsrunError(`container not running`);
   if (!pause && status !== 'paused') throw new TsrunError(`container not paused`);
-  setFrozen(s.cgroupDirs, pause);
+  setFrozen(s.freezer, pause);
 }

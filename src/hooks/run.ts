@@ -65,3 +65,12 @@ export function validateHooks(hooks: Hooks | undefined): void {
     });
   }
 }
+
+/**
+ * The kinds of hook that run after create, saved in state.json: the front end serves start and
+ * delete itself only for containers without them (hooks run in TypeScript).
+ */
+export function laterHooks(hooks: Hooks | undefined): ('startContainer' | 'poststart' | 'poststop')[] | undefined {
+  const kinds = (['startContainer', 'poststart', 'poststop'] as const).filter((k) => hooks?.[k]?.length);
+  return kinds.length ? [...kinds] : undefined;
+}

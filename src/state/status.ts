@@ -30,5 +30,5 @@ export function statusOf(dir: string, s: SavedState): Status {
   if (s.creating) return 'creating';
   if (!isAlive(s)) return 'stopped';
   if (existsSync(join(dir, FIFO_FILE))) return 'created';
-  return isFrozen(s.cgroupDirs) ? 'paused' : 'running';
+  return isFrozen(s.freezer) ? 'paused' : 'running';
 }

@@ -4,27 +4,10 @@ import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import { checkId, CONFIG_FILE, containerDir, STATE_FILE } from './paths.js';
 
-/** What tsrun keeps about a container between invocations (state.json in its state dir). */
-export interface SavedState {
-  ociVersion: string;
-  id: string;
-  pid: number;
-  /** Field 22 of /proc/PID/stat when created: tells a reused pid from the container's. */
-  pidStartTime: string;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  owner: string;
-  annotations?: Record<string, string>;
-  /** False when config.json had no process: start must refuse (config.md#process). */
-  hasProcess: boolean;
-  /** No mount namespace: the container's mounts live in the runtime's, under the rootfs. */
-  sharesMountNs?: boolean;
-  /** Set until create finishes: a tsrun killed mid-create leaves a "creating" container. */
-  creating?: boolean;
-  /** Cgroup directories tsrun placed the container in, one per hierarchy. */
-  cgroupDirs: string[];
-}
+// The format is defined once, in saved-state.schema.json; the front end reads the same file.
+export type { SavedState } from '../spec/generated/saved-state.js';
+import type { SavedState } from '../spec/generated/saved-state.js';
+import { validateSavedState } from '../spec/generated/validate-saved-state.js';
 
 /** Creates the container's state dir; mkdir's EEXIST is the atomic "ID in use" check. */
 export function makeContainerDir(root: string, id: string): string {
@@ -58,12 +41,18 @@ export function loadState(root: string, id: string): SavedState {
     }
     throw e;
   }
+  let data: unknown;
   try {
-    return JSON.parse(text) as SavedState;
+    data = JSON.parse(text);
   } catch (e) {
     // A torn or corrupt file (a full disk, a crash): name it; `delete --force` still removes it.
     throw new TsrunError(`container "${id}" has a corrupt state file: ${(e as Error).message}`);
   }
+  if (!validateSavedState(data)) {
+    const err = validateSavedState.errors?.[0];
+    throw new TsrunError(`container "${id}" has a corrupt state file: ${err?.instancePath || '/'} ${err?.message ?? 'is not a state'}`);
+  }
+  return data as SavedState;
 }
 
 export function removeContainerDir(root: string, id: string): void {

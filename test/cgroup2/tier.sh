@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
 tmp=$(mktemp -d /tmp/tsrun-cg2.XXXXXX)
 root=$tmp/root
-T() { node dist/tsrun.js --root "$root" "$@"; }
+T() { build/Release/tsrun --root "$root" "$@"; }
 pass=0 fail=0
 check() { # name, then a command that must succeed
   local name=$1; shift

@@ -9,7 +9,7 @@
 
 E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E=${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}
-TSRUN_JS=$E2E_TOP/dist/tsrun.js
+TSRUN_JS=$E2E_TOP/build/Release/tsrun
 RUNTIME=${RUNTIME:-tsrun}
 IMG=localhost/busybox:tsrun
 NET=tsrune2e                 # podman's default network in the tests (own bridge, own subnet)

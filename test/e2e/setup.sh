@@ -2,7 +2,7 @@
 # test/e2e/setup.sh: prepares the end-to-end tier (as root, Debian). Idempotent.
 #  - installs podman, conmon, containerd, netavark/aardvark-dns, iptables, runc, crun, busybox-static,
 #    docker.io (dockerd 20.10), without letting their packages start the system daemons
-#  - builds tsrun if dist/tsrun.js is missing
+#  - builds tsrun if build/Release/tsrun is missing
 #  - writes $E2E (default /tmp/tsrun-e2e): runtime wrappers bin/{tsrun,runc,crun} that log each
 #    call (argv, env, cwd, fds, stdin of `update -r -`) to trace/NAME.log and exec the runtime;
 #    containers.conf (CONTAINERS_CONF), storage.conf, registries.conf; containerd's config.toml

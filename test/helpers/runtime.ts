@@ -11,10 +11,11 @@ export type Config = ConfigSchema;
 
 /** The repository: this file runs as build/test/helpers/runtime.js. */
 export const TOP = resolve(__dirname, '..', '..', '..');
-const TSRUN = join(TOP, 'dist', 'tsrun.js');
+/** The command callers run: the front end, which serves some commands and execs Node for the rest. */
+export const TSRUN = join(TOP, 'build', 'Release', 'tsrun');
 const MAKE_BUNDLE = join(TOP, 'scripts', 'make-bundle.sh');
 /** The runtime under test: tsrun, or another one (TSRUN_TEST_RUNTIME=/usr/sbin/runc) to check the tests themselves. */
-const RUNTIME = process.env.TSRUN_TEST_RUNTIME ? [process.env.TSRUN_TEST_RUNTIME] : [process.execPath, TSRUN];
+const RUNTIME = process.env.TSRUN_TEST_RUNTIME ? [process.env.TSRUN_TEST_RUNTIME] : [TSRUN];
 
 /** The part of a tap Test the harness uses. */
 export interface TestLike {
@@ -31,6 +32,8 @@ export interface Result {
 export interface RunOptions {
   /** Extra fds the tsrun process inherits as its fds 3, 4, ... */
   fds?: number[];
+  /** Added to the clean environment tsrun gets. */
+  env?: Record<string, string>;
 }
 
 export interface BundleOptions {
@@ -106,7 +109,7 @@ export class Harness {
     return join(this.tmp, name);
   }
 
-  /** Runs `node dist/tsrun.js --root <root> ...args` (or TSRUN_TEST_RUNTIME); output is captured through files, so a
+  /** Runs `build/Release/tsrun --root <root> ...args` (or TSRUN_TEST_RUNTIME); output is captured through files, so a
    * container started by it (which inherits them) never holds up the call. */
   tsrun(args: string[], o: RunOptions = {}): Result {
     const k = ++this.n;
@@ -117,7 +120,7 @@ export class Harness {
     try {
       const r = spawnSync(RUNTIME[0], [...RUNTIME.slice(1), '--root', this.root, ...args], {
         stdio: ['ignore', outFd, errFd, ...(o.fds ?? [])],
-        env: cleanEnv(),
+        env: { ...cleanEnv(), ...o.env },
         cwd: this.tmp,
         timeout: 60_000,
         killSignal: 'SIGKILL',

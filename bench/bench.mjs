@@ -1,0 +1,144 @@
+// Times each runtime call tsrun, runc and crun get from their callers, in the same run, paired:
+// every round runs the same steps for each runtime (in a rotating order), and a ratio is taken
+// per round; the table shows the median time per runtime and the median of the per-round
+// ratios. Also: created-state PSS, the runtime's peak RSS per command, 100 sequential `run`s, and
+// what a Docker-size seccomp profile adds to create.
+// usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { cpSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const [tmp, roundsArg, ...rtArgs] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+const runtimes = rtArgs.map((a) => ({ name: a.split('=')[0], bin: a.slice(a.indexOf('=') + 1) }));
+const top = new URL('..', import.meta.url).pathname;
+const native = require(join(top, 'build/Release/tsrun_native.node'));
+// Container processes are reparented to this process when the runtime exits: reap them here.
+native.setChildSubreaper();
+
+const env = { PATH: process.env.PATH };
+function call(rt, args, o = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], ...o });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 && !o.mayFail) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status} ${r.stderr}`);
+  return ms;
+}
+const pidOf = (rt, id) => Number(readFileSync(join(tmp, `${rt.name}-${id}.pid`), 'utf8'));
+
+function bundle(name, args, edit = () => {}) {
+  const dir = join(tmp, name);
+  cpSync(join(tmp, 'bundle'), dir, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  cfg.process.args = args;
+  edit(cfg);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  return dir;
+}
+const trueB = bundle('b-true', ['/bin/true']);
+const sleepB = bundle('b-sleep', ['/bin/sleep', '1000']);
+const { DOCKER_ALLOWED } = require(join(top, 'build/test/helpers/docker-profile.js'));
+const seccompB = bundle('b-seccomp', ['/bin/true'], (c) => {
+  c.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: DOCKER_ALLOWED, action: 'SCMP_ACT_ALLOW' }] };
+});
+
+/** One round for one runtime: every measured call, in ms. */
+function round(rt, i) {
+  const m = {};
+  const a = `a${i}`;
+  const t0 = process.hrtime.bigint();
+  m.create = call(rt, ['create', '--bundle', trueB, '--pid-file', join(tmp, `${rt.name}-${a}.pid`), a]);
+  m.start = call(rt, ['start', a]);
+  native.waitpidBlocking(pidOf(rt, a));
+  m.delete = call(rt, ['delete', a]);
+  m.lifecycle = Number(process.hrtime.bigint() - t0) / 1e6;
+
+  const b = `b${i}`;
+  call(rt, ['create', '--bundle', sleepB, '--pid-file', join(tmp, `${rt.name}-${b}.pid`), b]);
+  call(rt, ['start', b]);
+  m.state = call(rt, ['state', b]);
+  m.exec = call(rt, ['exec', b, '/bin/true']);
+  m.kill = call(rt, ['kill', b, 'KILL']);
+  native.waitpidBlocking(pidOf(rt, b));
+  call(rt, ['delete', b]);
+
+  m.run = call(rt, ['run', '--bundle', trueB, `c${i}`]);
+
+  const s = `s${i}`;
+  m['create+seccomp'] = call(rt, ['create', '--bundle', seccompB, '--pid-file', join(tmp, `${rt.name}-${s}.pid`), s]);
+  call(rt, ['delete', '--force', s]);
+  try {
+    native.waitpidBlocking(pidOf(rt, s));
+  } catch {
+    // reaped already
+  }
+  return m;
+}
+
+const median = (xs) => {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+for (const rt of runtimes) mkdirSync(join(tmp, `root-${rt.name}`), { recursive: true });
+// warm-up: page cache, first-use costs
+for (const rt of runtimes) round(rt, 'w');
+const results = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
+for (let i = 0; i < rounds; i++) {
+  const order = runtimes.map((_, k) => runtimes[(k + i) % runtimes.length]);
+  for (const rt of order) results[rt.name].push(round(rt, i));
+}
+
+// 100 sequential runs, back to back, per runtime.
+const seq = {};
+for (const rt of runtimes) {
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < 100; k++) call(rt, ['run', '--bundle', trueB, `q${k}`]);
+  seq[rt.name] = Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+// Created-state PSS and each command's peak RSS (GNU time's %M, KB).
+const mem = {};
+for (const rt of runtimes) {
+  const rss = (args) => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', rt.bin, '--root', join(tmp, `root-${rt.name}`), ...args], { env, encoding: 'utf8' });
+    return Number(r.stderr.trim().split('\n').pop()) / 1024;
+  };
+  const id = 'mem';
+  const create = rss(['create', '--bundle', sleepB, '--pid-file', join(tmp, `${rt.name}-${id}.pid`), id]);
+  const pid = pidOf(rt, id);
+  const pss = Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]) / 1024;
+  const start = rss(['start', id]);
+  const state = rss(['state', id]);
+  const kill = rss(['kill', id, 'KILL']);
+  native.waitpidBlocking(pid);
+  const del = rss(['delete', id]);
+  mem[rt.name] = { pss, rss: { create, start, state, kill, delete: del } };
+}
+
+const metrics = ['lifecycle', 'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'create+seccomp'];
+const names = runtimes.map((r) => r.name);
+const base = names[0];
+const others = names.slice(1);
+const pad = (s, n) => String(s).padStart(n);
+const lines = [];
+lines.push(`| call | ${names.map((n) => `${n} ms`).join(' | ')} | ${others.map((o) => `${base}/${o}`).join(' | ')} |`);
+lines.push(`|---|${names.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
+for (const k of metrics) {
+  const med = names.map((n) => median(results[n].map((m) => m[k])));
+  const ratios = others.map((o) => median(results[base].map((m, i) => m[k] / results[o][i][k])));
+  lines.push(`| ${k} | ${med.map((x) => pad(x.toFixed(1), 6)).join(' | ')} | ${ratios.map((r) => pad(r.toFixed(2), 5)).join(' | ')} |`);
+}
+lines.push(`| 100 × run (total) | ${names.map((n) => pad(seq[n].toFixed(0), 6)).join(' | ')} | ${others.map((o) => pad((seq[base] / seq[o]).toFixed(2), 5)).join(' | ')} |`);
+lines.push(`| created-state PSS MB | ${names.map((n) => pad(mem[n].pss.toFixed(2), 6)).join(' | ')} | ${others.map((o) => pad((mem[base].pss / mem[o].pss).toFixed(2), 5)).join(' | ')} |`);
+for (const c of ['create', 'start', 'state', 'kill', 'delete']) {
+  lines.push(`| peak RSS ${c} MB | ${names.map((n) => pad(mem[n].rss[c].toFixed(1), 6)).join(' | ')} | ${others.map((o) => pad((mem[base].rss[c] / mem[o].rss[c]).toFixed(2), 5)).join(' | ')} |`);
+}
+const seccompCost = names.map((n) => `${n} ${(median(results[n].map((m) => m['create+seccomp'] - m.create))).toFixed(1)} ms`);
+lines.push('');
+lines.push(`${rounds} rounds; times are medians, ratios the median of per-round ratios (below 1: ${base} is faster).`);
+lines.push(`Docker-size seccomp profile (${DOCKER_ALLOWED.length} syscalls, 3 arches) adds to create: ${seccompCost.join(', ')} (median of per-round differences).`);
+console.log(lines.join('\n'));
+rmSync(join(tmp, 'b-true'), { recursive: true, force: true });

@@ -1,0 +1,23 @@
+/* commands.h - the commands the front end serves itself.
+ *
+ * Each returns the exit status, or DELEGATE when the case is one the
+ * TypeScript side handles (hooks to run, a state file this reader does not
+ * understand, ...): nothing has been changed then, and main() execs Node with
+ * the same arguments. */
+#ifndef TSRUN_FRONT_COMMANDS_H
+#define TSRUN_FRONT_COMMANDS_H
+
+#include <stdbool.h>
+
+#define DELEGATE (-1)
+
+int cmd_state(const char *root, const char *id);
+int cmd_start(const char *root, const char *id);
+int cmd_kill(const char *root, const char *id, int sig, bool all);
+int cmd_delete(const char *root, const char *id, bool force);
+
+/* "<root>/<id>" into buf (size 4096); false if too long. */
+bool container_dir(char *buf, const char *root, const char *id);
+int not_exist(const char *id);
+
+#endif

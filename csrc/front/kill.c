@@ -1,0 +1,77 @@
+/* kill.c - `kill [--all] ID [SIGNAL]`, as killContainer() in
+ * src/container/lifecycle.ts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "log.h"
+#include "state.h"
+
+#define MAX_PIDS 65536
+
+static int send(const pid_t *pids, size_t n, int sig)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			return log_error("kill %d: kill %s", (int)pids[i], strerrorname_np(errno));
+	return 0;
+}
+
+static int kill_all(const struct saved_state *s, enum status st, int sig)
+{
+	char err[4200];
+	pid_t *pids = malloc(MAX_PIDS * sizeof(*pids));
+	if (!pids)
+		return log_error("kill: out of memory");
+	/* frozen, no process can fork a new one between reading the list and signalling it;
+	 * without a usable freezer the signal goes out unfrozen */
+	bool frozen = st == ST_RUNNING && cgroup_freeze(s, true, err, sizeof(err)) == 0;
+	size_t n = cgroup_pids(s, pids, MAX_PIDS);
+	if (n == 0) {
+		pids[0] = s->pid; /* no cgroup (--cgroup-manager disabled): pid 1 at least */
+		n = 1;
+	}
+	int rc = send(pids, n, sig);
+	free(pids);
+	if (frozen && cgroup_freeze(s, false, err, sizeof(err)) < 0)
+		rc = log_error("%s", err);
+	return rc;
+}
+
+int cmd_kill(const char *root, const char *id, int sig, bool all)
+{
+	char dir[4096];
+	struct saved_state s;
+	if (!container_dir(dir, root, id))
+		return DELEGATE;
+	int lock = state_lock(dir);
+	if (lock < 0)
+		return errno == ENOENT || errno == ENOTDIR ? not_exist(id) : DELEGATE;
+	int rc;
+	switch (state_load(dir, &s)) {
+	case LOAD_MISSING:
+		close(lock);
+		return not_exist(id);
+	case LOAD_OTHER:
+		close(lock);
+		return DELEGATE;
+	case LOAD_OK:
+		break;
+	}
+	enum status st = state_status(dir, &s);
+	/* pid 0 would signal this process group: a create that never got a pid has no process */
+	if (st == ST_STOPPED || s.pid <= 0)
+		rc = log_error("container not running");
+	else if (all)
+		rc = kill_all(&s, st, sig);
+	else
+		rc = send(&s.pid, 1, sig);
+	state_free(&s);
+	close(lock);
+	return rc;
+}

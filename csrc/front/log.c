@@ -1,0 +1,62 @@
+/* log.c - error lines in runc's text or json format, to --log or stderr. */
+#define _GNU_SOURCE
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+
+static const char *log_file;
+static bool log_json;
+
+void log_configure(const char *file, bool json)
+{
+	log_file = file;
+	log_json = json;
+}
+
+static void write_line(FILE *f, const char *level, const char *msg)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (log_json) {
+		fprintf(f, "{\"level\":\"%s\",\"msg\":", level);
+		json_write_str(f, msg, strlen(msg));
+		fprintf(f, ",\"time\":\"%s\"}\n", when);
+	} else {
+		fprintf(f, "time=\"%s\" level=%s msg=", when, level);
+		json_write_str(f, msg, strlen(msg));
+		fputc('\n', f);
+	}
+}
+
+int log_error(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_file) {
+		FILE *f = fopen(log_file, "ae");
+		if (f) {
+			write_line(f, "error", msg);
+			fclose(f);
+		} else {
+			write_line(stderr, "error", msg);
+		}
+		/* with --log, errors also reach stderr as plain text (as the TypeScript side) */
+		fprintf(stderr, "%s\n", msg);
+	} else {
+		write_line(stderr, "error", msg);
+	}
+	return 1;
+}

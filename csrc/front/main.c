@@ -1,0 +1,209 @@
+/* main.c - the `tsrun` command callers run.
+ *
+ * Most runtime calls are cheap questions (state) or one-step transitions
+ * (start, kill, delete) that need no policy decision. This front end serves
+ * those itself from state.json, which only TypeScript writes
+ * (docs/STATE-FORMAT.md), and execs Node with the same arguments for
+ * everything else: create, run, exec, update, any flag or case it does not
+ * fully understand, and every error it would not word exactly as the
+ * TypeScript side does. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "signals.h"
+
+struct flag {
+	const char *names[2];
+	bool value;
+};
+
+/* the global flags of src/main.ts */
+static const struct flag global_flags[] = {
+	{ { "root", NULL }, true },	     { { "log", NULL }, true },
+	{ { "log-format", NULL }, true },    { { "debug", NULL }, false },
+	{ { "systemd-cgroup", NULL }, false }, { { "cgroup-manager", NULL }, true },
+	{ { "rootless", NULL }, true },	     { { "criu", NULL }, true },
+	{ { "version", "v" }, false },	     { { "help", "h" }, false },
+};
+
+struct parsed {
+	const char *values[16];	/* by flag index: the value, "1" for a set boolean */
+	int first_arg;		/* index of the first positional argument */
+};
+
+/* runc-style flags up to the first positional argument, as src/cli/args.ts;
+ * false on anything it would report as a usage error (Node words those). */
+static bool parse_flags(int argc, char **argv, int start, const struct flag *flags, size_t nflags,
+			struct parsed *p)
+{
+	memset(p, 0, sizeof(*p));
+	int i = start;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strlen(a) < 2 || a[0] != '-')
+			break;
+		const char *name = a + (a[1] == '-' ? 2 : 1);
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		size_t f;
+		for (f = 0; f < nflags; f++) {
+			const char *const *n = flags[f].names;
+			if ((strlen(n[0]) == len && strncmp(n[0], name, len) == 0) ||
+			    (n[1] && strlen(n[1]) == len && strncmp(n[1], name, len) == 0))
+				break;
+		}
+		if (f == nflags)
+			return false;
+		if (flags[f].value) {
+			if (eq)
+				p->values[f] = eq + 1;
+			else if (i + 1 < argc)
+				p->values[f] = argv[++i];
+			else
+				return false;
+		} else if (!eq || strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0) {
+			p->values[f] = "1";
+		} else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0) {
+			p->values[f] = NULL;
+		} else {
+			return false;
+		}
+	}
+	p->first_arg = i;
+	return true;
+}
+
+/* runc's ID rule (src/state/paths.ts): one path element of [\w+.-]. */
+static bool valid_id(const char *id)
+{
+	if (!*id || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	for (const char *c = id; *c; c++)
+		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') &&
+		    !strchr("_+.-", *c))
+			return false;
+	return true;
+}
+
+static int serve(int argc, char **argv)
+{
+	struct parsed g, c;
+	if (getenv("TSRUN_FRONT_DELEGATE_ALL"))
+		return DELEGATE; /* tests: the same call through the TypeScript side */
+	if (!parse_flags(argc, argv, 1, global_flags, sizeof(global_flags) / sizeof(global_flags[0]), &g))
+		return DELEGATE;
+	const char *root = g.values[0], *logfile = g.values[1], *format = g.values[2];
+	const char *manager = g.values[5];
+	/* version, help, debug and rootless contexts are the TypeScript side's */
+	if (g.values[3] || g.values[8] || g.values[9] || geteuid() != 0)
+		return DELEGATE;
+	if (format && strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+		return DELEGATE;
+	if (manager && strcmp(manager, "cgroupfs") != 0 && strcmp(manager, "systemd") != 0 &&
+	    strcmp(manager, "disabled") != 0)
+		return DELEGATE;
+	if (g.first_arg >= argc)
+		return DELEGATE;
+	const char *cmd = argv[g.first_arg];
+	for (int i = g.first_arg + 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return DELEGATE;
+	static const struct flag kill_flags[] = { { { "all", "a" }, false } };
+	static const struct flag delete_flags[] = { { { "force", "f" }, false } };
+	const struct flag *flags = NULL;
+	size_t nflags = 0;
+	if (strcmp(cmd, "kill") == 0)
+		flags = kill_flags, nflags = 1;
+	else if (strcmp(cmd, "delete") == 0)
+		flags = delete_flags, nflags = 1;
+	else if (strcmp(cmd, "state") != 0 && strcmp(cmd, "start") != 0)
+		return DELEGATE;
+	if (!parse_flags(argc, argv, g.first_arg + 1, flags, nflags, &c))
+		return DELEGATE;
+	int nargs = argc - c.first_arg;
+	char **args = argv + c.first_arg;
+	bool is_kill = flags == kill_flags;
+	if (nargs < 1 || nargs > (is_kill ? 2 : 1) || !valid_id(args[0]))
+		return DELEGATE;
+	int sig = 15; /* SIGTERM */
+	if (is_kill && nargs == 2 && (sig = parse_signal(args[1])) < 0)
+		return DELEGATE;
+	log_configure(logfile, format && strcmp(format, "json") == 0);
+	if (!root)
+		root = "/run/tsrun";
+	if (strcmp(cmd, "state") == 0)
+		return cmd_state(root, args[0]);
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(root, args[0]);
+	if (is_kill)
+		return cmd_kill(root, args[0], sig, c.values[0] != NULL);
+	return cmd_delete(root, args[0], c.values[0] != NULL);
+}
+
+/* dist/tsrun.js next to this build (<top>/build/Release/tsrun -> <top>/dist/tsrun.js),
+ * and the node its first line names (the node that built it). */
+static _Noreturn void exec_node(char **argv)
+{
+	char self[PATH_MAX], js[PATH_MAX + 32], line[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		fprintf(stderr, "tsrun: readlink /proc/self/exe: %s\n", strerror(errno));
+		exit(1);
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	*slash = '\0';
+	snprintf(js, sizeof(js), "%s/../../dist/tsrun.js", self);
+	FILE *f = fopen(js, "re");
+	if (!f || !fgets(line, sizeof(line), f)) {
+		fprintf(stderr, "tsrun: open %s: %s\n", js, f ? "empty file" : strerror(errno));
+		exit(1);
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	/* "#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS /usr/bin/node": the last word */
+	char *node = strrchr(line, ' ');
+	node = node ? node + 1 : line + 2;
+	/* tsrun needs no TLS, and this variable costs tens of ms at every Node start */
+	unsetenv("NODE_EXTRA_CA_CERTS");
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	char **nargv = calloc((size_t)argc + 2, sizeof(*nargv));
+	if (!nargv) {
+		fprintf(stderr, "tsrun: out of memory\n");
+		exit(1);
+	}
+	nargv[0] = node;
+	nargv[1] = js;
+	for (int i = 1; i < argc; i++)
+		nargv[i + 1] = argv[i];
+	execv(node, nargv);
+	fprintf(stderr, "tsrun: exec %s: %s\n", node, strerror(errno));
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = serve(argc, argv);
+	if (rc == DELEGATE && getenv("TSRUN_FRONT_NO_DELEGATE")) {
+		/* tests: tells a call served here from one the TypeScript side takes */
+		fputs("tsrun: delegated\n", stderr);
+		return 125;
+	}
+	if (rc == DELEGATE)
+		exec_node(argv);
+	return rc;
+}

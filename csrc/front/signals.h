@@ -1,0 +1,8 @@
+/* signals.h - signal names as `kill` accepts them. */
+#ifndef TSRUN_FRONT_SIGNALS_H
+#define TSRUN_FRONT_SIGNALS_H
+
+/* A signal by number (1-64) or name (KILL, SIGKILL, any case); -1 if neither. */
+int parse_signal(const char *text);
+
+#endif

@@ -1,0 +1,108 @@
+/* start.c - `start` (runtime.md#start) for containers without startContainer
+ * or poststart hooks: open the exec fifo for reading, which releases the
+ * container's process blocked opening it for writing, and take the byte it
+ * writes just before execve. Same steps and texts as startContainer() in
+ * src/container/lifecycle.ts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "log.h"
+#include "state.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Reads the start byte; the process may die first, so nothing blocks. */
+static int take_start_byte(const char *id, const char *fifo, const struct saved_state *s)
+{
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return log_error("open %s: %s", fifo, strerror(errno));
+	long deadline = now_ms() + 2000;
+	int rc = 0;
+	for (;;) {
+		char b;
+		ssize_t n = read(fd, &b, 1);
+		if (n == 1)
+			break;
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			rc = log_error("read %s: %s", fifo, strerror(errno));
+			break;
+		}
+		if (!state_alive(s)) {
+			rc = log_error("cannot start a container that has stopped");
+			break;
+		}
+		if (now_ms() > deadline) {
+			rc = log_error("start %s: the container did not take the start signal", id);
+			break;
+		}
+		/* 0: the writer has not opened yet; EAGAIN: it has, the byte is on its way */
+		if (n == 0)
+			sleep_ms(1);
+		else
+			usleep(200);
+	}
+	close(fd);
+	if (rc == 0 && unlink(fifo) < 0 && errno != ENOENT)
+		rc = log_error("remove %s: %s", fifo, strerror(errno));
+	return rc;
+}
+
+int cmd_start(const char *root, const char *id)
+{
+	char dir[4096], fifo[4096];
+	struct saved_state s;
+	if (!container_dir(dir, root, id) || snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir) >= (int)sizeof(fifo))
+		return DELEGATE;
+	/* first read, unlocked: is this a case served here at all? */
+	switch (state_load(dir, &s)) {
+	case LOAD_MISSING:
+		return not_exist(id);
+	case LOAD_OTHER:
+		return DELEGATE;
+	case LOAD_OK:
+		break;
+	}
+	bool hooks = s.hook_start || s.hook_poststart;
+	state_free(&s);
+	if (hooks)
+		return DELEGATE;
+	int lock = state_lock(dir);
+	if (lock < 0)
+		return errno == ENOENT ? not_exist(id) : log_error("lock %s: %s", dir, strerror(errno));
+	int rc;
+	switch (state_load(dir, &s)) {
+	case LOAD_MISSING:
+		close(lock);
+		return not_exist(id);
+	case LOAD_OTHER:
+		close(lock);
+		return DELEGATE;
+	case LOAD_OK:
+		break;
+	}
+	enum status st = state_status(dir, &s);
+	if (st == ST_STOPPED)
+		rc = log_error("cannot start a container that has stopped");
+	else if (st != ST_CREATED)
+		rc = log_error("cannot start an already %s container", status_name(st));
+	else if (!s.has_process)
+		rc = log_error("process: config.json has no process, so there is nothing to start");
+	else
+		rc = take_start_byte(id, fifo, &s);
+	state_free(&s);
+	close(lock);
+	return rc;
+}

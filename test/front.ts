@@ -1,0 +1,172 @@
+// The front end (csrc/front) serves state, start, kill and delete from state.json, which only
+// TypeScript writes; everything else goes to Node. These tests hold the two sides to one format
+// (src/state/saved-state.schema.json) and to the same output, errors and exit statuses.
+import t, { type Test } from 'tap';
+import Ajv from 'ajv';
+import { constants } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness, TOP, type Result } from './helpers/runtime.js';
+
+const h = new Harness(t);
+const SLEEP = ['sleep', '1000'];
+/** Through the TypeScript side: the same call, never served by the front end. */
+const NODE = { TSRUN_FRONT_DELEGATE_ALL: '1' };
+/** Served by the front end or exit 125 "delegated": tells which side answered. */
+const FRONT = { TSRUN_FRONT_NO_DELEGATE: '1' };
+
+const schema = JSON.parse(readFileSync(join(TOP, 'src', 'state', 'saved-state.schema.json'), 'utf8')) as object;
+const validate = new Ajv({ strict: true }).compile(schema);
+
+/** An error line's message, without the time that differs between two calls. */
+const msg = (r: Result): string => r.stderr.replace(/time="[^"]*"/g, 'time=T').replace(/"time":"[^"]*"/g, '"time":"T"');
+
+function bothSides(t: Test, args: string[], what: string): Result {
+  const front = h.tsrun(args, { env: FRONT });
+  const node = h.tsrun(args, { env: NODE });
+  t.not(front.status, 125, `${what}: served by the front end (${front.stderr.trim()})`);
+  t.equal(front.status, node.status, `${what}: same exit status`);
+  t.equal(front.stdout, node.stdout, `${what}: same stdout`);
+  t.equal(msg(front), msg(node), `${what}: same stderr`);
+  return front;
+}
+
+t.test('state.json written by create follows the schema, in every shape create writes', async (t) => {
+  const shapes: [string, Parameters<Harness['bundle']>[0]][] = [
+    ['plain', { args: SLEEP }],
+    ['annotations and later hooks', {
+      args: SLEEP,
+      edit: (c) => {
+        c.annotations = { 'org.example/a': 'x', '42': 'integer-like key', 'ü': '"quoted"\n\ttab' };
+        c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
+      },
+    }],
+    ['no process', { edit: (c) => { delete c.process; } }],
+  ];
+  for (const [name, o] of shapes) {
+    const id = h.id(t);
+    h.ok(['create', '--bundle', h.bundle(o), id]);
+    const saved = JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')) as { hooks?: string[]; freezer?: unknown };
+    t.ok(validate(saved), `${name}: ${JSON.stringify(validate.errors)}`);
+    if (name === 'plain') t.ok(saved.freezer, 'the freezer location is saved on a host that has one');
+    if (name.includes('hooks')) t.same(saved.hooks, ['poststart', 'poststop'], 'the later hooks are listed');
+    h.ok(['delete', '--force', id]);
+  }
+});
+
+t.test('state prints the same bytes from both sides in every status', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: SLEEP,
+    edit: (c) => {
+      // Keys and values JSON.stringify escapes: quotes, controls, non-ASCII, an integer-like key.
+      c.annotations = { b: 'plain', '7': 'seven', 'k"q': 'line\nbreak\u0001\u001f', 'é✓': '𝄞 and \\ backslash' };
+    },
+  });
+  h.ok(['create', '--bundle', bundle, id]);
+  bothSides(t, ['state', id], 'created');
+  h.ok(['start', id]);
+  bothSides(t, ['state', id], 'running');
+  h.ok(['pause', id]);
+  const paused = bothSides(t, ['state', id], 'paused');
+  t.match(paused.stdout, /"status": "paused"/);
+  h.ok(['resume', id]);
+  h.ok(['kill', id, 'KILL']);
+  h.waitStatus(id, 'stopped');
+  bothSides(t, ['state', id], 'stopped');
+  h.ok(['delete', id]);
+  bothSides(t, ['state', id], 'deleted');
+});
+
+t.test('errors are the same words, exit statuses and log lines from both sides', async (t) => {
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  bothSides(t, ['delete', id], 'delete of a created container');
+  bothSides(t, ['start', 'no-such-container'], 'start of a missing container');
+  bothSides(t, ['kill', 'no-such-container'], 'kill of a missing container');
+  bothSides(t, ['delete', 'no-such-container'], 'delete of a missing container');
+  bothSides(t, ['delete', '--force', 'no-such-container'], 'forced delete of a missing container');
+  const log = h.path('front.log');
+  const logNode = h.path('node.log');
+  const a = h.tsrun(['--log', log, '--log-format', 'json', 'delete', id], { env: FRONT });
+  const b = h.tsrun(['--log', logNode, '--log-format', 'json', 'delete', id], { env: NODE });
+  t.equal(a.status, 1);
+  t.equal(b.status, 1);
+  const norm = (f: string): string => readFileSync(f, 'utf8').replace(/"time":"[^"]*"/g, '"time":"T"');
+  t.equal(norm(log), norm(logNode), '--log-format json lines are the same');
+  t.match(norm(log), /^\{"level":"error","msg":"cannot delete container .* that is not stopped: created","time":"T"\}\n$/);
+  h.ok(['start', id]);
+  bothSides(t, ['start', id], 'start of a running container');
+  h.ok(['kill', id, 'KILL']);
+  h.waitStatus(id, 'stopped');
+  bothSides(t, ['kill', id], 'kill of a stopped container');
+  bothSides(t, ['start', id], 'start of a stopped container');
+  h.ok(['delete', id]);
+});
+
+t.test('every signal name Node knows is taken by the front end; others go to Node', async (t) => {
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['kill', id, 'KILL']);
+  h.waitStatus(id, 'stopped');
+  // A stopped container: each accepted name reaches "container not running", in the front end.
+  for (const name of Object.keys(constants.signals)) {
+    for (const word of [name, name.slice(3), name.toLowerCase()]) {
+      const r = h.tsrun(['kill', id, word], { env: FRONT });
+      if (r.status !== 1 || !/container not running/.test(r.stderr)) t.fail(`${word}: ${r.status} ${r.stderr}`);
+    }
+  }
+  for (const n of ['1', '9', '64']) t.equal(h.tsrun(['kill', id, n], { env: FRONT }).status, 1, `signal ${n}`);
+  for (const bad of ['0', '65', 'SIGNOPE', 'SIGSIGKILL', '-9', 'RTMIN']) {
+    t.equal(h.tsrun(['kill', id, bad], { env: FRONT }).status, 125, `${bad} is left to Node`);
+    t.match(h.tsrun(['kill', id, bad]).stderr, /signal/, `${bad}: Node words the error`);
+  }
+  h.ok(['delete', id]);
+});
+
+t.test('what the front end leaves to Node, and that Node then does it', async (t) => {
+  // Hooks run in TypeScript: start with poststart hooks and delete with poststop hooks go to Node.
+  const marker = h.path('poststop-ran');
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({
+    args: SLEEP,
+    edit: (c) => {
+      c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] };
+    },
+  }), id]);
+  t.equal(h.tsrun(['start', id], { env: FRONT }).status, 125, 'start with a poststart hook is delegated');
+  h.ok(['start', id]);
+  t.equal(h.state(id)?.status, 'running');
+  t.equal(h.tsrun(['delete', '-f', id], { env: FRONT }).status, 125, 'delete with a poststop hook is delegated');
+  h.ok(['delete', '-f', id]);
+  t.ok(existsSync(marker), 'the poststop hook ran');
+
+  // A state file this reader does not understand: Node words the error.
+  const bad = 'corrupt-state';
+  mkdirSync(join(h.root, bad), { recursive: true });
+  writeFileSync(join(h.root, bad, 'state.json'), '{"stateVersion":1,"id":');
+  t.equal(h.tsrun(['state', bad], { env: FRONT }).status, 125, 'a corrupt state file is left to Node');
+  t.match(h.tsrun(['state', bad]).stderr, /corrupt state file/);
+  writeFileSync(join(h.root, bad, 'state.json'), JSON.stringify({ stateVersion: 2, id: bad }));
+  t.equal(h.tsrun(['state', bad], { env: FRONT }).status, 125, 'a newer format is left to Node');
+  h.ok(['delete', '--force', bad]);
+  t.notOk(existsSync(join(h.root, bad)), 'forced delete of an unreadable entry removes it');
+
+  // Flags and commands it does not take.
+  for (const args of [['state', '--bogus', 'x'], ['--debug', 'state', 'x'], ['list'], ['state'], ['state', 'a', 'b'], ['state', '--help']]) {
+    t.equal(h.tsrun(args, { env: FRONT }).status, 125, `${args.join(' ')} is left to Node`);
+  }
+});
+
+t.test('a full lifecycle served by the front end leaves nothing', async (t) => {
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  for (const args of [['state', id], ['start', id], ['kill', id, 'TERM'], ['kill', '--all', id, 'KILL']]) {
+    const r = h.tsrun(args, { env: FRONT });
+    t.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  h.waitStatus(id, 'stopped');
+  const d = h.tsrun(['delete', id], { env: FRONT });
+  t.equal(d.status, 0, `delete: ${d.stderr}`);
+  t.notOk(existsSync(join(h.root, id)), 'the state dir is gone');
+});
