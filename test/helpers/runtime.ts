@@ -31,6 +31,8 @@ export interface Result {
 export interface RunOptions {
   /** Extra fds the tsrun process inherits as its fds 3, 4, ... */
   fds?: number[];
+  /** Extra environment for this call (e.g. TSRUN_TEST_FORCE_LSM, TSRUN_INIT). */
+  env?: Record<string, string>;
 }
 
 export interface BundleOptions {
@@ -117,7 +119,7 @@ export class Harness {
     try {
       const r = spawnSync(RUNTIME[0], [...RUNTIME.slice(1), '--root', this.root, ...args], {
         stdio: ['ignore', outFd, errFd, ...(o.fds ?? [])],
-        env: cleanEnv(),
+        env: { ...cleanEnv(), ...o.env },
         cwd: this.tmp,
         timeout: 60_000,
         killSignal: 'SIGKILL',
