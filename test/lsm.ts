@@ -135,6 +135,8 @@ function main(): void {
     const errText = attrWriteError(AA_ATTR, `exec ${PROFILE}`);
     const stderr = failsToCreate(t, (c) => void (c.process!.apparmorProfile = PROFILE), new RegExp(`apparmor: write "exec ${PROFILE}" to ${AA_ATTR.replaceAll('/', '\\/')}: `));
     t.ok(stderr.toLowerCase().includes(errText), `the errno text (${errText}) is given`);
+    const debug = h.tsrun(['--debug', 'run', '--bundle', h.bundle({ args: ['true'], edit: (c) => void (c.process!.apparmorProfile = PROFILE) }), h.id(t)]);
+    t.match(debug.stderr, /level=debug msg=.*AppArmor is not enabled on this host; applying it anyway, as runc does/, 'a debug line says AppArmor is off');
     if (existsSync(RUNC)) {
       const r = runcRun(t, (c) => void (c.process!.apparmorProfile = PROFILE));
       t.not(r.status, 0, 'runc fails the same config');

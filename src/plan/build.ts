@@ -4,7 +4,7 @@ import type { Config } from '../spec/load.js';
 import { planDevices } from './devices.js';
 import { planHooks, planState } from './hooks.js';
 import { PLAN_VERSION, type PlanRecord } from './encode.js';
-import { lsmState, planLsmProcess, type LsmState } from './lsm.js';
+import { lsmState, planLsmProcess } from './lsm.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
@@ -28,8 +28,6 @@ export interface PlanInput {
   extraEnv: string[];
   /** Keep the C parent alive until the container exits (foreground `run`). */
   wait: boolean;
-  /** The host's LSMs (default: detected). */
-  lsm?: LsmState;
 }
 
 export interface Plan {
@@ -44,7 +42,7 @@ export function buildPlan(i: PlanInput): Plan {
   if (cfg.linux?.intelRdt && !existsSync('/sys/fs/resctrl/schemata')) throw new TsrunError('linux.intelRdt: no resctrl filesystem is mounted on this host');
   const { ns, records: nsRecords } = planNamespaces(cfg);
   checkNetDevices(cfg.linux?.netDevices ?? {}, ns);
-  const lsm = i.lsm ?? lsmState();
+  const lsm = lsmState();
   const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords];
   const mountLabel = cfg.linux?.mountLabel;
   if (mountLabel && !lsm.selinux) i.debug(`linux.mountLabel "${mountLabel}": SELinux is not enabled on this host; the label is ignored`);

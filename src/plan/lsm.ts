@@ -86,7 +86,7 @@ export function planLsmProcess(p: Pick<Process, 'apparmorProfile' | 'selinuxLabe
 const UNLABELLED = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
 
 /** go-selinux's FormatMountLabel: `context="LABEL"` appended to the data. */
-export function withContext(data: string, label: string): string {
+function withContext(data: string, label: string): string {
   const opt = `context="${label}"`;
   return data ? `${data},${opt}` : opt;
 }
