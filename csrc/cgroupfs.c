@@ -129,8 +129,9 @@ void cgroupfs_snapshot(void)
 	}
 }
 
-void cgroupfs_mount(struct plan_mount *m, int rootfd)
+void cgroupfs_mount(struct plan_mount *m, int rootfd, const char *label)
 {
+	char tmpfs_data[4096] = "mode=755";
 	struct statfs sf;
 	unsigned long flags = m->flags;
 	const char *data = *m->data ? m->data : NULL;
@@ -144,9 +145,17 @@ void cgroupfs_mount(struct plan_mount *m, int rootfd)
 	}
 	if (!snapped)
 		cgroupfs_snapshot();
+	if (label) {
+		int n = snprintf(tmpfs_data, sizeof(tmpfs_data),
+				 "mode=755,context=\"%s\"", label);
+		if (n < 0 || (size_t)n >= sizeof(tmpfs_data))
+			fail_errno(ENAMETOOLONG, STEP, "mount label \"%s\"",
+				   label);
+	}
 	if (mount("tmpfs", fd_path(fd), "tmpfs", flags & ~MS_RDONLY,
-		  "mode=755") < 0)
-		fail(STEP, "mount tmpfs for cgroup v1 on %s", m->destination);
+		  tmpfs_data) < 0)
+		fail(STEP, "mount tmpfs for cgroup v1 on %s (data %s)",
+		     m->destination, tmpfs_data);
 	close(fd);
 	for (size_t i = 0; i < n_hiers; i++) {
 		char dst[4096];

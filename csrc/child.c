@@ -14,6 +14,7 @@
 #include "devices.h"
 #include "error.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "process.h"
@@ -117,6 +118,9 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	 * here until it is deleted (start refuses it) */
 	char *path = p->args ? process_find_exec(p) : NULL;
 	seccomp_prepare(p);
+	/* as runc: written before `ready`, so a label the kernel refuses fails
+	 * create (or exec); the kernel keeps it for our execve */
+	lsm_exec_labels(p);
 
 	sync_send(sync_fd, "ready");
 	close(sync_fd);

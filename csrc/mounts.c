@@ -14,6 +14,7 @@
 
 #include "copyup.h"
 #include "error.h"
+#include "lsm.h"
 #include "resolve.h"
 #include "syscalls.h"
 
@@ -65,13 +66,13 @@ static void apply_attrs(struct plan_mount *m, int rootfd)
 	close(fd);
 }
 
-static void mount_one(struct plan_mount *m, int rootfd)
+static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 {
 	bool bind = m->flags & MS_BIND;
 	bool dir = true;
 
 	if (!bind && !strcmp(m->type, "cgroup")) {
-		cgroupfs_mount(m, rootfd);
+		cgroupfs_mount(m, rootfd, label);
 		apply_attrs(m, rootfd);
 		return;
 	}
@@ -98,8 +99,9 @@ static void mount_one(struct plan_mount *m, int rootfd)
 		const char *data = *m->data ? m->data : NULL;
 		if (mount(m->source, fd_path(fd), bind ? NULL : m->type, flags,
 			  data) < 0)
-			fail(STEP, "mount %s on %s (type %s)", m->source,
-			     m->destination, m->type);
+			fail(STEP, "mount %s on %s (type %s%s%s)", m->source,
+			     m->destination, m->type, data ? ", data " : "",
+			     data ? data : "");
 		/* a bind ignores ro/nosuid/...: apply them with a remount */
 		if (bind && (m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT))) {
 			int top = in_root_open(rootfd, m->destination, O_PATH);
@@ -111,6 +113,8 @@ static void mount_one(struct plan_mount *m, int rootfd)
 		}
 	}
 	close(fd);
+	if (m->relabel)
+		lsm_relabel(rootfd, m->destination, m->relabel);
 	if (hidden >= 0) {
 		int top = in_root_open(rootfd, m->destination, O_RDONLY | O_DIRECTORY);
 		if (top < 0)
@@ -125,5 +129,5 @@ static void mount_one(struct plan_mount *m, int rootfd)
 void mounts_apply(struct plan *p, int rootfd)
 {
 	for (size_t i = 0; i < p->n_mounts; i++)
-		mount_one(&p->mounts[i], rootfd);
+		mount_one(&p->mounts[i], rootfd, p->mount_label);
 }

@@ -13,7 +13,8 @@ void remount_bind(const char *step, const char *path, const char *shown,
 
 /* cgroupfs.c: called before a cgroup namespace is unshared */
 void cgroupfs_snapshot(void);
-void cgroupfs_mount(struct plan_mount *m, int rootfd);
+/* label: SELinux context of the v1 layout's tmpfs, or NULL */
+void cgroupfs_mount(struct plan_mount *m, int rootfd, const char *label);
 
 /* idmap.c, parent: for each idmapped mount, a detached clone of the source
  * with MOUNT_ATTR_IDMAP (made in the runtime's user namespace, where the

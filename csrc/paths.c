@@ -57,8 +57,15 @@ void paths_masked(struct plan *p)
 		int tree;
 		if (S_ISDIR(st.st_mode)) {
 			int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
-			if (fs < 0 ||
-			    sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+			if (fs < 0)
+				fail(step, "create a tmpfs for %s", path);
+			/* linux.mountLabel, as runc labels its masking tmpfs */
+			if (p->mount_label &&
+			    sys_fsconfig(fs, FSCONFIG_SET_STRING, "context",
+					 p->mount_label, 0) < 0)
+				fail(step, "set context \"%s\" on the tmpfs for %s",
+				     p->mount_label, path);
+			if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 				fail(step, "create a tmpfs for %s", path);
 			tree = sys_fsmount(fs, FSMOUNT_CLOEXEC,
 					   TSR_MOUNT_ATTR_RDONLY);

@@ -169,7 +169,8 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR },
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
 	{ "seccomp_listener", 2 }, { "hook", VAR }, { "hooks_sync", 0 },
-	{ "state", 3 },
+	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
+	{ "mount_label", 1 }, { "relabel", 2 },
 };
 
 /* hook PHASE PATH TIMEOUT ARGC ARG... ENV... */
@@ -342,6 +343,19 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 			failx(STEP, "record tmpcopyup %s: not after a tmpfs mount of it",
 			      f[0]);
 		p->mounts[p->n_mounts - 1].copyup = true;
+	} else if (IS("relabel")) {
+		/* follows its mount record */
+		if (!p->n_mounts ||
+		    strcmp(p->mounts[p->n_mounts - 1].destination, f[0]))
+			failx(STEP, "record relabel %s: not after a mount of it",
+			      f[0]);
+		p->mounts[p->n_mounts - 1].relabel = f[1];
+	} else if (IS("mount_label")) {
+		p->mount_label = f[0];
+	} else if (IS("apparmor")) {
+		p->apparmor_profile = f[0];
+	} else if (IS("selinux")) {
+		p->selinux_label = f[0];
 	} else if (IS("device_filter")) {
 		struct plan_pair *d = xpush(&p->devfilters, &p->n_devfilters,
 					    sizeof(*d));

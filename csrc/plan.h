@@ -28,6 +28,7 @@ struct plan_mount {
 	uint64_t attr_set, attr_clr;
 	int idmap_tree;    /* idmapped: detached tree made by the parent */
 	bool copyup;       /* tmpcopyup: fill the tmpfs with what it covers */
+	const char *relabel; /* SELinux file label of its root, or NULL */
 };
 
 struct plan_device {
@@ -84,6 +85,9 @@ struct plan {
 	const char **masked, **readonly;
 	size_t n_masked, n_readonly;
 	const char *hostname, *domainname;
+	const char *mount_label;        /* context= of our own tmpfs mounts */
+	const char *apparmor_profile;   /* AppArmor profile at execve */
+	const char *selinux_label;      /* SELinux label at execve */
 
 	struct plan_rlimit *rlimits;
 	size_t n_rlimits;

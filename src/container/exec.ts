@@ -4,6 +4,7 @@ import { procsFiles } from '../cgroups/manage.js';
 import { TsrunError } from '../errors.js';
 import { PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
 import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
+import { lsmState, planLsmProcess } from '../plan/lsm.js';
 import { planProcess } from '../plan/process.js';
 import { planSeccomp } from '../plan/seccomp.js';
 import { log } from '../cli/log.js';
@@ -57,6 +58,12 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   records.push(...planTerminal(o.process, o.consoleSocket, o.detach));
   if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
   records.push(...planProcess(o.process, cfg, { extraEnv: [] }));
+  // As runc: the exec'd process keeps the container's labels unless it names its own.
+  const labels = {
+    apparmorProfile: o.process.apparmorProfile || cfg.process?.apparmorProfile,
+    selinuxLabel: o.process.selinuxLabel || cfg.process?.selinuxLabel,
+  };
+  records.push(...planLsmProcess(labels, lsmState(), (m) => log('debug', m)));
   // The container's seccomp profile binds every process in it, exec'd ones too (as runc).
   records.push(...planSeccomp(cfg, (m) => log('debug', m)));
   if (!o.detach) records.push(['wait']);

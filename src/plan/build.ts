@@ -4,6 +4,7 @@ import type { Config } from '../spec/load.js';
 import { planDevices } from './devices.js';
 import { planHooks, planState } from './hooks.js';
 import { PLAN_VERSION, type PlanRecord } from './encode.js';
+import { lsmState, planLsmProcess } from './lsm.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
@@ -41,8 +42,11 @@ export function buildPlan(i: PlanInput): Plan {
   if (cfg.linux?.intelRdt && !existsSync('/sys/fs/resctrl/schemata')) throw new TsrunError('linux.intelRdt: no resctrl filesystem is mounted on this host');
   const { ns, records: nsRecords } = planNamespaces(cfg);
   checkNetDevices(cfg.linux?.netDevices ?? {}, ns);
+  const lsm = lsmState();
   const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords];
-  records.push(...planMounts(cfg, i.bundle, i.rootfs));
+  const mountLabel = cfg.linux?.mountLabel;
+  if (mountLabel && !lsm.selinux) i.debug(`linux.mountLabel "${mountLabel}": SELinux is not enabled on this host; the label is ignored`);
+  records.push(...planMounts(cfg, i.bundle, i.rootfs, lsm.selinux ? mountLabel : undefined));
   if (i.noPivot) records.push(['nopivot']);
   records.push(...planDevices(cfg, ns.get('user') === ''));
   records.push(...planSysctl(cfg.linux?.sysctl ?? {}, ns));
@@ -50,7 +54,10 @@ export function buildPlan(i: PlanInput): Plan {
   if (i.fifo) records.push(['execfifo', i.fifo]);
   if (i.preserveFds) records.push(['preserve_fds', i.preserveFds]);
   // config.md#process: optional at create, required at start (which refuses without it).
-  if (cfg.process) records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
+  if (cfg.process) {
+    records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
+    records.push(...planLsmProcess(cfg.process, lsm, i.debug));
+  }
   const seccomp = planSeccomp(cfg, i.debug);
   records.push(...seccomp);
   const hooks = planHooks(cfg);

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import type { PlanRecord } from './encode.js';
+import { checkMountLabel, labelMountData } from './lsm.js';
 import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
 
 type Mapping = { containerID: number; hostID: number; size: number };
@@ -10,9 +11,18 @@ function mappingText(m: Mapping[] | undefined): string {
   return (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join(',');
 }
 
-/** config.md#mounts and the rootfs fields, as plan records in config order. */
-export function planMounts(cfg: Config, bundle: string, rootfs: string): PlanRecord[] {
+/**
+ * config.md#mounts and the rootfs fields, as plan records in config order. `mountLabel` is
+ * linux.mountLabel when SELinux is enabled (else undefined: the label is then ignored, as crun
+ * does; runc would add it anyway and fail every tmpfs mount).
+ */
+export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLabel?: string): PlanRecord[] {
   const out: PlanRecord[] = [['rootfs', rootfs]];
+  if (mountLabel) {
+    checkMountLabel(mountLabel);
+    // the tmpfs mounts the C core makes itself: masked dirs, the v1 cgroup tmpfs
+    out.push(['mount_label', mountLabel]);
+  }
   const prop = cfg.linux?.rootfsPropagation;
   // Only an explicit value is sent: the C core then re-applies it to the new root after the
   // pivot, which an implicit default must not do (it would turn an rshared bind into a slave).
@@ -34,7 +44,11 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string): PlanRec
     const idmapped = o.idmap || !!m.uidMappings?.length || !!m.gidMappings?.length;
     if (idmapped && (!m.uidMappings?.length || !m.gidMappings?.length)) throw new TsrunError(`${field}: an idmapped mount needs both uidMappings and gidMappings`);
     if (idmapped && !(o.flags & MS.BIND)) throw new TsrunError(`${field}: idmapped mounts are only supported for bind mounts`);
-    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, o.flags, o.propagation, o.data.join(','), o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+    let data = o.data.join(',');
+    if (mountLabel) data = labelMountData(type, !!(o.flags & MS.BIND) || type === 'bind', data, mountLabel);
+    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, o.flags, o.propagation, data, o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+    // runc labels an mqueue mount's root instead of passing context=
+    if (mountLabel && type === 'mqueue' && !(o.flags & MS.BIND)) out.push(['relabel', m.destination, mountLabel]);
     if (o.copyUp) {
       if (type !== 'tmpfs') throw new TsrunError(`${field}.options: tmpcopyup is only for tmpfs mounts`);
       out.push(['tmpcopyup', m.destination]);

@@ -32,7 +32,7 @@ export interface Result {
 export interface RunOptions {
   /** Extra fds the tsrun process inherits as its fds 3, 4, ... */
   fds?: number[];
-  /** Added to the clean environment tsrun gets. */
+  /** Extra environment for this call (e.g. TSRUN_TEST_FORCE_LSM, TSRUN_INIT). */
   env?: Record<string, string>;
 }
 

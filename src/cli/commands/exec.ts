@@ -76,11 +76,11 @@ const command: Command = {
       } catch (e) {
         throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
       }
+      // as runc: with --process the other process flags (--apparmor, --process-label...) are unused
       proc = validateProcess(raw);
     } else {
       proc = processFromFlags(p, loadSavedConfig(g.root, id).process);
     }
-    if (proc.apparmorProfile || proc.selinuxLabel) throw new TsrunError('process.apparmorProfile/selinuxLabel: LSM labels are not supported yet');
     const detach = bool(p, 'detach');
     const launched = await execProcess({
       root: g.root,
