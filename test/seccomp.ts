@@ -3,7 +3,7 @@
 // the bundle: "syscall NR..." prints NR=errno, "agent ..." is a seccomp notify listener.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER_ALLOWED } from './helpers/docker-profile.js';
 import { Harness, TOP, type Config } from './helpers/runtime.js';
@@ -154,4 +154,35 @@ t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state',
   t.equal(msg.state.pid, msg.pid);
   t.match(msg.state, { status: 'created', annotations: { a: 'b' } });
   t.match(readFileSync(`${out}.log`, 'utf8'), /nr 83|nr 258/, 'mkdir or mkdirat was notified');
+});
+
+t.test('compiled programs are cached in the state root and the cache is what runs', async (t) => {
+  // The cache is keyed by the seccomp section and the installed libseccomp; a hit skips the
+  // compile. Shown by swapping two entries: the container then runs the other profile's program.
+  const cacheDir = join(h.root, '@seccomp-cache');
+  rmSync(cacheDir, { recursive: true, force: true });
+  const denyGetpid: Seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 7 }] };
+  const denyGetppid: Seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 9 }] };
+  // 39 = getpid, 110 = getppid
+  const first = runWith(t, denyGetpid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
+  t.equal(first.stdout.trim(), '39=7 110=0', first.stderr);
+  const entries = (): string[] => readdirSync(cacheDir).filter((f) => f.endsWith('.json')).sort();
+  t.equal(entries().length, 1, 'one entry after one profile');
+  const again = runWith(t, denyGetpid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
+  t.equal(again.stdout.trim(), '39=7 110=0', 'a cached program behaves as the compiled one');
+  t.equal(entries().length, 1, 'the same profile reuses its entry');
+  const aKey = entries()[0]!;
+  runWith(t, denyGetppid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
+  const bKey = entries().find((k) => k !== aKey)!;
+  t.ok(bKey, 'a second profile has its own entry');
+  copyFileSync(join(cacheDir, bKey), join(cacheDir, aKey));
+  const swapped = runWith(t, denyGetpid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
+  t.equal(swapped.stdout.trim(), '39=0 110=9', 'the program comes from the cache entry, not a new compile');
+  // A profile that fails to compile leaves no entry; the cache dir is not a container.
+  const bad = runWith(t, { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_BOGUS' as 'SCMP_ACT_ALLOW' }] }, ['/bin/true']);
+  t.not(bad.status, 0);
+  t.equal(entries().length, 2, 'no entry for a profile with an error');
+  const list = h.ok(['list', '-q']);
+  t.notMatch(list.stdout, /seccomp-cache/, 'list does not show the cache');
+  rmSync(cacheDir, { recursive: true, force: true });
 });

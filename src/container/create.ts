@@ -55,7 +55,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const fifo = join(o.root, o.id, FIFO_FILE);
   // Everything that only reads input is checked before anything is made.
   validateResources(cfg.linux?.resources ?? {});
-  const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait });
+  const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
   const dir = makeContainerDir(o.root, o.id);

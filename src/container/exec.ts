@@ -65,7 +65,7 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   };
   records.push(...planLsmProcess(labels, lsmState(), (m) => log('debug', m)));
   // The container's seccomp profile binds every process in it, exec'd ones too (as runc).
-  records.push(...planSeccomp(cfg, (m) => log('debug', m)));
+  records.push(...planSeccomp(cfg, (m) => log('debug', m), o.root));
   if (!o.detach) records.push(['wait']);
   let pid = 0;
   try {

@@ -28,6 +28,8 @@ export interface PlanInput {
   extraEnv: string[];
   /** Keep the C parent alive until the container exits (foreground `run`). */
   wait: boolean;
+  /** The state root, where compiled seccomp programs are cached. */
+  root?: string;
 }
 
 export interface Plan {
@@ -58,7 +60,7 @@ export function buildPlan(i: PlanInput): Plan {
     records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
     records.push(...planLsmProcess(cfg.process, lsm, i.debug));
   }
-  const seccomp = planSeccomp(cfg, i.debug);
+  const seccomp = planSeccomp(cfg, i.debug, i.root);
   records.push(...seccomp);
   const hooks = planHooks(cfg);
   records.push(...hooks);

@@ -86,11 +86,10 @@ export function compileSeccomp(s: Seccomp): CompiledSeccomp {
   if (s.listenerPath && !s.listenerPath.startsWith('/')) throw new TsrunError(`linux.seccomp.listenerPath: must be absolute: ${s.listenerPath}`);
 
   let flags = 0;
-  const avail = kernelFlags();
   for (const f of s.flags ?? []) {
     const v = FLAGS[f];
     if (v === undefined) throw new TsrunError(`linux.seccomp.flags: unknown flag "${f}"`);
-    if (!avail.includes(f)) throw new TsrunError(`linux.seccomp.flags: ${f} is not supported by this kernel`);
+    if (!kernelFlags().includes(f)) throw new TsrunError(`linux.seccomp.flags: ${f} is not supported by this kernel`);
     flags |= v;
   }
   if (flags & FLAGS.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV! && !usesNotify) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 
 // runc's rule: letters, digits, _ + - . and not "." or "..": an ID is always one path element.
-const ID_RE = /^[\w+.-]+$/;
+export const ID_RE = /^[\w+.-]+$/;
 
 export function checkId(id: string): void {
   if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container id format: ${id}`);

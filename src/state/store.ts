@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
-import { checkId, CONFIG_FILE, containerDir, STATE_FILE } from './paths.js';
+import { checkId, CONFIG_FILE, containerDir, ID_RE, STATE_FILE } from './paths.js';
 
 // The format is defined once, in saved-state.schema.json; the front end reads the same file.
 export type { SavedState } from '../spec/generated/saved-state.js';
@@ -62,7 +62,8 @@ export function removeContainerDir(root: string, id: string): void {
 export function listIds(root: string): string[] {
   try {
     return readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
+      // Only names a container can have: the root also holds tsrun's caches ("@seccomp-cache").
+      .filter((d) => d.isDirectory() && ID_RE.test(d.name) && d.name !== '.' && d.name !== '..')
       .map((d) => d.name)
       .sort();
   } catch (e) {
