@@ -47,6 +47,7 @@ cleanup() {
     userdel -r "$RL_USER" >/dev/null 2>&1
     rm -rf "/run/user/$UID_"
   fi
+  [ "${MADE_RUN_USER:-0}" = 0 ] || rmdir /run/user 2>/dev/null
   # userdel removes the ranges; a failed run may have left them.
   sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
 }
@@ -69,6 +70,7 @@ sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
 echo "$RL_USER:1300000:65536" >>/etc/subuid
 echo "$RL_USER:1300000:65536" >>/etc/subgid
 RUN_DIR=/run/user/$UID_
+[ -d /run/user ] || { mkdir -m 755 /run/user && MADE_RUN_USER=1; }
 mkdir -p "$RUN_DIR" && chown "$RL_USER:" "$RUN_DIR" && chmod 700 "$RUN_DIR"
 H=/home/$RL_USER
 cat >"$H/containers.conf" <<EOF
@@ -144,6 +146,10 @@ s_volume() { # a bind volume: written in the container as root, owned by the use
   pm "$1" run --rm --network none -v "$H/vol:/data" "$IMG" sh -c "echo v > /data/f-$1" || return 1
   want "$(stat -c '%U %s' "$H/vol/f-$1")" "$RL_USER 2"
 }
+s_tty() { # -t: a terminal from the container's devpts, through conmon's console socket
+  local out; out=$(pm "$1" run --rm -t --network none "$IMG" sh -c 'tty; stat -c %t /dev/console' </dev/null) || return 1
+  want "$(echo "$out" | tr -d '\r' | tr '\n' ' ')" "/dev/pts/0 88 "
+}
 s_clean() { # nothing left: no container, no runtime state
   want "$(pm "$1" ps -aq | wc -l)" 0 || return 1
   local state=$RUN_DIR/$1
@@ -157,6 +163,7 @@ for rt in $RUNTIMES; do
   check "$rt" "-d + exec + stop" s_detach
   check "$rt" "--user 1000:1000" s_user
   check "$rt" "bind volume" s_volume
+  check "$rt" "-t terminal" s_tty
   check "$rt" "nothing left" s_clean
 done
 
