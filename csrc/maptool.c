@@ -40,10 +40,10 @@ void maptool_run(const char *step, const char *tool, pid_t pid,
 		fail(step, "fork for %s", tool);
 	if (child == 0) {
 		/* stdout would be the container's: the helper's words go to stderr */
-		dup2(2, 1);
 		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-		execve(tool, argv, envp);
-		fprintf(stderr, "tsrun-init: %s: execve %s: %s\n", step, tool,
+		if (dup2(2, 1) >= 0)
+			execve(tool, argv, envp);
+		fprintf(stderr, "tsrun-init: %s: run %s: %s\n", step, tool,
 			strerror(errno));
 		_exit(127);
 	}
