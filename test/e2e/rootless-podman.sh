@@ -107,10 +107,12 @@ PASSED=0 FAILED=0
 declare -A RESULT
 SCENARIOS=()
 check() { # check RUNTIME NAME FUNC
-  local rt=$1 name=$2 out
+  local rt=$1 name=$2 out t0 secs
   [[ " ${SCENARIOS[*]} " == *" $name "* ]] || SCENARIOS+=("$name")
+  t0=$(date +%s%N)
   if out=$("$3" "$rt" 2>&1); then
-    echo "ok - $rt $name"; PASSED=$((PASSED + 1)); RESULT[$rt/$name]=ok
+    secs=$(( ($(date +%s%N) - t0) / 100000000 ))
+    echo "ok - $rt $name"; PASSED=$((PASSED + 1)); RESULT[$rt/$name]="ok $((secs / 10)).$((secs % 10))s"
   else
     echo "not ok - $rt $name"; printf '%s\n' "$out" | sed 's/^/    # /'; FAILED=$((FAILED + 1)); RESULT[$rt/$name]=FAIL
   fi
@@ -138,8 +140,8 @@ s_user() { # --user: a subordinate id; its files belong to the mapped host id
   id=$(pm "$1" run -d --network none --user 1000:1000 "$IMG" sleep 1000) || return 1
   host=$(pm "$1" inspect -f '{{.State.Pid}}' "$id")
   # container uid 1000 = the 1000th id of the range after the user's own (0 -> uid, 1.. -> 1300000..)
-  want "$(awk '/^Uid:/{print $2}' "/proc/$host/status")" 1300999 || { pm "$1" rm -f "$id" >/dev/null; return 1; }
-  pm "$1" rm -f "$id" >/dev/null
+  want "$(awk '/^Uid:/{print $2}' "/proc/$host/status")" 1300999 || { pm "$1" rm -f -t 0 "$id" >/dev/null; return 1; }
+  pm "$1" rm -f -t 0 "$id" >/dev/null
 }
 s_volume() { # a bind volume: written in the container as root, owned by the user on the host
   rm -f "$H/vol/f-$1"
@@ -168,9 +170,9 @@ for rt in $RUNTIMES; do
 done
 
 echo
-printf '%-22s' "scenario"; for rt in $RUNTIMES; do printf '%-8s' "$rt"; done; echo
+printf '%-22s' "scenario (wall time)"; for rt in $RUNTIMES; do printf '%-11s' "$rt"; done; echo
 for s in "${SCENARIOS[@]}"; do
-  printf '%-22s' "$s"; for rt in $RUNTIMES; do printf '%-8s' "${RESULT[$rt/$s]:--}"; done; echo
+  printf '%-22s' "$s"; for rt in $RUNTIMES; do printf '%-11s' "${RESULT[$rt/$s]:--}"; done; echo
 done
 echo "rootless-podman: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
