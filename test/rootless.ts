@@ -4,7 +4,7 @@
 // test fails. Rootless Podman is test/e2e/rootless-podman.sh (run here when podman is installed).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { alive, cgroupDirsNamed } from './helpers/host.js';
@@ -73,6 +73,7 @@ function removeUser(): void {
 
 // ---- the test user -------------------------------------------------------------------------
 removeUser(); // a killed earlier run's
+// A fresh unique name for the home, which useradd -m then makes (owned by the user).
 const home = mkdtempSync(join(tmpdir(), 'tsrun-rl-home-'));
 t.teardown(() => {
   removeUser();
@@ -90,8 +91,11 @@ mkdirSync(xdg, { mode: 0o700 });
 chownSync(xdg, uid, gid);
 const stateRoot = join(xdg, 'tsrun');
 
-// The user runs the built checkout as it is: every directory above it must be searchable by others.
-for (let d = TOP; d !== '/'; d = dirname(d)) {
+// The user runs the built checkout as it is (and its node_modules, wherever they are): every
+// directory above them must be searchable by others. Made so for the test if not, then restored.
+const searchable = new Set<string>();
+for (const top of [TOP, realpathSync(join(TOP, 'node_modules'))]) for (let d = top; d !== '/'; d = dirname(d)) searchable.add(d);
+for (const d of searchable) {
   const mode = statSync(d).mode;
   if (!(mode & 0o001)) {
     chmodSync(d, mode | 0o001);
@@ -173,6 +177,15 @@ function bundle(edit: (c: Config) => void = () => undefined): string {
   writeFileSync(file, JSON.stringify(c, null, 2));
   return dir;
 }
+
+t.test('nothing is installed as root for the user: the build is world-readable, nothing setuid', async (t) => {
+  for (const f of [TSRUN, join(TOP, 'build', 'Release', 'tsrun-init'), join(TOP, 'build', 'Release', 'tsrun_native.node')]) {
+    const mode = statSync(f).mode;
+    t.equal(mode & 0o6000, 0, `${f}: neither setuid nor setgid`);
+    t.equal(mode & 0o005, 0o005, `${f}: others may read and run it`);
+  }
+  t.match(ok(['--version']).stdout, /^tsrun version /, 'the user runs tsrun from the checkout');
+});
 
 t.test('spec --rootless is runc\'s rootless template, with the caller\'s uid and gid', async (t) => {
   const dir = mkdtempSync(join(home, 'spec-'));
