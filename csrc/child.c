@@ -79,6 +79,9 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 
 	p->host_pid = release_wait(release_fd);
 	close(release_fd);
+	/* born dumpable when an unprivileged parent had to write our id maps */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("init", "PR_SET_DUMPABLE 0 in the child");
 	/* the parent has written our pid through these: no runtime fd stays */
 	for (size_t i = 0; i < p->n_cgroups; i++)
 		if (p->cgroup_fds && p->cgroup_fds[i] >= 0)

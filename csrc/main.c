@@ -9,6 +9,8 @@
  * forwards signals, and exits with the child's status. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,13 @@ static uint32_t host_id_of_root(const struct plan_idmap *m, size_t n)
 	return 0;
 }
 
+/* a new user namespace made by a runtime that is not root */
+static bool unprivileged_userns(struct plan *p)
+{
+	struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
+	return user && !user->path && geteuid() != 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct plan plan, *p = &plan;
@@ -128,6 +137,13 @@ int main(int argc, char **argv)
 
 	int rel[2];
 	release_init(rel);
+	/* A parent that is not root can write the child's setgroups and id
+	 * maps (or have newuidmap do it) only while the child is dumpable:
+	 * otherwise its /proc files belong to root. The child is born
+	 * dumpable and turns it off once released, before anything else. */
+	bool dumpable_window = unprivileged_userns(p);
+	if (dumpable_window && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail("init", "PR_SET_DUMPABLE 1 for the id maps");
 	long pid = sys_clone(ns_clone_flags(p) | SIGCHLD, NULL);
 	if (pid < 0)
 		fail("clone", "clone with flags 0x%lx", ns_clone_flags(p));
@@ -135,6 +151,8 @@ int main(int argc, char **argv)
 		close(rel[0]);
 		child_main(p, sync_fd, rel[1], console_fd);
 	}
+	if (dumpable_window && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("init", "PR_SET_DUMPABLE 0");
 	child = (pid_t)pid;
 	err_set_child(child);
 	close(rel[1]);

@@ -3,6 +3,7 @@
 #include "namespaces.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "maptool.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -43,18 +45,38 @@ void ns_join_paths(struct plan *p)
 	/* Everything but user and mount first, while still host root: host
 	 * root may join a namespace of any owner, whereas after entering the
 	 * container's user namespace it could no longer join one the host
-	 * owns (a time namespace made by unshare in the parent, say). The
-	 * mount namespace is joined by the child after release, so that the
-	 * parent keeps the host's paths (/proc, cgroupfs). */
+	 * owns (a time namespace made by unshare in the parent, say). An
+	 * unprivileged runtime gets EPERM there: it has the rights only once
+	 * inside the container's user namespace, so those are joined after
+	 * it. The mount namespace is joined by the child after release, so
+	 * that the parent keeps the host's paths (/proc, cgroupfs). */
+	bool deferred = false;
+	for (size_t i = 0; i < p->n_ns; i++) {
+		struct plan_ns *n = &p->ns[i];
+		if (!n->path || n->fd < 0 || n->flag == CLONE_NEWNS ||
+		    n->flag == CLONE_NEWUSER)
+			continue;
+		if (setns(n->fd, n->flag) < 0) {
+			if (errno != EPERM)
+				fail("namespaces", "setns %s namespace %s",
+				     n->type, n->path);
+			deferred = true;
+			continue;
+		}
+		close(n->fd);
+		n->fd = -1;
+	}
+	struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
+	if (user && user->path)
+		join(user);
+	if (!deferred)
+		return;
 	for (size_t i = 0; i < p->n_ns; i++) {
 		struct plan_ns *n = &p->ns[i];
 		if (n->path && n->fd >= 0 && n->flag != CLONE_NEWNS &&
 		    n->flag != CLONE_NEWUSER)
 			join(n);
 	}
-	struct plan_ns *user = plan_find_ns(p, CLONE_NEWUSER);
-	if (user && user->path)
-		join(user);
 }
 
 void ns_new_time(struct plan *p)
@@ -85,7 +107,7 @@ unsigned long ns_clone_flags(struct plan *p)
 }
 
 static void write_map(const char *step, pid_t pid, const char *file,
-		      struct plan_idmap *m, size_t n)
+		      struct plan_idmap *m, size_t n, const char *tool)
 {
 	char path[64], buf[4096];
 	size_t off = 0;
@@ -97,8 +119,13 @@ static void write_map(const char *step, pid_t pid, const char *file,
 			failx(step, "%s: too many mappings", file);
 		off += (size_t)k;
 	}
-	if (try_write_file(path, buf, off) < 0)
-		fail(step, "write %s", path);
+	if (try_write_file(path, buf, off) == 0)
+		return;
+	if (errno == EPERM && tool) {
+		maptool_run(step, tool, pid, m, n);
+		return;
+	}
+	fail(step, "write %s", path);
 }
 
 void ns_write_id_maps(struct plan *p, pid_t pid)
@@ -112,9 +139,11 @@ void ns_write_id_maps(struct plan *p, pid_t pid)
 		write_file("setgroups", path, p->setgroups ? "allow" : "deny");
 	}
 	if (p->n_uidmap)
-		write_map("uidmap", pid, "uid_map", p->uidmap, p->n_uidmap);
+		write_map("uidmap", pid, "uid_map", p->uidmap, p->n_uidmap,
+			  p->uidmap_tool);
 	if (p->n_gidmap)
-		write_map("gidmap", pid, "gid_map", p->gidmap, p->n_gidmap);
+		write_map("gidmap", pid, "gid_map", p->gidmap, p->n_gidmap,
+			  p->gidmap_tool);
 }
 
 void ns_open_cgroups(struct plan *p)

@@ -157,7 +157,7 @@ static char **strv(char **f, size_t n)
 #define VAR (-1)
 static const struct { const char *tag; int nfields; } tags[] = {
 	{ "version", 1 }, { "ns", 2 }, { "uidmap", 3 }, { "gidmap", 3 },
-	{ "setgroups", 1 }, { "timeoffset", 3 }, { "cgroup", 1 },
+	{ "setgroups", 1 }, { "maptool", 2 }, { "timeoffset", 3 }, { "cgroup", 1 },
 	{ "rootfs", 1 }, { "rootfs_propagation", 1 }, { "readonly_rootfs", 0 },
 	{ "nopivot", 0 }, { "mount", 10 }, { "device", 8 }, { "symlink", 2 },
 	{ "masked", 1 }, { "readonly", 1 }, { "sysctl", 2 }, { "hostname", 1 },
@@ -210,6 +210,15 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		if (strcmp(f[0], "allow") && strcmp(f[0], "deny"))
 			failx(STEP, "record setgroups: bad value \"%s\"", f[0]);
 		p->setgroups = !strcmp(f[0], "allow");
+	} else if (IS("maptool")) {
+		if (f[1][0] != '/')
+			failx(STEP, "record maptool: \"%s\" is not absolute", f[1]);
+		if (!strcmp(f[0], "uid"))
+			p->uidmap_tool = f[1];
+		else if (!strcmp(f[0], "gid"))
+			p->gidmap_tool = f[1];
+		else
+			failx(STEP, "record maptool: bad kind \"%s\"", f[0]);
 	} else if (IS("timeoffset")) {
 		struct plan_timeoffset *t = xpush(&p->timeoffsets,
 						  &p->n_timeoffsets, sizeof(*t));

@@ -64,6 +64,7 @@ struct plan {
 	struct plan_idmap *uidmap, *gidmap;
 	size_t n_uidmap, n_gidmap;
 	int setgroups;                  /* -1 unset, 0 deny, 1 allow */
+	const char *uidmap_tool, *gidmap_tool; /* newuidmap/newgidmap, or NULL */
 	struct plan_timeoffset *timeoffsets;
 	size_t n_timeoffsets;
 	const char **cgroups;

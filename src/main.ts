@@ -4,6 +4,8 @@ import { TsrunError, UsageError } from './errors.js';
 import type { Globals } from './cli/globals.js';
 import { commandUsage, globalUsage } from './cli/usage.js';
 import { SPEC_VERSION } from './spec/version.js';
+import { defaultRoot } from './state/paths.js';
+import { euid, rootlessCgroups, runningInUserNs } from './util/rootless.js';
 
 declare const TSRUN_VERSION: string;
 
@@ -69,10 +71,11 @@ async function main(argv: string[]): Promise<number> {
   const manager = str(g, 'cgroup-manager') ?? (bool(g, 'systemd-cgroup') ? 'systemd' : 'cgroupfs');
   if (manager !== 'cgroupfs' && manager !== 'systemd' && manager !== 'disabled') throw new TsrunError(`invalid cgroup manager: ${manager} (cgroupfs, systemd or disabled)`);
   const globals: Globals = {
-    root: str(g, 'root') ?? '/run/tsrun',
+    root: defaultRoot(str(g, 'root'), euid(), runningInUserNs()),
     systemdCgroup: manager === 'systemd',
     cgroupManager: manager,
     rootless: str(g, 'rootless') ?? 'auto',
+    rootlessCgroups: rootlessCgroups(str(g, 'rootless') ?? 'auto'),
     debug: bool(g, 'debug'),
   };
   try {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -97,6 +98,16 @@ static bool valid_id(const char *id)
 	return true;
 }
 
+/* Not root, or root in a user namespace other than the initial one (rootless Podman). */
+static bool rootless_context(void)
+{
+	struct stat st;
+	if (geteuid() != 0)
+		return true;
+	/* PROC_USER_INIT_INO: the initial user namespace's inode */
+	return stat("/proc/self/ns/user", &st) < 0 || st.st_ino != 0xEFFFFFFDU;
+}
+
 static int serve(int argc, char **argv)
 {
 	struct parsed g, c;
@@ -106,8 +117,9 @@ static int serve(int argc, char **argv)
 		return DELEGATE;
 	const char *root = g.values[0], *logfile = g.values[1], *format = g.values[2];
 	const char *manager = g.values[5];
-	/* version, help, debug and rootless contexts are the TypeScript side's */
-	if (g.values[3] || g.values[8] || g.values[9] || geteuid() != 0)
+	/* version, help, debug and rootless contexts (the default root is elsewhere then:
+	 * defaultRoot() in src/state/paths.ts) are the TypeScript side's */
+	if (g.values[3] || g.values[8] || g.values[9] || g.values[6] || rootless_context())
 		return DELEGATE;
 	if (format && strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
 		return DELEGATE;

@@ -41,7 +41,8 @@ export function enableControllers(mountpoint: string, dir: string, controllers: 
     try {
       writeFileSync(join(d, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
     } catch (e) {
-      throw new TsrunError(`enable controllers ${missing.join(', ')} in ${d}: ${(e as Error).message}`);
+      // The errno stays readable: rootless mode skips a hierarchy on a permission error.
+      throw Object.assign(new TsrunError(`enable controllers ${missing.join(', ')} in ${d}: ${(e as Error).message}`), { code: (e as NodeJS.ErrnoException).code });
     }
   }
 }
@@ -58,15 +59,29 @@ function write(dir: string, w: CgroupWrite): void {
   }
 }
 
+function tryWrite(dir: string, w: CgroupWrite): void {
+  try {
+    write(dir, w);
+  } catch {
+    // rootless devices rules: ignored, as runc does
+  }
+}
+
+/** runc's words for a limit whose cgroup rootless mode could not make or join. */
+function noCgroup(w: CgroupWrite): TsrunError {
+  return new TsrunError(`${w.field}: cannot set ${w.controller} limit: container could not join or create cgroup`);
+}
+
 /**
  * Writes linux.resources into the container's cgroups (v1, v2, or hybrid: v1 controllers, with
  * controllers that only the v2 tree has, such as hugetlb here, written there).
  */
-export function applyResources(dirs: string[], r: Resources, devices: DeviceRule[], warn: (msg: string) => void): void {
+export function applyResources(dirs: string[], r: Resources, devices: DeviceRule[], warn: (msg: string) => void, rootless = false): void {
   validateResources(r);
   if (isUnifiedHost()) {
     const dir = dirs[0]!;
     const writes = v2Writes(r, warn);
+    if (!dir && writes.length) throw noCgroup(writes[0]!);
     const mount = hierarchies()[0]!.mountpoint;
     enableControllers(mount, dir, new Set(writes.map((w) => w.controller)));
     const have = availableControllers(dir);
@@ -80,10 +95,18 @@ export function applyResources(dirs: string[], r: Resources, devices: DeviceRule
   const currentMemsw = (): number => Number(readFileSync(join(memDir!, 'memory.memsw.limit_in_bytes'), 'utf8'));
   for (const w of v1Writes(r, devices, memDir ? currentMemsw : undefined)) {
     const dir = dirFor(dirs, (h) => h.controllers.includes(w.controller));
+    // runc's rootless cgroups: the devices controller is not expected to work, every other
+    // requested limit must be applied.
+    if (rootless && w.controller === 'devices') {
+      if (dir) tryWrite(dir, w);
+      continue;
+    }
     if (dir) {
       write(dir, w);
       continue;
     }
+    const skipped = hierarchies().some((h, i) => (h.controllers.includes(w.controller) || (w.controller === 'hugetlb' && h.version === 2)) && dirs[i] === '');
+    if (skipped) throw noCgroup(w);
     const unified = dirFor(dirs, (h) => h.version === 2);
     const uh = hierarchies().find((h) => h.version === 2);
     if (w.controller === 'hugetlb' && unified && uh && availableControllers(uh.mountpoint).includes('hugetlb')) {

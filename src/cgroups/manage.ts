@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, rmdirSync, existsSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync, rmdirSync, existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { sleepMs } from '../util/sleep.js';
@@ -29,25 +29,61 @@ export function cgroupDirsFor(cgroupsPath: string): string[] {
   return hierarchies().map((h) => dirIn(h, cgroupsPath));
 }
 
-/** Makes the container's cgroup in every hierarchy; returns the dirs. Undone by removeCgroups. */
-export function createCgroups(cgroupsPath: string): string[] {
+/** How createCgroups treats a hierarchy it may not write to. */
+export interface RootlessCgroups {
+  /** Rootless mode (runc's rootless cgroup manager). */
+  rootless: boolean;
+  /** linux.cgroupsPath was given: then, as in runc, a permission error is an error even rootless. */
+  explicitPath: boolean;
+  /** Where a skipped hierarchy is noted (debug log). */
+  note: (msg: string) => void;
+}
+
+const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * Makes the container's cgroup in every hierarchy; returns the dirs, one per hierarchy, "" for a
+ * hierarchy rootless mode skipped (it could not be made or joined for lack of permission, and
+ * no cgroupsPath was asked for). Undone by removeCgroups.
+ */
+export function createCgroups(cgroupsPath: string, rl?: RootlessCgroups): string[] {
   checkCgroupsPath(cgroupsPath);
   const dirs: string[] = [];
   try {
     for (const h of hierarchies()) {
       const dir = dirIn(h, cgroupsPath);
-      // On v2 a cgroup can use only what its parents delegate: enable everything on the way down.
-      mkdirSync(posix.dirname(dir), { recursive: true });
-      if (h.version === 2 && isUnifiedHost()) enableControllers(h.mountpoint, dir, new Set(availableControllers(h.mountpoint)));
-      mkdirSync(dir, { recursive: true });
+      try {
+        makeOne(h, dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (!rl?.rootless || rl.explicitPath || !code || !PERMISSION_CODES.has(code)) throw e;
+        rl.note(`rootless: no cgroup in ${h.mountpoint}: ${(e as Error).message}`);
+        dirs.push('');
+        continue;
+      }
       dirs.push(dir);
-      if (h.controllers.includes('cpuset')) inheritCpuset(dir, h.mountpoint);
     }
   } catch (e) {
     removeCgroups(dirs);
     throw new TsrunError(`create cgroup ${cgroupsPath}: ${(e as Error).message}`);
   }
   return dirs;
+}
+
+function makeOne(h: Hierarchy, dir: string): void {
+  // On v2 a cgroup can use only what its parents delegate: enable everything on the way down.
+  mkdirSync(posix.dirname(dir), { recursive: true });
+  if (h.version === 2 && isUnifiedHost()) enableControllers(h.mountpoint, dir, new Set(availableControllers(h.mountpoint)));
+  const made = !existsSync(dir);
+  mkdirSync(dir, { recursive: true });
+  try {
+    // The C core joins it by writing cgroup.procs: a dir that can be made but not joined is no use.
+    accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
+    if (h.controllers.includes('cpuset')) inheritCpuset(dir, h.mountpoint);
+  } catch (e) {
+    if (made) rmdirSync(dir);
+    throw e;
+  }
 }
 
 /** A new v1 cpuset cgroup starts with no cpus and mems, and no task can join it until set. */
@@ -66,12 +102,12 @@ function inheritCpuset(dir: string, mountpoint: string): void {
 
 /** cgroup.procs files the container's pid 1 is written into by the C core. */
 export function procsFiles(dirs: string[]): string[] {
-  return dirs.map((d) => join(d, 'cgroup.procs'));
+  return dirs.filter(Boolean).map((d) => join(d, 'cgroup.procs'));
 }
 
 /** Pids in the container's cgroup, from the first hierarchy that has the dir. */
 export function cgroupPids(dirs: string[]): number[] {
-  for (const d of dirs) {
+  for (const d of dirs.filter(Boolean)) {
     try {
       return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
     } catch {
@@ -85,7 +121,7 @@ export function cgroupPids(dirs: string[]): number[] {
 export function removeCgroups(dirs: string[]): void {
   const failures: string[] = [];
   for (const d of dirs) {
-    if (!existsSync(d)) continue;
+    if (!d || !existsSync(d)) continue;
     let err: unknown;
     for (let i = 0; i < 50; i++) {
       try {

@@ -5,5 +5,7 @@ export interface Globals {
   /** crun's --cgroup-manager: cgroupfs (default), systemd (refused), disabled (no cgroups). */
   cgroupManager: 'cgroupfs' | 'systemd' | 'disabled';
   rootless: string;
+  /** Rootless cgroups (--rootless, auto-detected): cgroups that cannot be made or joined are skipped. */
+  rootlessCgroups: boolean;
   debug: boolean;
 }

@@ -33,6 +33,8 @@ export interface CreateOptions {
   wait: boolean;
   /** False with `--cgroup-manager disabled` (Podman's --cgroups=disabled): no cgroup at all. */
   cgroups: boolean;
+  /** Rootless cgroups (--rootless, auto-detected): a cgroup that cannot be made or joined is skipped. */
+  rootless: boolean;
 }
 
 export interface Created extends Launched {
@@ -81,15 +83,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     };
     const records: PlanRecord[] = [...plan.records];
     if (o.cgroups) {
-      cgroupDirs = createCgroups(cgroupsPath);
+      cgroupDirs = createCgroups(cgroupsPath, { rootless: o.rootless, explicitPath: !!cfg.linux?.cgroupsPath, note: (m) => log('debug', m) });
       state.cgroupDirs = cgroupDirs;
       state.freezer = freezerOf(cgroupDirs);
       const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
-      applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m));
+      applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m), o.rootless);
       // The C core runs records in its own fixed order, so the cgroups can go last.
       records.push(...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p]));
       // cgroup v2 has no devices files: the rules become a BPF program tsrun-init attaches.
-      if (isUnifiedHost()) records.push(['device_filter', cgroupDirs[0]!, deviceFilterProgram(devices).toString('hex')]);
+      // Rootless: attaching a BPF program needs privilege runc does not expect to have either.
+      if (isUnifiedHost() && cgroupDirs[0] && !o.rootless) records.push(['device_filter', cgroupDirs[0], deviceFilterProgram(devices).toString('hex')]);
     }
     // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
     // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,

@@ -1,4 +1,4 @@
-import { writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { procsFiles } from '../cgroups/manage.js';
 import { TsrunError } from '../errors.js';
@@ -57,7 +57,7 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   for (const p of procsFiles(s.cgroupDirs)) records.push(['cgroup', p]);
   records.push(...planTerminal(o.process, o.consoleSocket, o.detach));
   if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
-  records.push(...planProcess(o.process, cfg, { extraEnv: [] }));
+  records.push(...planProcess(o.process, cfg, { extraEnv: [], setgroupsDenied: setgroupsDenied(s.pid) }));
   // As runc: the exec'd process keeps the container's labels unless it names its own.
   const labels = {
     apparmorProfile: o.process.apparmorProfile || cfg.process?.apparmorProfile,
@@ -86,5 +86,14 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
       }
     }
     throw e;
+  }
+}
+
+/** The container's user namespace forbids setgroups(2) (a rootless one with just the runtime's gid). */
+function setgroupsDenied(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny';
+  } catch {
+    return false;
   }
 }

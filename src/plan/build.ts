@@ -8,10 +8,12 @@ import { lsmState, planLsmProcess } from './lsm.js';
 import { planMounts } from './mounts.js';
 import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
+import { planRootless } from './rootless.js';
 import { planSeccomp } from './seccomp.js';
 import { planSysctl } from './sysctl.js';
 import { checkNetDevices } from '../container/netdevices.js';
 import { planTerminal } from './terminal.js';
+import { runningInUserNs } from '../util/rootless.js';
 
 export interface PlanInput {
   cfg: Config;
@@ -45,19 +47,22 @@ export function buildPlan(i: PlanInput): Plan {
   const { ns, records: nsRecords } = planNamespaces(cfg);
   checkNetDevices(cfg.linux?.netDevices ?? {}, ns);
   const lsm = lsmState();
-  const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords];
+  const rootless = planRootless(cfg, ns);
+  const setgroupsDenied = rootless.some(([t, v]) => t === 'setgroups' && v === 'deny');
+  const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords, ...rootless];
   const mountLabel = cfg.linux?.mountLabel;
   if (mountLabel && !lsm.selinux) i.debug(`linux.mountLabel "${mountLabel}": SELinux is not enabled on this host; the label is ignored`);
   records.push(...planMounts(cfg, i.bundle, i.rootfs, lsm.selinux ? mountLabel : undefined));
   if (i.noPivot) records.push(['nopivot']);
-  records.push(...planDevices(cfg, ns.get('user') === ''));
+  // mknod needs CAP_MKNOD in the initial user namespace: in any other, host nodes are bound.
+  records.push(...planDevices(cfg, ns.get('user') === '' || runningInUserNs()));
   records.push(...planSysctl(cfg.linux?.sysctl ?? {}, ns));
   records.push(...planTerminal(cfg.process, i.consoleSocket, !i.wait));
   if (i.fifo) records.push(['execfifo', i.fifo]);
   if (i.preserveFds) records.push(['preserve_fds', i.preserveFds]);
   // config.md#process: optional at create, required at start (which refuses without it).
   if (cfg.process) {
-    records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
+    records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv, setgroupsDenied }));
     records.push(...planLsmProcess(cfg.process, lsm, i.debug));
   }
   const seccomp = planSeccomp(cfg, i.debug, i.root);

@@ -17,6 +17,8 @@ type Process = NonNullable<Config['process']>;
 export interface ProcessPlanOptions {
   /** Extra environment (LISTEN_FDS...) appended after the config's. */
   extraEnv: string[];
+  /** The user namespace has setgroups "deny" (rootless): setgroups(2) would fail, so it is left out. */
+  setgroupsDenied?: boolean;
 }
 
 /** config.md#process and the Linux process fields of config-linux.md, as plan records. */
@@ -83,7 +85,8 @@ export function planProcess(p: Process, cfg: Config, opts: ProcessPlanOptions): 
   out.push(['env', ...env, ...opts.extraEnv]);
   out.push(['args', ...p.args]);
   // groups/user/caps are applied last in the child (after the exec fifo), in this order.
-  out.push(['groups', ...(u.additionalGids ?? [])]);
+  if (!opts.setgroupsDenied) out.push(['groups', ...(u.additionalGids ?? [])]);
+  else if (u.additionalGids?.length) throw new TsrunError('process.user.additionalGids: cannot set any additional groups in a rootless container (setgroups is denied in its user namespace)');
   out.push(['user', u.uid ?? 0, u.gid ?? 0]);
   const caps = p.capabilities ?? {};
   for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) {

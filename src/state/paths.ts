@@ -15,3 +15,20 @@ export function containerDir(root: string, id: string): string {
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
 export const CONFIG_FILE = 'config.json';
+
+/**
+ * The state root when --root is not given. The whole rule lives here (a C front end mirrors it):
+ *   --root if given; else, when XDG_RUNTIME_DIR is set and non-empty and either euid != 0, or
+ *   euid == 0 inside a user namespace (not the initial one) with USER unset or not "root",
+ *   "$XDG_RUNTIME_DIR/tsrun"; else /run/tsrun.
+ * The user-namespace clause is runc's: rootless Podman runs the runtime as root of its own user
+ * namespace, without --root, and expects the state under the user's runtime dir.
+ */
+export function defaultRoot(flag: string | undefined, euid: number, inUserNs: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined) return flag;
+  const xdg = env.XDG_RUNTIME_DIR;
+  const honorXdg = euid !== 0 || (inUserNs && env.USER !== 'root');
+  // Plain concatenation, not path.join: the C front end builds the same string byte for byte.
+  if (xdg && honorXdg) return `${xdg}/tsrun`;
+  return '/run/tsrun';
+}

@@ -40,6 +40,7 @@ const command: Command = {
       preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
       wait: false,
       cgroups: g.cgroupManager !== 'disabled',
+      rootless: g.rootlessCgroups,
     });
     return 0;
   },

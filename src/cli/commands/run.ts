@@ -32,6 +32,7 @@ const command: Command = {
       preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
       wait: !detach,
       cgroups: g.cgroupManager !== 'disabled',
+      rootless: g.rootlessCgroups,
     });
     try {
       startContainer(g.root, id);
