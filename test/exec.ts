@@ -79,6 +79,9 @@ t.test('exec into stopped and paused containers', async (t) => {
 t.test('many short execs leave no process or zombie behind', async (t) => {
   const id = running(t);
   const init = h.state(id)!.pid;
+  // Only tsrun-init processes this test made count: other containers may be up on the host.
+  const inits = (): string[] => execFileSync('ps', ['-eo', 'pid,stat,comm'], { encoding: 'utf8' }).split('\n').filter((l) => /tsrun-init/.test(l)).map((l) => l.trim());
+  const before = new Set(inits());
   for (let i = 0; i < 12; i++) {
     const r = h.tsrun(['exec', id, 'true']);
     if (r.status !== 0) t.fail(`exec ${i}: ${r.stderr}`);
@@ -91,7 +94,7 @@ t.test('many short execs leave no process or zombie behind', async (t) => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
   t.same(left, [init], 'only pid 1 remains in the container');
-  const stray = execFileSync('ps', ['-eo', 'pid,stat,comm'], { encoding: 'utf8' }).split('\n').filter((l) => /tsrun-init/.test(l));
+  const stray = inits().filter((l) => !before.has(l));
   t.same(stray, [], 'no tsrun-init process (or zombie) remains');
 });
 
