@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev user-mode-linux libseccomp2 libseccomp-dev uidmap)
+pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev user-mode-linux libseccomp2 libseccomp-dev uidmap podman conmon time)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
