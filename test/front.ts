@@ -170,3 +170,18 @@ t.test('a full lifecycle served by the front end leaves nothing', async (t) => {
   t.equal(d.status, 0, `delete: ${d.stderr}`);
   t.notOk(existsSync(join(h.root, id)), 'the state dir is gone');
 });
+
+t.test('a config without process: create works, start refuses and stops it, delete needs no force', async (t) => {
+  // config.md#process: optional for create; runtime.md#start: start MUST fail without it.
+  for (const [side, env] of [['front end', FRONT], ['Node', NODE]] as const) {
+    const id = h.id(t);
+    h.ok(['create', '--bundle', h.bundle({ edit: (c) => { delete c.process; } }), id]);
+    t.equal(h.state(id)?.status, 'created', `${side}: created`);
+    const s = h.tsrun(['start', id], { env });
+    t.equal(s.status, 1, `${side}: start fails`);
+    t.match(s.stderr, /process: config.json has no process/, `${side}: the error names process`);
+    t.equal(h.waitStatus(id, 'stopped'), 'stopped', `${side}: the container is stopped`);
+    const d = h.tsrun(['delete', id], { env });
+    t.equal(d.status, 0, `${side}: delete: ${d.stderr}`);
+  }
+});

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -98,8 +99,11 @@ int cmd_start(const char *root, const char *id)
 		rc = log_error("cannot start a container that has stopped");
 	else if (st != ST_CREATED)
 		rc = log_error("cannot start an already %s container", status_name(st));
-	else if (!s.has_process)
+	else if (!s.has_process) {
+		/* such a container can never run anything: its init stops, so delete needs no --force */
+		kill(s.pid, SIGKILL);
 		rc = log_error("process: config.json has no process, so there is nothing to start");
+	}
 	else
 		rc = take_start_byte(id, fifo, &s);
 	state_free(&s);

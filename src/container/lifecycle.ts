@@ -72,7 +72,11 @@ function waitStart(root: string, id: string): SavedState {
   const status = statusOf(dir, s);
   if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
   if (status !== 'created') throw new TsrunError(`cannot start an already ${status} container`);
-  if (s.hasProcess === false) throw new TsrunError('process: config.json has no process, so there is nothing to start');
+  if (s.hasProcess === false) {
+    // Such a container can never run anything: its init stops, so that delete needs no --force.
+    killAll(s.id, s.cgroupDirs, s);
+    throw new TsrunError('process: config.json has no process, so there is nothing to start');
+  }
   const fifo = join(dir, FIFO_FILE);
   const hooks = savedConfig(root, id)?.hooks;
   const deadline = Date.now() + startDeadlineMs(hooks);
