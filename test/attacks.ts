@@ -50,6 +50,28 @@ function leftNothing(id: string): boolean {
   return h.state(id) === null && cgroupDirsNamed([id]).length === 0;
 }
 
+/** A host dir holding data.txt, and a bundle binding it read-only at /mnt/vol (a dir of the
+ * rootfs) after a tmpfs at /mnt/other: the target of the destination-swap races. */
+function roVolBundle(name: string, args: string[]): { src: string; bundle: string; rootfs: string; intact(): boolean } {
+  const src = h.path(name);
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, 'data.txt'), 'read-only data\n');
+  let rootfs = '';
+  const bundle = h.bundle({
+    args,
+    prepare: (r) => {
+      rootfs = r;
+      mkdirSync(join(r, 'mnt', 'vol'), { recursive: true });
+    },
+    edit: (cfg) =>
+      void cfg.mounts!.push(
+        { destination: '/mnt/other', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+        { destination: '/mnt/vol', type: 'bind', source: src, options: ['rbind', 'ro'] },
+      ),
+  });
+  return { src, bundle, rootfs, intact: () => readFileSync(join(src, 'data.txt'), 'utf8') === 'read-only data\n' };
+}
+
 const dropNs = (c: Config, type: string): void => void (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== type));
 
 t.test('a mount destination that is a symlink to a host dir (no mount namespace: mounts are made in the host\'s)', async (t) => {
@@ -149,24 +171,9 @@ t.test('a mount destination swapped for a symlink after it was resolved (CVE-202
   // away and puts a symlink in its place between the check and the mount. The read-only bind
   // must stay read-only wherever the mount ends up, and nothing must land outside.
   const c = canary('race-canary');
-  const src = h.path('ro-src');
-  mkdirSync(src, { recursive: true });
-  writeFileSync(join(src, 'data.txt'), 'read-only data\n');
   for (const target of ['/mnt/other', c.dir]) {
     const id = h.id(t);
-    let rootfs = '';
-    const bundle = h.bundle({
-      args: ['sleep', '1000'],
-      prepare: (r) => {
-        rootfs = r;
-        mkdirSync(join(r, 'mnt', 'vol'), { recursive: true });
-      },
-      edit: (cfg) =>
-        void cfg.mounts!.push(
-          { destination: '/mnt/other', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
-          { destination: '/mnt/vol', type: 'bind', source: src, options: ['rbind', 'ro'] },
-        ),
-    });
+    const { bundle, rootfs, intact } = roVolBundle(`ro-src-${id}`, ['sleep', '1000']);
     const p = await pauseAt(h, id, ['create', '--bundle', bundle, id], 'mount:/mnt/vol');
     renameSync(join(rootfs, 'mnt', 'vol'), join(rootfs, 'mnt', 'vol.old'));
     symlinkSync(target, join(rootfs, 'mnt', 'vol'));
@@ -186,8 +193,30 @@ t.test('a mount destination swapped for a symlink after it was resolved (CVE-202
     } else {
       t.comment(`create refused: ${stderr.trim()}`);
     }
-    attack(t, `ro bind, /mnt/vol swapped for a symlink to ${target}`, c.intact() && readFileSync(join(src, 'data.txt'), 'utf8') === 'read-only data\n', held);
+    attack(t, `ro bind, /mnt/vol swapped for a symlink to ${target}`, c.intact() && intact(), held);
   }
+});
+
+t.test('a second container swapping the mount destination in a loop while containers are created', async (t) => {
+  // CVE-2021-30465 as reported: container B has A's rootfs dir as a volume and flips /mnt/vol
+  // between the directory and a symlink to a tmpfs mount point while A is created again and
+  // again with a read-only bind there. Each A must fail cleanly or get its bind read-only:
+  // its process tries to write through both names, and the source must stay unchanged.
+  const { bundle: a, rootfs, intact } = roVolBundle('loop-src', ['sh', '-c', 'echo x > /mnt/vol/data.txt; echo x > /mnt/tmp/data.txt; true']);
+  const b = h.id(t);
+  const flip = 'cd /vol; while :; do mv vol tmp; ln -s /mnt/other vol; rm vol; mv tmp vol; done 2>/dev/null';
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sh', '-c', flip], edit: (cfg) => void cfg.mounts!.push({ destination: '/vol', type: 'bind', source: join(rootfs, 'mnt'), options: ['rbind'] }) }), b]);
+  let ok = 0;
+  let failed = 0;
+  for (let i = 0; i < 10; i++) {
+    const id = h.id(t);
+    const r = h.tsrun(['run', '--bundle', a, id]);
+    if (r.status === 0) ok++;
+    else failed++;
+    attack(t, `create ${i + 1} against the flipping container`, intact(), r.status === 0 || leftNothing(id));
+  }
+  t.comment(`second-container race: ${ok} created, ${failed} refused`);
+  h.ok(['delete', '--force', b]);
 });
 
 t.test('/dev/null as a symlink when masking (CVE-2025-31133): bundled, and swapped in during setup', async (t) => {
