@@ -14,6 +14,8 @@ import { pauseAt } from './helpers/pause.js';
 import { probe, readOf, statOf } from './helpers/probe.js';
 import { receiver } from './helpers/recvtty.js';
 
+type Mount = NonNullable<Config['mounts']>[number];
+
 const h = new Harness(t);
 let tried = 0;
 let refused = 0;
@@ -133,6 +135,30 @@ t.test('/proc and /sys as symlinks out of the rootfs are refused, as runc does',
     t.match(r.stderr, new RegExp(`filesystem \\\\?"${type}\\\\?" must be mounted on ordinary directory`), r.stderr.trim());
     attack(t, `/${dir} -> host dir`, c.intact(), leftNothing(id));
   }
+});
+
+t.test('mounts over /proc or inside it are refused but for the lxcfs files, as runc\'s checkProcMount', async (t) => {
+  // A volume over /proc/sys would make the kernel's settings writable; one over /proc/self/attr
+  // defeats LSM labels (CVE-2019-16884).
+  const data = h.path('proc-src');
+  mkdirSync(data, { recursive: true });
+  const meminfo = h.path('meminfo');
+  writeFileSync(meminfo, 'MemTotal: 42 kB\n');
+  const cases: [Mount, RegExp][] = [
+    [{ destination: '/proc/sys', type: 'bind', source: data, options: ['rbind'] }, /\/proc\/sys\\?" cannot be mounted because it is inside \/proc/],
+    [{ destination: '/proc/self/attr', type: 'tmpfs', source: 'tmpfs' }, /cannot be mounted because it is inside \/proc/],
+    [{ destination: '/proc/./sys/', type: 'bind', source: data, options: ['rbind'] }, /cannot be mounted because it is inside \/proc/],
+    [{ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }, /"?\/proc\\?" cannot be mounted because it is not of type proc/],
+  ];
+  for (const [m, want] of cases) {
+    const id = h.id(t);
+    const r = h.tsrun(['create', '--bundle', h.bundle({ args: ['true'], edit: (c) => void c.mounts!.push(m) }), id]);
+    t.not(r.status, 0, `${m.type} on ${m.destination} is refused`);
+    t.match(r.stderr, want, r.stderr.trim());
+    attack(t, `${m.type} on ${m.destination}`, true, r.status !== 0 && leftNothing(id));
+  }
+  const p = probe(h, t, { probeArgs: ['read', '/proc/meminfo'], edit: (c) => void c.mounts!.push({ destination: '/proc/meminfo', type: 'bind', source: meminfo, options: ['bind'] }) });
+  t.equal(readOf(p, '/proc/meminfo').content, 'MemTotal: 42 kB\n', 'a bind on /proc/meminfo (lxcfs) is allowed');
 });
 
 t.test('device nodes whose path leads out of the rootfs through a symlink', async (t) => {
