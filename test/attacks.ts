@@ -192,6 +192,32 @@ t.test('device nodes whose path leads out of the rootfs through a symlink', asyn
   attack(t, 'device at /opt/node -> host file', c.intact(), isChar(join(rootfs, 'opt', 'node')));
 });
 
+t.test('in a user namespace, a device record naming a host file is not bound into the container', async (t) => {
+  // config-linux.md#devices: where mknod is refused (a user namespace) the host's node at the
+  // same path is bound; a record whose path is a host file, or leads to one through "..", must
+  // not bring that file in.
+  const c = canary('userns-dev-canary');
+  const map = { containerID: 0, hostID: 100000, size: 65536 };
+  for (const path of [c.file, `/dev/..${c.file}`]) {
+    const id = h.id(t);
+    const bundle = h.bundle({
+      args: ['true'],
+      prepare: (rootfs) => void execFileSync('chown', ['-R', '-h', '100000:100000', rootfs]),
+      edit: (cfg) => {
+        cfg.linux!.namespaces!.push({ type: 'user' });
+        cfg.linux!.uidMappings = [map];
+        cfg.linux!.gidMappings = [map];
+        cfg.mounts = cfg.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
+        cfg.linux!.devices = [{ path, type: 'c', major: 1, minor: 3 }];
+      },
+    });
+    const r = h.tsrun(['create', '--bundle', bundle, id]);
+    t.not(r.status, 0, `create with a device at ${path} fails`);
+    t.match(r.stderr, /is not the device c 1:3: it cannot be bound/, r.stderr.trim());
+    attack(t, `userns device record at ${path}`, c.intact(), r.status !== 0 && leftNothing(id));
+  }
+});
+
 t.test('a mount destination swapped for a symlink after it was resolved (CVE-2021-30465)', async (t) => {
   // A second party sharing the rootfs (a container with it as a volume) renames the directory
   // away and puts a symlink in its place between the check and the mount. The read-only bind
