@@ -48,14 +48,16 @@ void test_pause(const char *fmt, ...)
 	    sigaction(SIGUSR1, &sa, &prev) < 0)
 		fail("test_pause", "wait for SIGUSR1 at %s", step);
 	char comm[16] = "";
-	prctl(PR_GET_NAME, comm, 0, 0, 0);
-	prctl(PR_SET_NAME, "tsrun-paused", 0, 0, 0);
+	if (prctl(PR_GET_NAME, comm, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_NAME, "tsrun-paused", 0, 0, 0) < 0)
+		fail("test_pause", "rename the process at %s", step);
 	sigset_t wait = old;
 	sigdelset(&wait, SIGUSR1);
 	resumed = 0;
 	while (!resumed)
 		sigsuspend(&wait);
-	prctl(PR_SET_NAME, comm, 0, 0, 0);
-	sigaction(SIGUSR1, &prev, NULL);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (prctl(PR_SET_NAME, comm, 0, 0, 0) < 0 ||
+	    sigaction(SIGUSR1, &prev, NULL) < 0 ||
+	    sigprocmask(SIG_SETMASK, &old, NULL) < 0)
+		fail("test_pause", "resume at %s", step);
 }
