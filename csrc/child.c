@@ -23,6 +23,7 @@
 #include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
+#include "testpause.h"
 
 /* in a user namespace, become its root so that files we create are owned
  * by the mapped root and setgroups/setresuid later work as root */
@@ -64,8 +65,10 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	if (p->hooks_sync)
 		hooks_sync(err_sync_fd());
 	hooks_run(p, "createContainer", "creating");
+	test_pause("pivot");
 	rootfs_enter(p, rootfd);
 	process_sysctl(p);
+	test_pause("masked");
 	paths_masked(p);
 	paths_readonly(p);
 	if (p->readonly_rootfs)
@@ -90,6 +93,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	/* our cgroup paths, before a cgroup namespace hides them */
 	cgroupfs_snapshot();
 	ns_child_enter(p);
+	test_pause("child");
 	/* modes are exact (devices, mount points) until the plan's umask */
 	umask(0);
 
@@ -125,6 +129,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	 * create (or exec); the kernel keeps it for our execve */
 	lsm_exec_labels(p);
 
+	test_pause("ready");
 	sync_send(sync_fd, "ready");
 	close(sync_fd);
 	err_set_sync_fd(-1);
@@ -132,6 +137,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 		/* `start` has opened the fifo; it takes the byte only once the
 		 * startContainer hooks succeeded, so their failure fails start */
 		int wfd = execfifo_wait(fifo, p->execfifo);
+		test_pause("fifo");
 		hooks_run(p, "startContainer", "created");
 		execfifo_release(wfd, p->execfifo);
 	}

@@ -27,12 +27,30 @@ static void remove_existing(int dirfd, const char *name, const char *step,
 		fail(step, "remove %s", path);
 }
 
+/* In a user namespace the host's node at the same path is bound instead of
+ * made: it must be that very device, or a record naming a host file (say
+ * /etc/shadow, or /dev/../etc/shadow) would bind it into the container. */
 static void bind_device(struct plan_device *d, int rootfd)
 {
+	int src = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (src < 0)
+		fail("device", "open host %s", d->path);
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		fail("device", "stat host %s", d->path);
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO
+								: S_IFCHR;
+	if ((st.st_mode & S_IFMT) != type ||
+	    (type != S_IFIFO &&
+	     st.st_rdev != makedev((unsigned)d->major, (unsigned)d->minor)))
+		failx("device", "host %s is not the device %c %llu:%llu: it cannot be bound",
+		      d->path, d->type, (unsigned long long)d->major,
+		      (unsigned long long)d->minor);
 	int fd = in_root_mountpoint(rootfd, d->path, false, "device");
-	if (mount(d->path, fd_path(fd), NULL, MS_BIND, NULL) < 0)
+	if (mount(fd_path(src), fd_path(fd), NULL, MS_BIND, NULL) < 0)
 		fail("device", "bind host %s", d->path);
 	close(fd);
+	close(src);
 }
 
 static void make_device(struct plan_device *d, int rootfd)

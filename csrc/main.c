@@ -31,6 +31,7 @@
 #include "devfilter.h"
 #include "relay.h"
 #include "terminal.h"
+#include "testpause.h"
 #include "util.h"
 
 static pid_t child;
@@ -97,6 +98,7 @@ int main(int argc, char **argv)
 	/* not dumpable: nothing can ptrace us or open /proc/PID/exe */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail("init", "PR_SET_DUMPABLE");
+	test_pause_init();
 	if (argc != 3) {
 		fprintf(stderr, "usage: tsrun-init <plan-fd> <sync-fd>\n");
 		return 2;
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
 		execfifo_create(p->execfifo, host_id_of_root(p->uidmap, p->n_uidmap),
 				host_id_of_root(p->gidmap, p->n_gidmap));
 
+	test_pause("plan");
 	int rel[2];
 	release_init(rel);
 	/* A parent that is not root can write the child's setgroups and id
@@ -168,9 +171,11 @@ int main(int argc, char **argv)
 			close(p->mounts[i].idmap_tree);
 
 	sync_send(sync_fd, "pid %d", child);
+	test_pause("pid");
 	ns_write_id_maps(p, child);
 	process_limits_of(p, child);
 	ns_join_cgroups(p, child);
+	test_pause("release");
 	release_child(rel[0], child);
 	close(rel[0]);
 	/* from here on the child reports its own errors */

@@ -17,6 +17,7 @@
 #include "lsm.h"
 #include "resolve.h"
 #include "syscalls.h"
+#include "testpause.h"
 
 #define STEP "mount"
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
@@ -42,12 +43,13 @@ void remount_bind(const char *step, const char *path, const char *shown,
 	fail(step, "remount %s with flags 0x%lx", shown, flags);
 }
 
-static void apply_attrs(struct plan_mount *m, int rootfd)
+/* top: an fd of the new mount itself, or -1 to look it up again */
+static void apply_attrs(struct plan_mount *m, int rootfd, int top)
 {
 	if (!m->propagation && !m->attr_set && !m->attr_clr)
 		return;
 	/* reopen: the fd of the mount point is below the new mount */
-	int fd = in_root_open(rootfd, m->destination, O_PATH);
+	int fd = top >= 0 ? top : in_root_open(rootfd, m->destination, O_PATH);
 	if (fd < 0)
 		fail(STEP, "reopen %s", m->destination);
 	if (m->propagation &&
@@ -63,7 +65,53 @@ static void apply_attrs(struct plan_mount *m, int rootfd)
 			     (unsigned long long)m->attr_set,
 			     (unsigned long long)m->attr_clr, m->destination);
 	}
-	close(fd);
+	if (fd != top)
+		close(fd);
+}
+
+/* A bind made as a detached clone and moved onto the mount point's fd: the
+ * clone's fd is the new mount itself, so the remount for ro/nosuid/... and
+ * the propagation reach it even if the destination path is swapped for a
+ * symlink meanwhile (CVE-2021-30465). Returns the clone's fd. */
+static int bind_attach(struct plan_mount *m, int fd)
+{
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+	if (m->flags & MS_REC)
+		flags |= AT_RECURSIVE;
+	int tree = sys_open_tree(AT_FDCWD, m->source, flags);
+	if (tree < 0)
+		fail(STEP, "open_tree bind source %s for %s", m->source,
+		     m->destination);
+	if (sys_move_mount(tree, "", fd, "",
+			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(STEP, "mount %s on %s (type bind)", m->source,
+		     m->destination);
+	/* a bind ignores ro/nosuid/...: apply them with a remount */
+	unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	if (extra)
+		remount_bind(STEP, fd_path(tree), m->destination, extra);
+	return tree;
+}
+
+/* proc and sysfs go on the directory at the destination itself, never where
+ * a symlink there points (runc's rule, from the attacks that mounted a
+ * procfs through one): an O_NOFOLLOW fd of the mount point, checked */
+static int kernel_fs_mountpoint(struct plan_mount *m, int rootfd)
+{
+	int fd = in_root_open(rootfd, m->destination, O_PATH | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		close(in_root_mountpoint(rootfd, m->destination, true, STEP));
+		fd = in_root_open(rootfd, m->destination, O_PATH | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		fail(STEP, "open %s in the rootfs", m->destination);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fail(STEP, "stat %s", m->destination);
+	if (!S_ISDIR(st.st_mode))
+		failx(STEP, "%s: filesystem \"%s\" must be mounted on ordinary directory",
+		      m->destination, m->type);
+	return fd;
 }
 
 static void mount_one(struct plan_mount *m, int rootfd, const char *label)
@@ -73,7 +121,7 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 
 	if (!bind && !strcmp(m->type, "cgroup")) {
 		cgroupfs_mount(m, rootfd, label);
-		apply_attrs(m, rootfd);
+		apply_attrs(m, rootfd, -1);
 		return;
 	}
 	if (bind) {
@@ -83,7 +131,10 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 			     m->destination);
 		dir = S_ISDIR(st.st_mode);
 	}
-	int fd = in_root_mountpoint(rootfd, m->destination, dir, STEP);
+	int fd = !bind && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"))
+			 ? kernel_fs_mountpoint(m, rootfd)
+			 : in_root_mountpoint(rootfd, m->destination, dir, STEP);
+	test_pause("mount:%s", m->destination);
 	int hidden = -1;
 	if (m->copyup) {
 		/* still the image's directory after the tmpfs covers it */
@@ -91,26 +142,17 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 		if (hidden < 0)
 			fail(STEP, "open %s for tmpcopyup", m->destination);
 	}
+	int top = -1;
 	if (*m->uidmap) {
 		idmap_attach(m, fd);
+	} else if (bind) {
+		top = bind_attach(m, fd);
 	} else {
-		unsigned long flags = bind ? m->flags & (MS_BIND | MS_REC)
-					   : m->flags;
 		const char *data = *m->data ? m->data : NULL;
-		if (mount(m->source, fd_path(fd), bind ? NULL : m->type, flags,
-			  data) < 0)
+		if (mount(m->source, fd_path(fd), m->type, m->flags, data) < 0)
 			fail(STEP, "mount %s on %s (type %s%s%s)", m->source,
 			     m->destination, m->type, data ? ", data " : "",
 			     data ? data : "");
-		/* a bind ignores ro/nosuid/...: apply them with a remount */
-		if (bind && (m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT))) {
-			int top = in_root_open(rootfd, m->destination, O_PATH);
-			if (top < 0)
-				fail(STEP, "reopen %s", m->destination);
-			remount_bind(STEP, fd_path(top), m->destination,
-				     m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT));
-			close(top);
-		}
 	}
 	close(fd);
 	if (m->relabel)
@@ -123,7 +165,9 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 		close(top);
 		close(hidden);
 	}
-	apply_attrs(m, rootfd);
+	apply_attrs(m, rootfd, top);
+	if (top >= 0)
+		close(top);
 }
 
 void mounts_apply(struct plan *p, int rootfd)

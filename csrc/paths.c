@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -30,6 +31,29 @@ static int open_existing(int rootfd, const char *path, const char *step)
 	if (fd < 0 && errno != ENOENT && errno != ENOTDIR)
 		fail(step, "open %s", path);
 	return fd;
+}
+
+/* A clone of the container's /dev/null, checked to be the null device
+ * itself and not followed through a symlink: whatever else is there (a
+ * link to a procfs file, a file the container wrote) would be bound over
+ * the masked paths, readable and writable (CVE-2025-31133). */
+static int null_tree(int rootfd, const char *step)
+{
+	int fd = in_root_open(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		fail(step, "open /dev/null to mask files with");
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fail(step, "stat /dev/null");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		failx(step, "/dev/null is not the null device (mode 0%o, device %u:%u): it cannot mask files",
+		      st.st_mode, major(st.st_rdev), minor(st.st_rdev));
+	int tree = sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+						 AT_EMPTY_PATH);
+	if (tree < 0)
+		fail(step, "open_tree /dev/null");
+	close(fd);
+	return tree;
 }
 
 static void attach(int tree, int fd, const char *step, const char *path)
@@ -73,10 +97,7 @@ void paths_masked(struct plan *p)
 				fail(step, "fsmount a tmpfs for %s", path);
 			close(fs);
 		} else {
-			tree = sys_open_tree(AT_FDCWD, "/dev/null",
-					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-			if (tree < 0)
-				fail(step, "open_tree /dev/null for %s", path);
+			tree = null_tree(rootfd, step);
 		}
 		attach(tree, fd, step, path);
 		close(fd);

@@ -9,13 +9,17 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/un.h>
+#include <linux/magic.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "util.h"
 #include "resolve.h"
+#include "testpause.h"
 
 #define STEP "terminal"
 
@@ -63,6 +67,36 @@ static void send_master(int sock, int fd)
 		fail(STEP, "send the pty master on the console socket");
 }
 
+/* The pty slave is bound on /dev/console itself: a symlink there is replaced
+ * by an empty file (followed, it would carry the mount elsewhere), and what
+ * is mounted on is checked through an O_NOFOLLOW fd (CVE-2025-52565). */
+static int console_target(int rootfd)
+{
+	char name[256];
+	int dir = in_root_parent(rootfd, "/dev/console", name, sizeof(name),
+				 STEP);
+	struct stat st;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode) && unlinkat(dir, name, 0) < 0)
+		fail(STEP, "remove the symlink /dev/console");
+	int f = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+					  O_NOCTTY | O_CLOEXEC, 0644);
+	if (f < 0 && errno != EEXIST)
+		fail(STEP, "create /dev/console");
+	if (f >= 0)
+		close(f);
+	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		fail(STEP, "open /dev/console");
+	if (fstat(fd, &st) < 0)
+		fail(STEP, "stat /dev/console");
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		failx(STEP, "/dev/console is neither a file nor a device (mode 0%o)",
+		      st.st_mode);
+	close(dir);
+	return fd;
+}
+
 void terminal_setup(struct plan *p, int rootfd, int sock)
 {
 	if (sock < 0)
@@ -70,6 +104,12 @@ void terminal_setup(struct plan *p, int rootfd, int sock)
 	int master = in_root_open(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY);
 	if (master < 0)
 		fail(STEP, "open /dev/pts/ptmx in the container");
+	/* a node the image put there would open whatever device it names */
+	struct statfs sf;
+	if (fstatfs(master, &sf) < 0)
+		fail(STEP, "statfs /dev/pts/ptmx");
+	if (sf.f_type != DEVPTS_SUPER_MAGIC)
+		failx(STEP, "/dev/pts/ptmx in the container is not on a devpts filesystem");
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
 		fail(STEP, "unlock the pty");
@@ -81,7 +121,8 @@ void terminal_setup(struct plan *p, int rootfd, int sock)
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
 			fail(STEP, "set the size %ux%u", p->rows, p->cols);
 	}
-	int console = in_root_mountpoint(rootfd, "/dev/console", false, STEP);
+	int console = console_target(rootfd);
+	test_pause("console");
 	if (mount(fd_path(slave), fd_path(console), NULL, MS_BIND, NULL) < 0)
 		fail(STEP, "bind the pty slave on /dev/console");
 	close(console);

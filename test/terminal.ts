@@ -1,43 +1,16 @@
 // Terminals: process.terminal with --console-socket (config.md#process, runc's console socket
 // protocol: the pty master over SCM_RIGHTS), and a foreground run on the caller's terminal.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Harness, TOP } from './helpers/runtime.js';
+import { receiver } from './helpers/recvtty.js';
 
 const h = new Harness(t);
-const RECVTTY = join(TOP, 'build', 'recvtty');
-
-/** Starts recvtty on a new socket; resolves with everything the container wrote to its terminal. */
-function receiver(sock: string, input?: string): { done: Promise<string> } {
-  const p = spawn(RECVTTY, input === undefined ? [sock] : [sock, input], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      rej(new Error(`recvtty timed out; got ${JSON.stringify(out)}`));
-    }, 20000);
-    // 'close', not 'exit': only then has all of recvtty's output been read.
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) res(out);
-      else rej(new Error(`recvtty exit ${code}`));
-    });
-  });
-  return { done };
-}
-
-function waitFor(path: string): void {
-  for (let i = 0; i < 200 && !existsSync(path); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-}
-
 t.test('create/start with --console-socket: the pty master reaches the socket, consoleSize applies', async (t) => {
   const id = h.id(t);
   const sock = h.path(`${id}.sock`);
   const rx = receiver(sock);
-  waitFor(sock);
   const bundle = h.bundle({
     args: ['sh', '-c', 'tty; stty size; ls -l /dev/console'],
     edit: (c) => {
@@ -58,7 +31,6 @@ t.test('exec -t with --console-socket: input goes in, output comes back', async 
   h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
   const sock = h.path(`${id}-exec.sock`);
   const rx = receiver(sock, 'echo typed-$((6*7))\nexit\n');
-  waitFor(sock);
   h.ok(['exec', '-t', '-d', '--console-socket', sock, id, 'sh']);
   const out = await rx.done;
   t.match(out, /typed-42/, 'the shell read from the terminal and wrote back through it');

@@ -111,8 +111,10 @@ static bool rootless_context(void)
 static int serve(int argc, char **argv)
 {
 	struct parsed g, c;
-	if (getenv("TSRUN_FRONT_DELEGATE_ALL"))
-		return DELEGATE; /* tests: the same call through the TypeScript side */
+	/* tests: the same call through the TypeScript side; the test-only pause steps
+	 * (TSRUN_TEST_PAUSE_AT, src/util/test-pause.ts) are the TypeScript side's */
+	if (getenv("TSRUN_FRONT_DELEGATE_ALL") || getenv("TSRUN_TEST_PAUSE_AT"))
+		return DELEGATE;
 	if (!parse_flags(argc, argv, 1, global_flags, sizeof(global_flags) / sizeof(global_flags[0]), &g))
 		return DELEGATE;
 	const char *root = g.values[0], *logfile = g.values[1], *format = g.values[2];

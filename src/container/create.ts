@@ -20,6 +20,7 @@ import { makeContainerDir, removeContainerDir, saveState, type SavedState } from
 import { launch, type Launched } from './launch.js';
 import { moveNetDevices } from './netdevices.js';
 import { unmountUnder } from './unmount.js';
+import { testPause } from '../util/test-pause.js';
 
 export interface CreateOptions {
   root: string;
@@ -61,6 +62,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
   const dir = makeContainerDir(o.root, o.id);
+  testPause('create:state-dir');
   let cgroupDirs: string[] = [];
   let pid = 0;
   try {
@@ -87,6 +89,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       state.cgroupDirs = cgroupDirs;
       state.freezer = freezerOf(cgroupDirs);
       const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
+      testPause('create:cgroups');
       applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m), o.rootless);
       // The C core runs records in its own fixed order, so the cgroups can go last.
       records.push(...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p]));
@@ -98,25 +101,31 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,
     // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).
     const hooksStep = (): void => {
+      testPause('create:hooks');
       runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid));
       runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid));
     };
     // Saved at each step, so that a tsrun killed mid-create leaves a state `delete --force`
     // can clean up from: pid 0 ("creating") with the cgroups, then the pid.
     saveState(dir, state);
+    testPause('create:saved');
     const onPid = (p: number): void => {
       pid = p;
       state.pid = p;
       state.pidStartTime = procStat(p)?.startTime ?? '';
       saveState(dir, state);
+      testPause('create:pid');
     };
     const launched = await launch(records, preserveFds, onPid, o.wait, hooksStep);
+    testPause('create:launched');
     if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
     if (!procStat(launched.pid)) throw new TsrunError(`container process ${launched.pid} exited during create`);
     // exec builds on the config as it was at create, not as the bundle has it now.
     writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg), { mode: 0o600 });
+    testPause('create:config');
     delete state.creating;
     saveState(dir, state);
+    testPause('create:done');
     if (o.pidFile) writePidFile(resolve(o.pidFile), launched.pid);
     return { ...launched, state, dir };
   } catch (e) {

@@ -15,6 +15,7 @@ import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
 import { loadSavedConfig, loadState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
+import { testPause } from '../util/test-pause.js';
 
 export type Process = NonNullable<Config['process']>;
 
@@ -70,6 +71,7 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   let pid = 0;
   try {
     const launched = await launch(records, o.preserveFds, (p) => (pid = p), !o.detach);
+    testPause('exec:launched');
     if (o.pidFile) {
       const path = resolve(o.pidFile);
       const tmp = join(dirname(path), `.${basename(path)}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import { TsrunError } from '../errors.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
+import { initEnv } from '../util/test-pause.js';
 
 /** tsrun-init sits beside the addon in build/Release; TSRUN_INIT overrides it for tests. */
 export function initBinary(): string {
@@ -31,7 +32,7 @@ export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: 
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
   for (let fd = 3; fd < planFd; fd++) stdio.push(fd);
   stdio.push('pipe', 'pipe');
-  const child = spawn(initBinary(), [String(planFd), String(planFd + 1)], { stdio, env: {} });
+  const child = spawn(initBinary(), [String(planFd), String(planFd + 1)], { stdio, env: initEnv() });
   const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 15 : 0))));
   const plan = child.stdio[planFd] as Writable;
   // Node's 'pipe' stdio is a socketpair: the one reply (`continue`) goes back on it.

@@ -13,6 +13,7 @@ import { stateJson, type StateInfo } from '../hooks/state.js';
 import type { Config } from '../spec/load.js';
 import { sleepMs } from '../util/sleep.js';
 import { unmountUnder } from './unmount.js';
+import { testPause } from '../util/test-pause.js';
 
 /** The config saved at create (hooks and ociVersion), or undefined if it cannot be read. */
 function savedConfig(root: string, id: string): Config | undefined {
@@ -82,6 +83,7 @@ function waitStart(root: string, id: string): SavedState {
   const deadline = Date.now() + startDeadlineMs(hooks);
   // Non-blocking: a blocking open would hang forever if the process died meanwhile.
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  testPause('start:opened');
   try {
     const buf = Buffer.alloc(1);
     for (;;) {
@@ -103,6 +105,7 @@ function waitStart(root: string, id: string): SavedState {
   } finally {
     closeSync(fd);
   }
+  testPause('start:read');
   rmSync(fifo, { force: true });
   return s;
 }
@@ -193,8 +196,10 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
   // Also when pid 1 is gone: without a pid namespace its children may still run (runc too).
   if (status !== 'stopped' || cgroupPids(s.cgroupDirs).length) killAll(s.id, s.cgroupDirs, s);
   const cfg = savedConfig(root, id);
+  testPause('delete:killed');
   if (s.sharesMountNs) unmountUnder(s.rootfs);
   removeCgroups(s.cgroupDirs);
+  testPause('delete:cgroups');
   removeContainerDir(root, id);
   // runtime.md#lifecycle step 13: after the container is destroyed; failures are warnings.
   runHooksWarn(cfg?.hooks, 'poststop', stateJson(info(s), 'stopped', undefined), (m) => log('warning', m));

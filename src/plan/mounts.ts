@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { statfsSync } from 'node:fs';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import type { PlanRecord } from './encode.js';
@@ -9,6 +10,34 @@ type Mapping = { containerID: number; hostID: number; size: number };
 
 function mappingText(m: Mapping[] | undefined): string {
   return (m ?? []).map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join(',');
+}
+
+/** What may be mounted under /proc: the files lxcfs emulates (runc's list). */
+const PROC_MOUNTS_ALLOWED = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
+]);
+
+/**
+ * runc's checkProcMount: only a proc may go on /proc, and nothing under it but the lxcfs files.
+ * A mount over /proc/sys, /proc/self/attr or a masked file would undo what protects the host.
+ */
+function checkProcMount(field: string, destination: string, type: string, source: string): void {
+  const dest = posix.normalize(destination).replace(/\/+$/, '') || '/';
+  if (dest === '/proc') {
+    if (type !== 'proc' && !isProcfs(source)) throw new TsrunError(`${field}.destination: "${destination}" cannot be mounted because it is not of type proc`);
+  } else if (dest.startsWith('/proc/') && !PROC_MOUNTS_ALLOWED.has(dest)) {
+    throw new TsrunError(`${field}.destination: "${destination}" cannot be mounted because it is inside /proc`);
+  }
+}
+
+/** A bind of a proc filesystem (the host's /proc, say) may go on /proc, as runc allows. */
+function isProcfs(path: string): boolean {
+  try {
+    return path !== '' && statfsSync(path).type === 0x9fa0; // PROC_SUPER_MAGIC
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -41,6 +70,7 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLab
       // Bind sources are host paths; relative ones are taken from the bundle.
       if (!isAbsolute(source)) source = resolve(bundle, source);
     }
+    checkProcMount(field, m.destination, type, source);
     const idmapped = o.idmap || !!m.uidMappings?.length || !!m.gidMappings?.length;
     if (idmapped && (!m.uidMappings?.length || !m.gidMappings?.length)) throw new TsrunError(`${field}: an idmapped mount needs both uidMappings and gidMappings`);
     if (idmapped && !(o.flags & MS.BIND)) throw new TsrunError(`${field}: idmapped mounts are only supported for bind mounts`);

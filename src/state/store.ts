@@ -26,8 +26,14 @@ export function makeContainerDir(root: string, id: string): string {
 export function saveState(dir: string, s: SavedState): void {
   // temp file + rename: a reader never sees a half-written state.json.
   const tmp = join(dir, `.${STATE_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
-  renameSync(tmp, join(dir, STATE_FILE));
+  try {
+    writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
+    renameSync(tmp, join(dir, STATE_FILE));
+  } catch (e) {
+    // A full disk: say which file, leave no temp file behind.
+    rmSync(tmp, { force: true });
+    throw new TsrunError(`save state ${join(dir, STATE_FILE)}: ${(e as Error).message}`);
+  }
 }
 
 export function loadState(root: string, id: string): SavedState {
