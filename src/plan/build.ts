@@ -49,8 +49,10 @@ export function buildPlan(i: PlanInput): Plan {
   records.push(...planTerminal(cfg.process, i.consoleSocket, !i.wait));
   if (i.fifo) records.push(['execfifo', i.fifo]);
   if (i.preserveFds) records.push(['preserve_fds', i.preserveFds]);
-  // config.md#process: optional at create, required at start (which refuses without it).
-  if (cfg.process) records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
+  // config.md#process makes it optional until start, but the container's pid 1 is made at
+  // create and must have something to become: refused here, before anything is made.
+  if (!cfg.process) throw new TsrunError('process: not set: tsrun creates a container only with a process to run');
+  records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv }));
   const seccomp = planSeccomp(cfg, i.debug);
   records.push(...seccomp);
   const hooks = planHooks(cfg);

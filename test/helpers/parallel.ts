@@ -15,24 +15,23 @@ export interface AsyncResult extends Result {
 let seq = 0;
 
 /**
- * `tsrun --root <h.root> ...args` without waiting for it; output goes through files, as in
+ * `tsrun --root <root> ...args` (the harness's root by default) without waiting for it; output goes through files, as in
  * Harness.tsrun, so a container inheriting them never delays the result.
  */
-export function tsrunAsync(h: Harness, args: string[], timeoutMs = 120_000, input?: string): Promise<AsyncResult> {
+export function tsrunAsync(h: Harness, args: string[], timeoutMs = 120_000, root = h.root): Promise<AsyncResult> {
   const k = ++seq;
   const out = h.path(`par-${process.pid}-${k}.out`);
   const err = h.path(`par-${process.pid}-${k}.err`);
   const outFd = openSync(out, 'w+');
   const errFd = openSync(err, 'w+');
-  const p = spawn(process.execPath, [TSRUN, '--root', h.root, ...args], {
-    stdio: [input === undefined ? 'ignore' : 'pipe', outFd, errFd],
+  const p = spawn(process.execPath, [TSRUN, '--root', root, ...args], {
+    stdio: ['ignore', outFd, errFd],
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     cwd: h.tmp,
   });
   // spawn has duplicated them into the child by the time it returns
   closeSync(outFd);
   closeSync(errFd);
-  if (input !== undefined) p.stdin!.end(input);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
