@@ -3,9 +3,10 @@
 // 100 create/start/kill/delete cycles on distinct IDs, after which nothing is left: no
 // process, zombie, cgroup, mount or state dir.
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { Harness, type Result } from './helpers/runtime.js';
-import { adoptedChildren, becomeSubreaper, pool, reapZombies, tsrunAsync, type AsyncResult } from './helpers/parallel.js';
+import { adoptedChildren, becomeSubreaper, flock, pool, reapZombies, tsrunAsync, type AsyncResult } from './helpers/parallel.js';
 import { alive, cgroupDirsNamed, mountsUnder } from './helpers/host.js';
 
 const h = new Harness(t);
@@ -52,6 +53,38 @@ function checkClean(t: Test, ids: string[], pids: number[]): number {
   t.same(adoptedChildren().filter((c) => !pids.includes(c.pid)), [], 'no other process of ours remains');
   return zombies.length;
 }
+
+t.test('the lock fd reaches no container process and is free between commands', async (t) => {
+  // create holds the lock while it starts the container: a leaked fd would keep it held.
+  const id = h.id(t);
+  h.ok(['create', '--bundle', bundle(), id]);
+  const pid = h.state(id)!.pid;
+  const dir = join(h.root, id);
+  const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  // (its O_PATH fd of exec.fifo, inside the dir, is how start releases it)
+  t.same(fds.filter((l) => l === dir || l === h.root), [], 'no fd of the container is the state dir');
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    t.doesNotThrow(() => flock(fd, 'ex', true), 'nobody holds the lock after create returned');
+    // held here, a start waits for it
+    const start = tsrunAsync(h, ['start', id]);
+    await sleep(1500);
+    t.equal(h.state(id)?.status, 'created', 'start waits while another holds the lock');
+    flock(fd, 'un');
+    const r = await start;
+    t.equal(r.status, 0, `then starts: ${r.stderr.trim()}`);
+  } finally {
+    closeSync(fd);
+  }
+  h.ok(['delete', '--force', id]);
+  checkClean(t, [id], [pid]);
+});
 
 t.test(`${N} concurrent starts of one created container: one wins`, async (t) => {
   const id = h.id(t);

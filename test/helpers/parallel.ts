@@ -65,11 +65,17 @@ export async function pool<T>(limit: number, jobs: (() => Promise<T>)[]): Promis
 }
 
 interface Native {
+  flock(fd: number, op: 'sh' | 'ex' | 'un', nonblock?: boolean): void;
   setChildSubreaper(): void;
   waitpidBlocking(pid: number): { code?: number; signal?: number };
 }
 
 const native = (): Native => require(join(TOP, 'build', 'Release', 'tsrun_native.node')) as Native;
+
+/** flock(2) from the addon, for tests that hold a container's lock themselves. */
+export function flock(fd: number, op: 'sh' | 'ex' | 'un', nonblock = false): void {
+  native().flock(fd, op, nonblock);
+}
 
 /**
  * Makes this process the subreaper of everything it starts: a container's pid 1 outlives the
