@@ -169,6 +169,27 @@ export function mutate(g: Gen, cfg: Json): string {
   if (!s) s = all.length ? g.pick(all) : undefined;
   if (!s) return 'nothing';
   const where = `${String(s.key)}`;
+  // Most of the time keep the type, so that the mutant passes the schema and reaches deeper code.
+  if (g.r() < 0.6) {
+    const v = s.value;
+    if (typeof v === 'number') {
+      set(s, g.r() < 0.5 ? g.number() : g.pick([v + 1, v - 1, -v, v * 65536, v + 0.5]));
+      return `number ${where}`;
+    }
+    if (typeof v === 'string') {
+      set(s, g.r() < 0.5 ? g.string() : g.pick([v + '\u0000', v.toUpperCase(), `${v}/..`, `${v}${'a'.repeat(5000)}`, v.slice(1), `../${v}`]));
+      return `string ${where}`;
+    }
+    if (typeof v === 'boolean') {
+      set(s, !v);
+      return `flip ${where}`;
+    }
+    if (Array.isArray(v) && v.length) {
+      if (g.r() < 0.5) v.splice(g.int(v.length), 1);
+      else v.push(JSON.parse(JSON.stringify(g.pick(v))) as Json);
+      return `resize ${where}`;
+    }
+  }
   switch (g.int(9)) {
     case 0:
       remove(s);
