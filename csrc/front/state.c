@@ -239,5 +239,13 @@ int state_lock(const char *dir)
 			return -1;
 		}
 	}
+	/* the dir may have been deleted (and made again) while this waited: then it is gone */
+	struct stat locked, now;
+	if (fstat(fd, &locked) < 0 || stat(dir, &now) < 0 || locked.st_dev != now.st_dev ||
+	    locked.st_ino != now.st_ino) {
+		close(fd);
+		errno = ENOENT;
+		return -1;
+	}
 	return fd;
 }

@@ -16,6 +16,7 @@ import type { PlanRecord } from '../plan/encode.js';
 import { loadConfig, rootfsPath } from '../spec/load.js';
 import { CONFIG_FILE, FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
+import { loadLockAddon, lockContainer, lockFd } from '../state/lock.js';
 import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
 import { moveNetDevices } from './netdevices.js';
@@ -61,11 +62,18 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
+  loadLockAddon(); // before mkdir: a missing addon must not leave an entry behind
   const dir = makeContainerDir(o.root, o.id);
   testPause('create:state-dir');
+  // mkdir was the exclusive step; the lock keeps start, kill and delete out until create ends.
+  // If it fails, a forced delete removed the new dir meanwhile: what is there now is not ours.
+  const unlock = lockContainer(o.root, o.id);
   let cgroupDirs: string[] = [];
   let pid = 0;
   try {
+    const held = lockFd(o.root, o.id)!;
+    // Only a hole in the caller's fds could put it there; preserved fds are handed on as they are.
+    if (held < 3 + preserveFds) throw new TsrunError(`--preserve-fds: fd ${held} is not open in the caller (fds 3 to ${2 + preserveFds} are handed to the container)`);
     const state: SavedState = {
       stateVersion: 1,
       ociVersion: cfg.ociVersion,
@@ -139,6 +147,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // runtime.md#lifecycle: a failed create continues at step 12, so poststop hooks run too.
     if (pid > 0) runHooksWarn(cfg.hooks, 'poststop', stateJson(info, 'stopped', undefined), (m) => log('warning', m));
     throw e;
+  } finally {
+    unlock();
   }
 }
 

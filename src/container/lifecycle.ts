@@ -2,10 +2,11 @@ import { closeSync, existsSync, openSync, readSync, rmSync, constants } from 'no
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { cgroupDirsFor, cgroupPids, removeCgroups } from '../cgroups/manage.js';
-import { setFrozen } from '../cgroups/freezer.js';
+import { isFrozen, setFrozen } from '../cgroups/freezer.js';
 import { TsrunError } from '../errors.js';
 import { checkId, containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
+import { lockContainer, withContainerLock } from '../state/lock.js';
 import { loadSavedConfig, loadState, removeContainerDir, type SavedState } from '../state/store.js';
 import { log } from '../cli/log.js';
 import { runHooks, runHooksWarn, type Hooks } from '../hooks/run.js';
@@ -42,6 +43,10 @@ function startDeadlineMs(hooks: Hooks | undefined): number {
  * stops the container and continues at lifecycle step 12 (destroy, poststop hooks).
  */
 export function startContainer(root: string, id: string): SavedState {
+  return withContainerLock(root, id, () => startLocked(root, id));
+}
+
+function startLocked(root: string, id: string): SavedState {
   const s = waitStart(root, id);
   const cfg = savedConfig(root, id);
   // Spec 1.0.x made a failing poststart hook a warning; from 1.1 on it fails start. A config
@@ -126,6 +131,10 @@ export function parseSignal(text: string): number {
 }
 
 export function killContainer(root: string, id: string, signal: number, all: boolean): void {
+  withContainerLock(root, id, () => killLocked(root, id, signal, all));
+}
+
+function killLocked(root: string, id: string, signal: number, all: boolean): void {
   const s = loadState(root, id);
   const status = statusOf(containerDir(root, id), s);
   // pid 0 would signal tsrun's own process group: a create that never got a pid has no process.
@@ -178,6 +187,23 @@ function removeUnreadable(root: string, id: string): void {
 export function deleteContainer(root: string, id: string, force: boolean): void {
   // Checked before anything: a forced delete removes the entry's dir even when it can't be read.
   checkId(id);
+  // The dir is removed with the lock held: a command waiting for it then finds no container.
+  let release: () => void;
+  try {
+    release = lockContainer(root, id);
+  } catch (e) {
+    // As runc: a forced delete of what is not there (never was, or a concurrent delete won) succeeds.
+    if (force && e instanceof TsrunError && e.message === `container "${id}" does not exist`) return;
+    throw e;
+  }
+  try {
+    deleteLocked(root, id, force);
+  } finally {
+    release();
+  }
+}
+
+function deleteLocked(root: string, id: string, force: boolean): void {
   let s: SavedState;
   try {
     s = loadState(root, id);
@@ -217,6 +243,8 @@ function killAll(id: string, dirs: string[], s?: SavedState): void {
         // gone meanwhile
       }
     }
+    // A frozen task dies only once thawed; thawed after the SIGKILL, it runs no more user code.
+    if (i === 0 && isFrozen(dirs)) setFrozen(dirs, false);
     sleepMs(i < 10 ? 1 : 10);
   }
   throw new TsrunError(`delete ${id}: processes did not exit after SIGKILL`);

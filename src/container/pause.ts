@@ -2,10 +2,15 @@ import { setFrozen } from '../cgroups/freezer.js';
 import { TsrunError } from '../errors.js';
 import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
+import { withContainerLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 
 /** runc's pause/resume: only a running container pauses and only a paused one resumes. */
 export function pauseContainer(root: string, id: string, pause: boolean): void {
+  withContainerLock(root, id, () => pauseLocked(root, id, pause));
+}
+
+function pauseLocked(root: string, id: string, pause: boolean): void {
   const s = loadState(root, id);
   const status = statusOf(containerDir(root, id), s);
   if (pause && status !== 'running') throw new TsrunError(`container not running`);

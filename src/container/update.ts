@@ -4,6 +4,7 @@ import type { Resources } from '../cgroups/resources.js';
 import { TsrunError } from '../errors.js';
 import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
+import { withContainerLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { log } from '../cli/log.js';
 
@@ -35,6 +36,10 @@ export function readResourcesFile(path: string): Resources {
 
 /** Applies new limits to a live container's cgroups (runtime.md doesn't define update; runc's does this). */
 export function updateContainer(root: string, id: string, r: Resources): void {
+  withContainerLock(root, id, () => updateLocked(root, id, r));
+}
+
+function updateLocked(root: string, id: string, r: Resources): void {
   const s = loadState(root, id);
   const status = statusOf(containerDir(root, id), s);
   if (status === 'stopped') throw new TsrunError(`cannot update a stopped container`);

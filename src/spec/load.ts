@@ -13,7 +13,8 @@ export function loadConfig(bundle: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new TsrunError(`open ${file}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
+    // Node's text is "ENOENT: no such file or directory, open '<file>'": keep the reason only.
+    throw new TsrunError(`open ${file}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/s, '')}`);
   }
   let data: unknown;
   try {

@@ -80,5 +80,21 @@ export function listIds(root: string): string[] {
 
 /** The config.json the container was created from (saved in its state dir). */
 export function loadSavedConfig(root: string, id: string): Config {
-  return JSON.parse(readFileSync(join(containerDir(root, id), CONFIG_FILE), 'utf8')) as Config;
+  checkId(id);
+  const file = join(containerDir(root, id), CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new TsrunError(`read ${file}: ${(e as Error).message}`);
+    // No dir: no container. A dir without the file: a create that has not finished (or died).
+    loadState(root, id);
+    throw new TsrunError(`container "${id}" is still being created (or its create failed): no saved config`);
+  }
+  try {
+    return JSON.parse(text) as Config;
+  } catch (e) {
+    throw new TsrunError(`container "${id}" has a corrupt saved config: ${(e as Error).message}`);
+  }
 }
