@@ -34,6 +34,12 @@ static int kill_all(const char *id, const struct saved_state *s)
 		}
 		for (size_t k = 0; k < n; k++)
 			kill(pids[k], SIGKILL); /* ESRCH: gone meanwhile */
+		/* a frozen task dies only once thawed; after the SIGKILL it runs no more user code */
+		char err[4200];
+		if (i == 0 && cgroup_frozen(s) && cgroup_freeze(s, false, err, sizeof(err)) < 0) {
+			free(pids);
+			return log_error("%s", err);
+		}
 		sleep_ms(i < 10 ? 1 : 10);
 	}
 	free(pids);

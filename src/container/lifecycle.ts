@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, constants } from 'no
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { cgroupDirsFor, cgroupPids, removeCgroups } from '../cgroups/manage.js';
-import { isFrozen, setFrozen } from '../cgroups/freezer.js';
+import { freezerOf, isFrozen, setFrozen } from '../cgroups/freezer.js';
 import { TsrunError } from '../errors.js';
 import { checkId, containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
@@ -244,7 +244,10 @@ function killAll(id: string, dirs: string[], s?: SavedState): void {
       }
     }
     // A frozen task dies only once thawed; thawed after the SIGKILL, it runs no more user code.
-    if (i === 0 && isFrozen(dirs)) setFrozen(dirs, false);
+    if (i === 0) {
+      const f = s?.freezer ?? freezerOf(dirs);
+      if (isFrozen(f)) setFrozen(f, false);
+    }
     sleepMs(i < 10 ? 1 : 10);
   }
   throw new TsrunError(`delete ${id}: processes did not exit after SIGKILL`);
