@@ -6,7 +6,7 @@
 // usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -19,11 +19,17 @@ const native = require(join(top, 'build/Release/tsrun_native.node'));
 native.setChildSubreaper();
 
 const env = { PATH: process.env.PATH };
-function call(rt, args, o = {}) {
+// Output goes to files, not pipes: a container keeps the stdio it inherits open, and a pipe
+// would make the caller wait for the container's end.
+const outFd = openSync(join(tmp, 'calls.out'), 'w');
+const errFile = join(tmp, 'calls.err');
+function call(rt, args) {
+  const errFd = openSync(errFile, 'w');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], ...o });
+  const r = spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], { env, stdio: ['ignore', outFd, errFd] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0 && !o.mayFail) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status} ${r.stderr}`);
+  closeSync(errFd);
+  if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status ?? r.signal} ${readFileSync(errFile, 'utf8')}`);
   return ms;
 }
 const pidOf = (rt, id) => Number(readFileSync(join(tmp, `${rt.name}-${id}.pid`), 'utf8'));
@@ -103,8 +109,9 @@ for (const rt of runtimes) {
 const mem = {};
 for (const rt of runtimes) {
   const rss = (args) => {
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', rt.bin, '--root', join(tmp, `root-${rt.name}`), ...args], { env, encoding: 'utf8' });
-    return Number(r.stderr.trim().split('\n').pop()) / 1024;
+    const rssFile = join(tmp, 'rss');
+    spawnSync('/usr/bin/time', ['-o', rssFile, '-f', '%M', rt.bin, '--root', join(tmp, `root-${rt.name}`), ...args], { env, stdio: ['ignore', outFd, 'ignore'] });
+    return Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
   };
   const id = 'mem';
   const create = rss(['create', '--bundle', sleepB, '--pid-file', join(tmp, `${rt.name}-${id}.pid`), id]);
