@@ -11,7 +11,9 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  minifySyntax: true,
+  // Whitespace and local names too: V8 pre-parses every byte of the script at each start
+  // (about 8 ms here for the unminified 540 KB). Error texts are strings and stay as written.
+  minify: true,
   legalComments: 'none',
   // env -S -u: NODE_EXTRA_CA_CERTS costs tens of ms at every Node start and tsrun needs no TLS.
   // The node that builds is the node that runs: callers such as Podman run the runtime with

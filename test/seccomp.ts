@@ -3,7 +3,7 @@
 // the bundle: "syscall NR..." prints NR=errno, "agent ..." is a seccomp notify listener.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER_ALLOWED } from './helpers/docker-profile.js';
 import { Harness, TOP, type Config } from './helpers/runtime.js';
@@ -175,7 +175,15 @@ t.test('compiled programs are cached in the state root and the cache is what run
   runWith(t, denyGetppid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
   const bKey = entries().find((k) => k !== aKey)!;
   t.ok(bKey, 'a second profile has its own entry');
+  // An entry is used only for its own key: B's entry under A's file name is not A's program.
+  const aEntry = readFileSync(join(cacheDir, aKey), 'utf8');
   copyFileSync(join(cacheDir, bKey), join(cacheDir, aKey));
+  const misfiled = runWith(t, denyGetpid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
+  t.equal(misfiled.stdout.trim(), '39=7 110=0', 'an entry whose key is not the profile is ignored');
+  // A's key with B's program: the container runs what the cache holds, so a hit skips the compile.
+  const a = JSON.parse(aEntry) as { key: string; program: string };
+  a.program = (JSON.parse(readFileSync(join(cacheDir, bKey), 'utf8')) as { program: string }).program;
+  writeFileSync(join(cacheDir, aKey), JSON.stringify(a));
   const swapped = runWith(t, denyGetpid, ['/bin/seccomp-helper', 'syscall', '39', '110']);
   t.equal(swapped.stdout.trim(), '39=0 110=9', 'the program comes from the cache entry, not a new compile');
   // A profile that fails to compile leaves no entry; the cache dir is not a container.

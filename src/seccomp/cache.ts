@@ -1,7 +1,6 @@
 // Compiled seccomp programs, kept in the state root. Podman and Docker give every container the
 // same default profile, and loading koffi + libseccomp and compiling it costs tens of ms per
 // create; with this cache a profile seen before costs a hash and a small file read.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledSeccomp, Seccomp } from './compile.js';
@@ -13,6 +12,8 @@ const MAX_ENTRIES = 64;
 const LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib'];
 
 interface Entry {
+  /** The key in full: the file name is only its hash, so an entry is used only on an exact match. */
+  key: string;
   flags: number;
   program: string;
   listener?: { path: string; metadata?: string };
@@ -32,8 +33,16 @@ function libIdentity(): string | undefined {
   return undefined;
 }
 
-function keyOf(s: Seccomp, lib: string): string {
-  return createHash('sha256').update(JSON.stringify({ FORMAT, lib, arch: process.arch, s })).digest('hex');
+/** FNV-1a, 2 × 32 bits: picks the file; the stored key decides (node:crypto costs ms to load). */
+function fileName(key: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}.json`;
 }
 
 /**
@@ -45,10 +54,11 @@ export function compileCached(s: Seccomp, root: string | undefined, compile: (s:
   const lib = root ? libIdentity() : undefined;
   if (!root || !lib) return compile(s);
   const dir = join(root, CACHE_DIR);
-  const file = join(dir, `${keyOf(s, lib)}.json`);
+  const key = JSON.stringify({ FORMAT, lib, arch: process.arch, s });
+  const file = join(dir, fileName(key));
   try {
     const e = JSON.parse(readFileSync(file, 'utf8')) as Entry;
-    return { flags: e.flags, program: Buffer.from(e.program, 'base64'), listener: e.listener, skipped: e.skipped };
+    if (e.key === key) return { flags: e.flags, program: Buffer.from(e.program, 'base64'), listener: e.listener, skipped: e.skipped };
   } catch {
     // not cached yet (or unreadable): compile
   }
@@ -57,7 +67,7 @@ export function compileCached(s: Seccomp, root: string | undefined, compile: (s:
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const names = readdirSync(dir);
     if (names.length >= MAX_ENTRIES) for (const n of names) rmSync(join(dir, n), { force: true });
-    const entry: Entry = { flags: c.flags, program: c.program.toString('base64'), listener: c.listener, skipped: c.skipped };
+    const entry: Entry = { key, flags: c.flags, program: c.program.toString('base64'), listener: c.listener, skipped: c.skipped };
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
     renameSync(tmp, file);
