@@ -109,7 +109,8 @@ async function leftovers(dir: string, root: string): Promise<string[]> {
   const problems: string[] = [];
   let ids: string[] = [];
   try {
-    ids = readdirSync(root);
+    // "@seccomp-cache" and the like are tsrun's caches, not containers
+    ids = readdirSync(root).filter((n) => !n.startsWith('@'));
   } catch {
     // nothing was ever created
   }

@@ -221,7 +221,8 @@ function clearTempDir(tmp: string, ids: Iterable<string> = []): string[] {
   const root = join(tmp, 'root');
   let left: string[] = [];
   try {
-    left = readdirSync(root);
+    // tsrun's caches ("@seccomp-cache") live in the root too: only container names are entries.
+    left = readdirSync(root).filter((n) => !n.startsWith('@'));
   } catch {
     // no container was ever created
   }
