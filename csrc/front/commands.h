@@ -16,6 +16,17 @@ int cmd_start(const char *root, const char *id);
 int cmd_kill(const char *root, const char *id, int sig, bool all);
 int cmd_delete(const char *root, const char *id, bool force);
 
+/* Reads state.json without the lock. True with *s loaded; false with *rc what the command
+ * returns: `does not exist` (logged) or DELEGATE (a file only TypeScript understands). */
+struct saved_state;
+bool load_unlocked(const char *dir, const char *id, struct saved_state *s, int *rc);
+
+/* Takes the container's lock and reads state.json again. True with *s loaded and *lock held;
+ * false with nothing held and *rc what the command returns: DELEGATE, or the exit status after
+ * the error is logged (a missing container is `does not exist`, or success if missing_ok). */
+bool lock_and_load(const char *dir, const char *id, struct saved_state *s, int *lock,
+		   bool missing_ok, int *rc);
+
 /* "<root>/<id>" into buf (size 4096); false if too long. */
 bool container_dir(char *buf, const char *root, const char *id);
 int not_exist(const char *id);

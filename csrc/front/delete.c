@@ -114,20 +114,10 @@ int cmd_delete(const char *root, const char *id, bool force)
 	state_free(&s);
 	if (delegate)
 		return DELEGATE;
-	int lock = state_lock(dir);
-	if (lock < 0)
-		return errno == ENOENT ? (force ? 0 : not_exist(id)) : log_error("lock %s: %s", dir, strerror(errno));
-	int rc;
-	switch (state_load(dir, &s)) {
-	case LOAD_MISSING:
-		close(lock);
-		return force ? 0 : not_exist(id); /* a concurrent delete won */
-	case LOAD_OTHER:
-		close(lock);
-		return DELEGATE;
-	case LOAD_OK:
-		break;
-	}
+	/* runc: with --force, a container a concurrent delete removed is no error */
+	int lock, rc = 0;
+	if (!lock_and_load(dir, id, &s, &lock, force, &rc))
+		return rc;
 	rc = delete_locked(root, id, dir, &s, force);
 	state_free(&s);
 	close(lock);

@@ -49,20 +49,9 @@ int cmd_kill(const char *root, const char *id, int sig, bool all)
 	struct saved_state s;
 	if (!container_dir(dir, root, id))
 		return DELEGATE;
-	int lock = state_lock(dir);
-	if (lock < 0)
-		return errno == ENOENT || errno == ENOTDIR ? not_exist(id) : DELEGATE;
-	int rc;
-	switch (state_load(dir, &s)) {
-	case LOAD_MISSING:
-		close(lock);
-		return not_exist(id);
-	case LOAD_OTHER:
-		close(lock);
-		return DELEGATE;
-	case LOAD_OK:
-		break;
-	}
+	int lock, rc = 0;
+	if (!lock_and_load(dir, id, &s, &lock, false, &rc))
+		return rc;
 	enum status st = state_status(dir, &s);
 	/* pid 0 would signal this process group: a create that never got a pid has no process */
 	if (st == ST_STOPPED || s.pid <= 0)

@@ -67,33 +67,16 @@ int cmd_start(const char *root, const char *id)
 	struct saved_state s;
 	if (!container_dir(dir, root, id) || snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir) >= (int)sizeof(fifo))
 		return DELEGATE;
+	int lock, rc = 0;
 	/* first read, unlocked: is this a case served here at all? */
-	switch (state_load(dir, &s)) {
-	case LOAD_MISSING:
-		return not_exist(id);
-	case LOAD_OTHER:
-		return DELEGATE;
-	case LOAD_OK:
-		break;
-	}
+	if (!load_unlocked(dir, id, &s, &rc))
+		return rc;
 	bool hooks = s.hook_start || s.hook_poststart;
 	state_free(&s);
 	if (hooks)
 		return DELEGATE;
-	int lock = state_lock(dir);
-	if (lock < 0)
-		return errno == ENOENT ? not_exist(id) : log_error("lock %s: %s", dir, strerror(errno));
-	int rc;
-	switch (state_load(dir, &s)) {
-	case LOAD_MISSING:
-		close(lock);
-		return not_exist(id);
-	case LOAD_OTHER:
-		close(lock);
-		return DELEGATE;
-	case LOAD_OK:
-		break;
-	}
+	if (!lock_and_load(dir, id, &s, &lock, false, &rc))
+		return rc;
 	enum status st = state_status(dir, &s);
 	if (st == ST_STOPPED)
 		rc = log_error("cannot start a container that has stopped");

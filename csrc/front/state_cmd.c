@@ -1,8 +1,10 @@
 /* state_cmd.c - `state`: runc's state JSON, printed as the TypeScript side
  * does (JSON.stringify(describe(...), null, 2)). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "json.h"
@@ -19,6 +21,39 @@ int not_exist(const char *id)
 	return log_error("container \"%s\" does not exist", id);
 }
 
+/* What a read gives the command: true when loaded, else *rc is its result. */
+static bool loaded(enum load_result r, const char *id, bool missing_ok, int *rc)
+{
+	if (r == LOAD_OK)
+		return true;
+	if (r == LOAD_OTHER)
+		*rc = DELEGATE;
+	else
+		*rc = missing_ok ? 0 : not_exist(id); /* missing: never was, or a concurrent delete won */
+	return false;
+}
+
+bool load_unlocked(const char *dir, const char *id, struct saved_state *s, int *rc)
+{
+	return loaded(state_load(dir, s), id, false, rc);
+}
+
+bool lock_and_load(const char *dir, const char *id, struct saved_state *s, int *lock,
+		   bool missing_ok, int *rc)
+{
+	*lock = state_lock(dir);
+	if (*lock < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return loaded(LOAD_MISSING, id, missing_ok, rc);
+		*rc = log_error("lock %s: %s", dir, strerror(errno));
+		return false;
+	}
+	if (loaded(state_load(dir, s), id, missing_ok, rc))
+		return true;
+	close(*lock);
+	return false;
+}
+
 static void field(FILE *f, const char *key, const char *value, bool last)
 {
 	fprintf(f, "  \"%s\": ", key);
@@ -30,16 +65,11 @@ int cmd_state(const char *root, const char *id)
 {
 	char dir[4096];
 	struct saved_state s;
+	int rc = 0;
 	if (!container_dir(dir, root, id))
 		return DELEGATE;
-	switch (state_load(dir, &s)) {
-	case LOAD_MISSING:
-		return not_exist(id);
-	case LOAD_OTHER:
-		return DELEGATE;
-	case LOAD_OK:
-		break;
-	}
+	if (!load_unlocked(dir, id, &s, &rc))
+		return rc;
 	enum status st = state_status(dir, &s);
 	FILE *out = stdout;
 	fputs("{\n", out);
