@@ -6,7 +6,7 @@
 // usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { closeSync, cpSync, openSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -148,4 +148,3 @@ lines.push('');
 lines.push(`${rounds} rounds; times are medians, ratios the median of per-round ratios (below 1: ${base} is faster).`);
 lines.push(`Docker-size seccomp profile (${DOCKER_ALLOWED.length} syscalls, 3 arches) adds to create: ${seccompCost.join(', ')} (median of per-round differences).`);
 console.log(lines.join('\n'));
-rmSync(join(tmp, 'b-true'), { recursive: true, force: true });

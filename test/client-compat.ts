@@ -1,8 +1,8 @@
 // What Podman and crun-style callers send that the spec text alone would not admit
 // (runc and crun accept each): tmpcopyup, whole-st_mode device fileModes, --cgroup-manager.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { Harness } from './helpers/runtime.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { containerEntries, Harness } from './helpers/runtime.js';
 import { cgroupDirsNamed } from './helpers/host.js';
 
 const h = new Harness(t);
@@ -58,7 +58,7 @@ t.test('--cgroup-manager disabled makes no cgroup; systemd is refused clearly', 
   const x = h.tsrun(['--cgroup-manager', 'bogus', 'list']);
   t.not(x.status, 0);
   t.match(x.stderr, /invalid cgroup manager: bogus/);
-  t.ok(readdirSync(h.root).filter((n) => !n.startsWith('@')).length === 0, 'no state left');
+  t.ok(containerEntries(h.root).length === 0, 'no state left');
 });
 
 t.test('--log FILE --log-format json: the error is a JSON line in the file', async (t) => {

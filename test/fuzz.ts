@@ -8,7 +8,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Harness, TOP } from './helpers/runtime.js';
+import { containerEntries, Harness, TOP } from './helpers/runtime.js';
 import { becomeSubreaper, pool, reapZombies, tsrunAsync, type AsyncResult } from './helpers/parallel.js';
 import { cgroupDirsWhere, mountsUnder, processesOf } from './helpers/host.js';
 import { commandLine, Gen, mutate, rng, type Json } from './helpers/mutate.js';
@@ -109,8 +109,7 @@ async function leftovers(dir: string, root: string): Promise<string[]> {
   const problems: string[] = [];
   let ids: string[] = [];
   try {
-    // "@seccomp-cache" and the like are tsrun's caches, not containers
-    ids = readdirSync(root).filter((n) => !n.startsWith('@'));
+    ids = containerEntries(root);
   } catch {
     // nothing was ever created
   }

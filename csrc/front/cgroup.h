@@ -12,6 +12,9 @@ struct saved_state;
 bool cgroup_frozen(const struct saved_state *s);
 /* Freezes or thaws and waits for the kernel; 0, or -1 with the reason in err. */
 int cgroup_freeze(const struct saved_state *s, bool frozen, char *err, size_t errlen);
+/* How many pids kill --all and delete read from a cgroup at once. */
+#define MAX_PIDS 65536
+
 /* The pids of the first readable cgroup.procs; how many (at most max). */
 size_t cgroup_pids(const struct saved_state *s, pid_t *pids, size_t max);
 /* rmdir of every cgroup dir (EBUSY retried); 0, or logs the error and returns 1. */

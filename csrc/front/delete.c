@@ -16,8 +16,6 @@
 #include "log.h"
 #include "state.h"
 
-#define MAX_PIDS 65536
-
 /* SIGKILL pid 1 (which takes a pid namespace with it) and every process of the cgroup. */
 static int kill_all(const char *id, const struct saved_state *s)
 {

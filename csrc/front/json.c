@@ -321,12 +321,6 @@ const char *json_str(const struct json *j, const char *key)
 	return v && v->type == J_STR ? v->str : NULL;
 }
 
-bool json_is(const struct json *j, const char *key, enum json_type t)
-{
-	const struct json *v = json_get(j, key);
-	return v && v->type == t;
-}
-
 void json_write_str(FILE *f, const char *s, size_t len)
 {
 	fputc('"', f);

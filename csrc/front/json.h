@@ -29,9 +29,8 @@ void json_free(struct json *j);
 
 /* Member of an object, or NULL (also when j is not an object). */
 const struct json *json_get(const struct json *j, const char *key);
-/* Typed getters: NULL/false when missing or of another type. */
+/* A member that is a string, or NULL. */
 const char *json_str(const struct json *j, const char *key);
-bool json_is(const struct json *j, const char *key, enum json_type t);
 
 /* Writes s as a JSON string literal, as JSON.stringify would. */
 void json_write_str(FILE *f, const char *s, size_t len);

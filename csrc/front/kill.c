@@ -12,8 +12,6 @@
 #include "log.h"
 #include "state.h"
 
-#define MAX_PIDS 65536
-
 static int send(const pid_t *pids, size_t n, int sig)
 {
 	for (size_t i = 0; i < n; i++)

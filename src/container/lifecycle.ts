@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { cgroupDirsFor, cgroupPids, removeCgroups } from '../cgroups/manage.js';
 import { freezerOf, isFrozen, setFrozen } from '../cgroups/freezer.js';
-import { TsrunError } from '../errors.js';
+import { NotFoundError, TsrunError } from '../errors.js';
 import { checkId, containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
 import { lockContainer, withContainerLock } from '../state/lock.js';
@@ -193,7 +193,7 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     release = lockContainer(root, id);
   } catch (e) {
     // As runc: a forced delete of what is not there (never was, or a concurrent delete won) succeeds.
-    if (force && e instanceof TsrunError && e.message === `container "${id}" does not exist`) return;
+    if (force && e instanceof NotFoundError) return;
     throw e;
   }
   try {

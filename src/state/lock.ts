@@ -2,7 +2,7 @@
 // hold flock(LOCK_EX) on its state dir until they return; readers take no lock.
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError } from '../errors.js';
+import { NotFoundError, TsrunError } from '../errors.js';
 import { checkId, containerDir } from './paths.js';
 
 interface Native {
@@ -47,12 +47,12 @@ export function lockContainer(root: string, id: string): () => void {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new TsrunError(`container "${id}" does not exist`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(id);
     throw new TsrunError(`open state dir ${dir}: ${(e as Error).message}`);
   }
   try {
     loadLockAddon().flock(fd, 'ex');
-    if (!sameDir(fd, dir)) throw new TsrunError(`container "${id}" does not exist`);
+    if (!sameDir(fd, dir)) throw new NotFoundError(id);
   } catch (e) {
     closeSync(fd);
     if (e instanceof TsrunError) throw e;

@@ -2,10 +2,15 @@ import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 
 // runc's rule: letters, digits, _ + - . and not "." or "..": an ID is always one path element.
-export const ID_RE = /^[\w+.-]+$/;
+const ID_RE = /^[\w+.-]+$/;
+
+/** Whether a name can be a container's ID (and so a state dir's name). */
+export function isValidId(id: string): boolean {
+  return ID_RE.test(id) && id !== '.' && id !== '..';
+}
 
 export function checkId(id: string): void {
-  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container id format: ${id}`);
+  if (!isValidId(id)) throw new TsrunError(`invalid container id format: ${id}`);
 }
 
 export function containerDir(root: string, id: string): string {

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError } from '../errors.js';
+import { NotFoundError, TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
-import { checkId, CONFIG_FILE, containerDir, ID_RE, STATE_FILE } from './paths.js';
+import { checkId, CONFIG_FILE, containerDir, isValidId, STATE_FILE } from './paths.js';
 
 // The format is defined once, in saved-state.schema.json; the front end reads the same file.
 export type { SavedState } from '../spec/generated/saved-state.js';
@@ -43,7 +43,7 @@ export function loadState(root: string, id: string): SavedState {
     text = readFileSync(join(containerDir(root, id), STATE_FILE), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      throw new TsrunError(`container "${id}" does not exist`);
+      throw new NotFoundError(id);
     }
     throw e;
   }
@@ -69,7 +69,7 @@ export function listIds(root: string): string[] {
   try {
     return readdirSync(root, { withFileTypes: true })
       // Only names a container can have: the root also holds tsrun's caches ("@seccomp-cache").
-      .filter((d) => d.isDirectory() && ID_RE.test(d.name) && d.name !== '.' && d.name !== '..')
+      .filter((d) => d.isDirectory() && isValidId(d.name))
       .map((d) => d.name)
       .sort();
   } catch (e) {

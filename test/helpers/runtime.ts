@@ -211,6 +211,11 @@ export class Harness {
   }
 }
 
+/** The container entries of a state root: tsrun's caches there ("@seccomp-cache") are not containers. */
+export function containerEntries(root: string): string[] {
+  return readdirSync(root).filter((n) => !n.startsWith('@'));
+}
+
 /**
  * Force-deletes every container of a harness temp dir's state root, removes the cgroup dirs of
  * those and of `ids`, unmounts what is mounted under the dir and removes it. Returns what had
@@ -221,8 +226,7 @@ function clearTempDir(tmp: string, ids: Iterable<string> = []): string[] {
   const root = join(tmp, 'root');
   let left: string[] = [];
   try {
-    // tsrun's caches ("@seccomp-cache") live in the root too: only container names are entries.
-    left = readdirSync(root).filter((n) => !n.startsWith('@'));
+    left = containerEntries(root);
   } catch {
     // no container was ever created
   }
