@@ -189,13 +189,33 @@ function cgroupSnapshot(): Set<string> {
   return new Set(cgroupDirsWhere(() => true));
 }
 
+/**
+ * Removes the cgroup dirs made since `before` under this run's marker; returns the leaks among
+ * them. A case's own dir (named after its ID) left behind is a leak; the parents a cgroupsPath
+ * named stay after delete, as with runc, and are removed here.
+ */
+function sweepCgroups(before: Set<string>): string[] {
+  const fresh = [...cgroupSnapshot()].filter((d) => !before.has(d) && d.includes(marker)).sort((a, b) => b.length - a.length);
+  const leaked = fresh.filter((d) => new RegExp(`${marker}-\\d`).test(d.slice(d.lastIndexOf('/'))));
+  for (const d of fresh) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // still holds a process or a child: reported if it is a case's own
+    }
+  }
+  return leaked;
+}
+
 t.test('the corpus: cases that once found a bug', async (t) => {
+  const before = cgroupSnapshot();
   const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith('.json')).sort() : [];
   for (const f of files) {
     const body = readFileSync(join(CORPUS, f), 'utf8');
-    const o = f.startsWith('cli-') ? await replayCommand(JSON.parse(body) as CommandCase) : await runConfig(body);
+    const o = f.startsWith('cli-') ? await commandCase(JSON.parse(body) as CommandCase) : await runConfig(body);
     t.same(o.problems, [], `${f}: clean`);
   }
+  t.same(sweepCgroups(before), [], 'no cgroup dir left by a corpus case');
   t.comment(`${files.length} corpus cases replayed`);
 });
 
@@ -204,8 +224,10 @@ interface CommandCase {
   withContainer: boolean;
 }
 
-async function replayCommand(c: CommandCase): Promise<Outcome> {
-  const { dir, id } = prepareCase(readFileSync(join(FIXTURES, 'clients', 'podman.json'), 'utf8'));
+/** A command line against a case made from the Podman-shaped config (normalized: its cgroup parent is this run's). */
+async function commandCase(c: CommandCase): Promise<Outcome> {
+  const podman = JSON.parse(readFileSync(join(FIXTURES, 'clients', 'podman.json'), 'utf8')) as { [k: string]: Json };
+  const { dir, id } = prepareCase(JSON.stringify(normalize(podman)));
   const argv = c.argv.map((a) => a.replaceAll('@DIR@', dir).replaceAll('@ID@', id));
   return runCommand(argv, c.withContainer, id, dir);
 }
@@ -249,10 +271,8 @@ t.test(`seeded fuzz (seed ${SEED}, at most ${MAX_CASES} cases or ${SECONDS} s)`,
       ran++;
       if (c.kind === 'cli') {
         cli++;
-        const { dir, id } = prepareCase(readFileSync(join(FIXTURES, 'clients', 'podman.json'), 'utf8'));
-        const argv = c.argv.map((a) => a.replaceAll('@DIR@', dir).replaceAll('@ID@', id));
-        const o = await runCommand(argv, c.withContainer, id, dir);
-        record(`argv ${JSON.stringify(argv).slice(0, 300)}`, o, JSON.stringify({ argv: c.argv, withContainer: c.withContainer }));
+        const o = await commandCase(c);
+        record(`argv ${JSON.stringify(c.argv).slice(0, 300)}`, o, JSON.stringify({ argv: c.argv, withContainer: c.withContainer }));
       } else {
         const o = await runConfig(c.text);
         if (o.created) created++;
@@ -261,18 +281,7 @@ t.test(`seeded fuzz (seed ${SEED}, at most ${MAX_CASES} cases or ${SECONDS} s)`,
     }),
   );
   const zombies = reapZombies();
-  // Cgroup dirs this run made. A case's own dir (named after its ID) left behind is a leak;
-  // the parents a cgroupsPath named stay after delete, as with runc, and are removed here.
-  const fresh = [...cgroupSnapshot()].filter((d) => !before.has(d) && d.includes(marker)).sort((a, b) => b.length - a.length);
-  const leaked = fresh.filter((d) => new RegExp(`${marker}-\\d`).test(d.slice(d.lastIndexOf('/'))));
-  for (const d of fresh) {
-    try {
-      rmdirSync(d);
-    } catch {
-      // still holds a process or a child: reported if it is a case's own
-    }
-  }
-  t.same(leaked, [], 'no cgroup dir left by any case');
+  t.same(sweepCgroups(before), [], 'no cgroup dir left by any case');
   for (const f of failures) t.fail(`${f.label}: ${f.problems.join('; ')} (config: ${f.saved})`);
   t.equal(failures.length, 0, 'every case ended cleanly');
   t.comment(`${ran} cases run (${ran - cli} configs, ${created} of them created; ${cli} command lines); ${failures.length} failed; ${zombies.length} container inits reaped`);
