@@ -25,7 +25,7 @@ for (const [file, name] of [['config-schema.json', 'config'], ['state-schema.jso
   writeFileSync(join(out, `${name}.d.ts`), ts);
 }
 
-const ajv = new Ajv({ code: { source: true }, allErrors: false, strict: false, validateFormats: false });
+const ajv = new Ajv({ code: { source: true }, allErrors: false, strict: false, validateFormats: false, inlineRefs: false });
 for (const f of readdirSync(schemas).filter((f) => f.endsWith('.json'))) {
   const s = JSON.parse(readFileSync(join(schemas, f), 'utf8'));
   ajv.addSchema(s, f);

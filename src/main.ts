@@ -5,6 +5,7 @@ import type { Globals } from './cli/globals.js';
 import { commandUsage, globalUsage } from './cli/usage.js';
 import { SPEC_VERSION } from './spec/version.js';
 import { defaultRoot } from './state/paths.js';
+import { exitProcess } from './native/addon.js';
 import { euid, rootlessCgroups, runningInUserNs } from './util/rootless.js';
 
 declare const TSRUN_VERSION: string;
@@ -86,18 +87,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// process.exit rather than letting the loop drain: nothing is pending once main settles, and
+// Exit at once rather than letting the loop drain: nothing is pending once main settles, and
 // Node's full environment teardown is a measurable part of a short command. stdout and stderr
 // are synchronous on Linux for files, pipes and terminals, so no output is lost.
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exit(code);
+    exitProcess(code);
   },
   (e: unknown) => {
     const msg = e instanceof UsageError && e.command ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
     log('error', msg);
     // An error tsrun did not word itself is a bug: its stack helps, with --debug.
     if ((debugEnabled() || process.env.TSRUN_DEBUG) && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exit(e instanceof TsrunError ? e.exitCode : 1);
+    exitProcess(e instanceof TsrunError ? e.exitCode : 1);
   },
 );

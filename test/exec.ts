@@ -1,11 +1,11 @@
 // exec into created and running containers, as conmon and containerd's shim call it
 // (runc's exec; the process it runs follows config.md#process).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Harness, TOP, type TestLike } from './helpers/runtime.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { Harness, TOP, TSRUN, type TestLike } from './helpers/runtime.js';
 
 const h = new Harness(t);
 const SLEEP = ['sleep', '1000'];
@@ -179,4 +179,39 @@ t.test('exec joins a user namespace (and a time namespace) with the rest', async
   const init = h.state(id)!.pid;
   t.equal(userNs, execFileSync('readlink', [`/proc/${init}/ns/user`], { encoding: 'utf8' }).trim(), 'same user namespace as pid 1');
   t.equal(timeNs, execFileSync('readlink', [`/proc/${init}/ns/time`], { encoding: 'utf8' }).trim(), 'same time namespace as pid 1');
+});
+
+/**
+ * A foreground run or exec stands in for the container's process: a signal the caller sends it
+ * (Podman's stop of an attached exec, a person's ^C) reaches the process, and the runtime exits
+ * with the status the process chose. The processes trap the signal to exit with their own code.
+ */
+async function signalForeground(t: Test, args: string[], sig: NodeJS.Signals, want: number): Promise<void> {
+  const out = h.path(`fg-${Date.now()}-${Math.random().toString(36).slice(2)}.out`);
+  const fd = openSync(out, 'w');
+  const p = spawn(TSRUN, ['--root', h.root, ...args], { stdio: ['ignore', fd, 'inherit'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  closeSync(fd);
+  const exited = new Promise<number | null>((res) => p.on('exit', (code) => res(code)));
+  const deadline = Date.now() + 20_000;
+  while (!readFileSync(out, 'utf8').includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.match(readFileSync(out, 'utf8'), 'ready', 'the process is running with its trap set');
+  p.kill(sig);
+  const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+  t.equal(await exited, want, `${sig} to the runtime reached the process, whose status it returns`);
+  clearTimeout(timer);
+}
+
+const TRAP = (sig: string, code: number): string[] => ['sh', '-c', `trap "exit ${code}" ${sig}; echo ready; while :; do sleep 0.05; done`];
+
+t.test('signals to a foreground exec reach the exec\'d process', async (t) => {
+  const id = running(t);
+  await signalForeground(t, ['exec', id, ...TRAP('TERM', 42)], 'SIGTERM', 42);
+  await signalForeground(t, ['exec', id, ...TRAP('USR1', 43)], 'SIGUSR1', 43);
+});
+
+t.test('signals to a foreground run reach the container\'s pid 1', async (t) => {
+  // A pid 1 gets only the signals it has a handler for: the trap is that handler.
+  const id = h.id(t);
+  await signalForeground(t, ['run', '--bundle', h.bundle({ args: TRAP('INT', 44) }), id], 'SIGINT', 44);
+  t.equal(h.state(id), null, 'run deleted the container after it exited');
 });

@@ -5,13 +5,22 @@
 //   pidfdSendSignal(pidfd, sig): void
 //   setChildSubreaper(): void
 //   waitpidBlocking(pid): { code?: number, signal?: number }
+//   socketpair(): [number, number]             (AF_UNIX stream, both close-on-exec)
+//   spawn(path, argv, env, fds): number         (pid; child fd i is fds[i])
+//   waitExit(pid, timeoutMs): number | undefined (exit status, 128+signal; undefined on timeout)
+//   waitForwarding(pid, target, signals): number (waits for pid; those signals go to target)
+//   exitNow(code): never returns                (_exit: no atexit handlers, no V8 teardown)
 #include <napi.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <vector>
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -92,6 +101,172 @@ Napi::Value WaitpidBlocking(const Napi::CallbackInfo &info) {
   return out;
 }
 
+Napi::Value Socketpair(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    ThrowErrno(env, "socketpair", errno);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, sv[0]));
+  out.Set(1u, Napi::Number::New(env, sv[1]));
+  return out;
+}
+
+std::vector<std::string> StringsArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
+  if (info.Length() <= i || !info[i].IsArray())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array of strings");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsString())
+      throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array of strings");
+    out.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+std::vector<char *> CStrings(std::vector<std::string> &v) {
+  std::vector<char *> out;
+  for (auto &s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// posix_spawn (a vfork in glibc) rather than child_process: loading child_process and its
+// streams costs a short-lived runtime more than the whole C side of a create. The child gets
+// default dispositions and an empty mask (Node ignores SIGPIPE), and exactly the fds asked for.
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::vector<std::string> argv = StringsArg(info, 1, "argv");
+  std::vector<std::string> envv = StringsArg(info, 2, "env");
+  if (info.Length() < 4 || !info[3].IsArray())
+    throw Napi::TypeError::New(env, "fds must be an array of numbers");
+  Napi::Array fdArr = info[3].As<Napi::Array>();
+  int n = static_cast<int>(fdArr.Length());
+  std::vector<int> fds(n);
+  for (int i = 0; i < n; i++) {
+    Napi::Value v = fdArr.Get(static_cast<uint32_t>(i));
+    if (!v.IsNumber())
+      throw Napi::TypeError::New(env, "fds must be an array of numbers");
+    fds[i] = v.As<Napi::Number>().Int32Value();
+  }
+  // Sources are first copied above every target, so that placing one can't clobber another.
+  std::vector<int> high(n, -1);
+  auto closeHigh = [&]() {
+    for (int fd : high)
+      if (fd >= 0) close(fd);
+  };
+  for (int i = 0; i < n; i++) {
+    if (fds[i] == i) continue;
+    high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, n);
+    if (high[i] < 0) {
+      int err = errno;
+      closeHigh();
+      ThrowErrno(env, "spawn " + path + ": fd " + std::to_string(fds[i]), err);
+    }
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  // dup2 onto itself clears close-on-exec (glibc >= 2.29), as libuv's "inherit" does.
+  for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, high[i] >= 0 ? high[i] : i, i);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  std::vector<char *> cargv = CStrings(argv), cenv = CStrings(envv);
+  pid_t pid;
+  int err = posix_spawn(&pid, path.c_str(), &fa, &attr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  closeHigh();
+  if (err) ThrowErrno(env, "spawn " + path, err);
+  return Napi::Number::New(env, pid);
+}
+
+int StatusCode(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Napi::Value WaitExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid = IntArg(info, 0, "pid");
+  int timeout = IntArg(info, 1, "timeoutMs");
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    struct pollfd p = {pidfd, POLLIN, 0};
+    int r;
+    do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
+    int err = errno;
+    close(pidfd);
+    if (r < 0) ThrowErrno(env, "poll pidfd", err);
+    if (r == 0) return env.Undefined();
+  }
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+  if (r < 0) ThrowErrno(env, "waitpid", errno);
+  return Napi::Number::New(env, StatusCode(status));
+}
+
+volatile sig_atomic_t forwardTarget = 0;
+
+void ForwardSignal(int sig) {
+  if (forwardTarget > 0) kill(forwardTarget, sig);
+}
+
+// A foreground run or exec blocks here: Node's event loop would only add its own start-up
+// cost, and a C handler forwards a signal even while the main thread waits.
+Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid = IntArg(info, 0, "pid");
+  int target = IntArg(info, 1, "target");
+  if (info.Length() < 3 || !info[2].IsArray())
+    throw Napi::TypeError::New(env, "signals must be an array of numbers");
+  Napi::Array sigArr = info[2].As<Napi::Array>();
+  std::vector<int> sigs;
+  for (uint32_t k = 0; k < sigArr.Length(); k++) sigs.push_back(sigArr.Get(k).As<Napi::Number>().Int32Value());
+  std::vector<struct sigaction> old(sigs.size());
+  struct sigaction sa = {};
+  sa.sa_handler = ForwardSignal;
+  sigemptyset(&sa.sa_mask);
+  forwardTarget = target;
+  for (size_t k = 0; k < sigs.size(); k++)
+    if (sigaction(sigs[k], &sa, &old[k]) < 0) {
+      int err = errno;
+      for (size_t j = 0; j < k; j++) sigaction(sigs[j], &old[j], nullptr);
+      ThrowErrno(env, "sigaction " + std::to_string(sigs[k]), err);
+    }
+  // Node's main thread may have these blocked for its own signal thread: let them in here.
+  sigset_t set, oldmask;
+  sigemptyset(&set);
+  for (int s : sigs) sigaddset(&set, s);
+  pthread_sigmask(SIG_UNBLOCK, &set, &oldmask);
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &oldmask, nullptr);
+  forwardTarget = 0;
+  for (size_t k = 0; k < sigs.size(); k++) sigaction(sigs[k], &old[k], nullptr);
+  if (r < 0) ThrowErrno(env, "waitpid", err);
+  return Napi::Number::New(env, StatusCode(status));
+}
+
+// Node's own exit joins its platform threads and runs OpenSSL's and V8's destructors: several
+// ms a short command's caller waits for. Nothing is buffered by then (stdout and stderr are
+// written synchronously), so _exit loses nothing.
+Napi::Value ExitNow(const Napi::CallbackInfo &info) {
+  _exit(IntArg(info, 0, "code"));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
@@ -101,6 +276,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("waitpidBlocking",
               Napi::Function::New(env, WaitpidBlocking, "waitpidBlocking"));
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
+  exports.Set("waitForwarding", Napi::Function::New(env, WaitForwarding, "waitForwarding"));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   return exports;
 }
 

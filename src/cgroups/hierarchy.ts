@@ -50,7 +50,7 @@ function unescape(s: string): string {
 
 /** The cgroup of a process in one hierarchy, from /proc/PID/cgroup. */
 export function processCgroup(pid: number | 'self', h: Hierarchy): string | undefined {
-  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+  for (const line of cgroupLines(pid)) {
     const first = line.indexOf(':');
     const second = line.indexOf(':', first + 1);
     if (first < 0 || second < 0) continue;
@@ -59,4 +59,14 @@ export function processCgroup(pid: number | 'self', h: Hierarchy): string | unde
     if (h.version === 2 ? line.startsWith('0::') : ctrls.split(',').sort().join(',') === [...h.controllers].sort().join(',')) return path;
   }
   return undefined;
+}
+
+/** pid 1's cgroups, read once: create asks for them once per hierarchy. */
+let initLines: string[] | undefined;
+
+function cgroupLines(pid: number | 'self'): string[] {
+  if (pid === 1 && initLines) return initLines;
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  if (pid === 1) initLines = lines;
+  return lines;
 }

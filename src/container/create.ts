@@ -16,7 +16,8 @@ import type { PlanRecord } from '../plan/encode.js';
 import { loadConfig, rootfsPath } from '../spec/load.js';
 import { CONFIG_FILE, FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
-import { loadLockAddon, lockContainer, lockFd } from '../state/lock.js';
+import { lockContainer, lockFd } from '../state/lock.js';
+import { loadNative } from '../native/addon.js';
 import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
 import { moveNetDevices } from './netdevices.js';
@@ -62,7 +63,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
-  loadLockAddon(); // before mkdir: a missing addon must not leave an entry behind
+  loadNative(); // before mkdir: a missing addon must not leave an entry behind
   const dir = makeContainerDir(o.root, o.id);
   testPause('create:state-dir');
   // mkdir was the exclusive step; the lock keeps start, kill and delete out until create ends.
@@ -124,7 +125,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       saveState(dir, state);
       testPause('create:pid');
     };
-    const launched = await launch(records, preserveFds, onPid, o.wait, hooksStep);
+    const launched = launch(records, preserveFds, onPid, o.wait, hooksStep);
     testPause('create:launched');
     if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
     if (!procStat(launched.pid)) throw new TsrunError(`container process ${launched.pid} exited during create`);

@@ -44,7 +44,7 @@ export function validateProcess(p: unknown): Process {
  * runc's exec: a new process in every namespace and cgroup of a created or running container.
  * The C core joins the namespaces through /proc/PID/ns of the container's pid 1.
  */
-export async function execProcess(o: ExecOptions): Promise<Launched> {
+export function execProcess(o: ExecOptions): Launched {
   const s = loadState(o.root, o.id);
   const status = statusOf(containerDir(o.root, o.id), s);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
@@ -70,7 +70,7 @@ export async function execProcess(o: ExecOptions): Promise<Launched> {
   if (!o.detach) records.push(['wait']);
   let pid = 0;
   try {
-    const launched = await launch(records, o.preserveFds, (p) => (pid = p), !o.detach);
+    const launched = launch(records, o.preserveFds, (p) => (pid = p), !o.detach);
     testPause('exec:launched');
     if (o.pidFile) {
       const path = resolve(o.pidFile);

@@ -1,19 +1,11 @@
-/** Signals a person or a supervisor sends to a foreground `run`/`exec` that belong to the container. */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+import { constants } from 'node:os';
+import { loadNative } from '../native/addon.js';
+import type { Launched } from './launch.js';
 
-/** Forwards those signals to `pid` until `exited` settles; resolves with the exit status. */
-export async function forwardUntilExit(pid: number, exited: Promise<number>): Promise<number> {
-  const forward = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // exited meanwhile
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    return await exited;
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-  }
+/** Signals a person or a supervisor sends to a foreground `run`/`exec` that belong to the container. */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'] as const;
+
+/** Waits for tsrun-init's parent (kept by a foreground launch), forwarding those signals to the process; its exit status. */
+export function waitForeground(l: Launched): number {
+  return loadNative().waitForwarding(l.parent, l.pid, FORWARDED.map((s) => constants.signals[s]));
 }

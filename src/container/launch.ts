@@ -1,8 +1,7 @@
-import { spawn, type StdioOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Duplex, Writable } from 'node:stream';
 import { TsrunError } from '../errors.js';
+import { loadNative } from '../native/addon.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
 import { initEnv } from '../util/test-pause.js';
 
@@ -14,11 +13,14 @@ export function initBinary(): string {
 }
 
 export interface Launched {
-  /** The container's pid 1 as this pid namespace sees it. */
+  /** The container's pid 1 (or the exec'd process) as this pid namespace sees it. */
   pid: number;
-  /** Resolves with the C parent's exit status (foreground run waits on it). */
-  exited: Promise<number>;
+  /** tsrun-init's parent process: reaped already, unless the launch keeps it (foreground run). */
+  parent: number;
 }
+
+/** How long a parent that should be exiting is waited for before it is let go. */
+const REAP_MS = 5000;
 
 /**
  * Starts tsrun-init with the plan and waits until the container is set up ("ready") or fails.
@@ -26,71 +28,95 @@ export interface Launched {
  * `onPid` runs as soon as the pid is known, so a failure later can still kill the process.
  * `onHooks` runs at the `hooks` sync step (plan record `hooks_sync`): the child waits before
  * pivot_root until it returns (`continue`); if it throws, create fails with its error.
+ * Synchronous on purpose: the protocol is a handful of lines, and blocking reads need none of
+ * Node's stream machinery, whose loading would cost more than the exchange itself.
  */
-export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void): Promise<Launched> {
+export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void): Launched {
+  const native = loadNative();
   const planFd = 3 + preserveFds;
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
-  for (let fd = 3; fd < planFd; fd++) stdio.push(fd);
-  stdio.push('pipe', 'pipe');
-  const child = spawn(initBinary(), [String(planFd), String(planFd + 1)], { stdio, env: initEnv() });
-  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 15 : 0))));
-  const plan = child.stdio[planFd] as Writable;
-  // Node's 'pipe' stdio is a socketpair: the one reply (`continue`) goes back on it.
-  const sync = child.stdio[planFd + 1] as Duplex;
-  plan.on('error', () => undefined);
-  plan.end(encodePlan(records));
+  const path = initBinary();
+  const [plan, planChild] = native.socketpair();
+  let sync = -1;
+  let syncChild = -1;
+  let parent: number;
+  try {
+    [sync, syncChild] = native.socketpair();
+    const fds = [0, 1, 2];
+    for (let fd = 3; fd < planFd; fd++) fds.push(fd);
+    fds.push(planChild, syncChild);
+    const env = Object.entries(initEnv()).map(([k, v]) => `${k}=${v}`);
+    parent = native.spawn(path, [path, String(planFd), String(planFd + 1)], env, fds);
+  } catch (e) {
+    closeSync(plan);
+    if (sync >= 0) closeSync(sync);
+    throw new TsrunError(`start tsrun-init: ${(e as Error).message}`);
+  } finally {
+    closeSync(planChild);
+    if (syncChild >= 0) closeSync(syncChild);
+  }
+  try {
+    writeAll(plan, encodePlan(records));
+  } catch {
+    // EPIPE: tsrun-init exited before reading it all; its exit is reported below.
+  }
+  closeSync(plan);
 
-  return new Promise<Launched>((res, rej) => {
-    let buf = '';
-    let pid = 0;
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      sync.destroy();
-      const settle = (): void => (err ? rej(err) : res({ pid, exited }));
-      if (keepParent && !err) return settle();
-      // The C parent exits right after releasing the child (or after reporting an error); reap
-      // it before returning: an orphan would be left a zombie under a subreaper such as conmon,
-      // or under a pid 1 that does not reap. A parent stuck past 5 s is let go.
-      const timer = setTimeout(() => {
-        child.unref();
-        settle();
-      }, 5000);
-      void exited.then(() => {
-        clearTimeout(timer);
-        settle();
-      });
-    };
-    child.on('error', (e) => finish(new TsrunError(`start tsrun-init: ${e.message}`)));
-    sync.setEncoding('utf8');
-    sync.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('pid ')) {
-          pid = Number(line.slice(4));
-          onPid(pid);
-        } else if (line === 'hooks') {
-          try {
-            if (!onHooks) throw new TsrunError('tsrun-init stopped for hooks the plan does not have');
-            onHooks();
-            sync.write('continue\n');
-          } catch (e) {
-            finish(e as Error);
-          }
-        } else if (line === 'ready') {
-          finish();
-        } else if (line.startsWith('error ')) {
-          finish(new TsrunError(line.slice(6)));
-        }
+  let pid = 0;
+  try {
+    for (const line of lines(sync)) {
+      if (line.startsWith('pid ')) {
+        pid = Number(line.slice(4));
+        onPid(pid);
+      } else if (line === 'hooks') {
+        if (!onHooks) throw new TsrunError('tsrun-init stopped for hooks the plan does not have');
+        onHooks();
+        writeAll(sync, Buffer.from('continue\n'));
+      } else if (line === 'ready') {
+        closeSync(sync);
+        // The C parent exits right after releasing the child; reap it before returning: an
+        // orphan would be left a zombie under a subreaper such as conmon, or under a pid 1 that
+        // does not reap. A parent stuck past REAP_MS is let go.
+        if (!keepParent) native.waitExit(parent, REAP_MS);
+        return { pid, parent };
+      } else if (line.startsWith('error ')) {
+        throw new TsrunError(line.slice(6));
       }
-    });
-    sync.on('error', () => undefined);
-    sync.on('close', () => {
-      void exited.then((code) => finish(new TsrunError(`container init exited before it was ready (status ${code})`)));
-    });
-  });
+    }
+    const code = native.waitExit(parent, REAP_MS);
+    throw new TsrunError(`container init exited before it was ready (status ${code ?? 'unknown'})`);
+  } catch (e) {
+    try {
+      closeSync(sync);
+    } catch {
+      // closed at ready
+    }
+    native.waitExit(parent, REAP_MS);
+    throw e;
+  }
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+}
+
+/** The lines tsrun-init writes on the sync socket, read with blocking reads until EOF. */
+function* lines(fd: number): Generator<string> {
+  const chunk = Buffer.alloc(4096);
+  let pending = Buffer.alloc(0);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EINTR') continue;
+      return;
+    }
+    if (n === 0) return;
+    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+    let nl: number;
+    while ((nl = pending.indexOf(10)) >= 0) {
+      yield pending.toString('utf8', 0, nl);
+      pending = pending.subarray(nl + 1);
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../util/child-process.js';
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
@@ -17,7 +17,7 @@ interface IpAddr {
 function ip(args: string[], nsPid?: number): string {
   const argv = nsPid ? ['-t', String(nsPid), '-n', 'ip', ...args] : args;
   try {
-    return execFileSync(nsPid ? 'nsenter' : 'ip', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return childProcess().execFileSync(nsPid ? 'nsenter' : 'ip', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new TsrunError(`ip ${args.join(' ')}: ${(err.stderr || err.message).trim()}`);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../util/child-process.js';
 import { readFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 
@@ -17,7 +17,7 @@ export function unmountUnder(rootfs: string): void {
     .sort((a, b) => b.length - a.length);
   if (!points.length) return;
   try {
-    execFileSync('umount', ['-l', ...new Set(points)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    childProcess().execFileSync('umount', ['-l', ...new Set(points)], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     throw new TsrunError(`unmount the container's mounts under ${rootfs}: ${(e as Error).message}`);
   }

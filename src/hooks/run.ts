@@ -1,6 +1,6 @@
 // Hooks the runtime runs itself (config.md#posix-platform-hooks): prestart, createRuntime,
 // poststart, poststop — in the runtime namespace, with the state on stdin.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../util/child-process.js';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 
@@ -18,7 +18,7 @@ function describe(phase: string, i: number, h: Hook): string {
 /** Runs one hook; returns an error message, or undefined when it exited 0. */
 function runOne(phase: string, i: number, h: Hook, state: string): string | undefined {
   const args = h.args?.length ? h.args : [h.path];
-  const r = spawnSync(h.path, args.slice(1), {
+  const r = childProcess().spawnSync(h.path, args.slice(1), {
     argv0: args[0],
     input: state,
     env: Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),

@@ -1,29 +1,9 @@
 // The per-container lock of docs/STATE-FORMAT.md "Locking": commands that change a container
 // hold flock(LOCK_EX) on its state dir until they return; readers take no lock.
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { NotFoundError, TsrunError } from '../errors.js';
 import { checkId, containerDir } from './paths.js';
-
-interface Native {
-  flock(fd: number, op: 'sh' | 'ex' | 'un', nonblock?: boolean): void;
-}
-
-let native: Native | undefined;
-
-/** The addon sits beside tsrun-init in build/Release; loaded only by the commands that lock. */
-export function loadLockAddon(): Native {
-  if (!native) {
-    const p = process.env.TSRUN_NATIVE ?? join(__dirname, '..', 'build', 'Release', 'tsrun_native.node');
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      native = require(p) as Native;
-    } catch (e) {
-      throw new TsrunError(`load ${p}: ${(e as Error).message}: run npm run build`);
-    }
-  }
-  return native;
-}
+import { loadNative } from '../native/addon.js';
 
 /** Locks held by this process, by dir: a command that calls another (run, start → delete) locks once. */
 const held = new Map<string, { fd: number; depth: number }>();
@@ -51,7 +31,7 @@ export function lockContainer(root: string, id: string): () => void {
     throw new TsrunError(`open state dir ${dir}: ${(e as Error).message}`);
   }
   try {
-    loadLockAddon().flock(fd, 'ex');
+    loadNative().flock(fd, 'ex');
     if (!sameDir(fd, dir)) throw new NotFoundError(id);
   } catch (e) {
     closeSync(fd);

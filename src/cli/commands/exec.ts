@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../../main.js';
-import { forwardUntilExit } from '../../container/foreground.js';
+import { waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, list, minArgs, type Parsed } from '../args.js';
 import { execProcess, validateProcess, type Process } from '../../container/exec.js';
 import { loadSavedConfig } from '../../state/store.js';
@@ -82,7 +82,7 @@ const command: Command = {
       proc = processFromFlags(p, loadSavedConfig(g.root, id).process);
     }
     const detach = bool(p, 'detach');
-    const launched = await execProcess({
+    const launched = execProcess({
       root: g.root,
       id,
       process: proc,
@@ -93,8 +93,7 @@ const command: Command = {
       ignorePaused: bool(p, 'ignore-paused'),
     });
     if (detach) return 0;
-    const code = await forwardUntilExit(launched.pid, launched.exited);
-    return code;
+    return waitForeground(launched);
   },
 };
 export default command;

@@ -1,5 +1,5 @@
 import type { Command } from '../../main.js';
-import { forwardUntilExit } from '../../container/foreground.js';
+import { waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { createContainer } from '../../container/create.js';
 import { deleteContainer, startContainer } from '../../container/lifecycle.js';
@@ -42,7 +42,7 @@ const command: Command = {
     }
     if (detach) return 0;
     // Foreground: signals to tsrun go to the container; the C parent reports its exit status.
-    const code = await forwardUntilExit(c.state.pid, c.exited);
+    const code = waitForeground(c);
     if (!bool(p, 'keep')) {
       try {
         deleteContainer(g.root, id, true);

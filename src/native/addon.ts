@@ -1,0 +1,38 @@
+// The N-API addon (csrc/addon/native.cc): the few system calls Node lacks.
+import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
+
+export interface Native {
+  flock(fd: number, op: 'sh' | 'ex' | 'un', nonblock?: boolean): void;
+  socketpair(): [number, number];
+  /** posix_spawn with default signal dispositions; child fd i is fds[i]. Returns the pid. */
+  spawn(path: string, argv: string[], env: string[], fds: number[]): number;
+  /** Reaps pid; its exit status (128+signal when killed), undefined if still running at the timeout. */
+  waitExit(pid: number, timeoutMs: number): number | undefined;
+  /** Reaps pid, sending the listed signals this process gets to target meanwhile. */
+  waitForwarding(pid: number, target: number, signals: number[]): number;
+  /** _exit(2): ends the process without Node's teardown. */
+  exitNow(code: number): never;
+}
+
+let native: Native | undefined;
+
+/** Ends the process: at once if the addon is loaded (see exitNow), else through Node's exit. */
+export function exitProcess(code: number): never {
+  if (native) native.exitNow(code);
+  process.exit(code);
+}
+
+/** The addon sits beside tsrun-init in build/Release; loaded only by the commands that need it. */
+export function loadNative(): Native {
+  if (!native) {
+    const p = process.env.TSRUN_NATIVE ?? join(__dirname, '..', 'build', 'Release', 'tsrun_native.node');
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      native = require(p) as Native;
+    } catch (e) {
+      throw new TsrunError(`load ${p}: ${(e as Error).message}: run npm run build`);
+    }
+  }
+  return native;
+}
