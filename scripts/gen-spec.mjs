@@ -1,7 +1,6 @@
 // Generates the spec's TypeScript types and a precompiled config validator from schemas/.
 // Precompiling keeps JSON-schema compilation out of every `tsrun create`.
 import { compileFromFile } from 'json-schema-to-typescript';
-import Ajv from 'ajv-draft-04';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { readFileSync, writeFileSync, readdirSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,18 +24,12 @@ for (const [file, name] of [['config-schema.json', 'config'], ['state-schema.jso
   writeFileSync(join(out, `${name}.d.ts`), ts);
 }
 
-const ajv = new Ajv({ code: { source: true }, allErrors: false, strict: false, validateFormats: false, inlineRefs: false });
-for (const f of readdirSync(schemas).filter((f) => f.endsWith('.json'))) {
-  const s = JSON.parse(readFileSync(join(schemas, f), 'utf8'));
-  ajv.addSchema(s, f);
-}
-const code = standaloneCode(ajv, { validateConfig: 'config-schema.json' });
-writeFileSync(join(out, 'validate-config.js'), `${banner}\n${code}`);
-writeFileSync(join(out, 'validate-config.d.ts'), `${banner}
-import type { ErrorObject } from 'ajv';
-export interface ConfigValidator { (data: unknown): boolean; errors?: ErrorObject[] | null }
-export declare const validateConfig: ConfigValidator;
-`);
+// The config schemas themselves, as data for src/spec/schema.ts (a JSON.parse of one string
+// literal is the cheapest way for V8 to load them).
+const configSchemas = {};
+for (const f of readdirSync(schemas).filter((f) => /^(config|defs)[-.]/.test(f))) configSchemas[f] = JSON.parse(readFileSync(join(schemas, f), 'utf8'));
+writeFileSync(join(out, 'config-schemas.js'), `${banner}\n"use strict";\nexports.configSchemas = JSON.parse(${JSON.stringify(JSON.stringify(configSchemas))});\n`);
+writeFileSync(join(out, 'config-schemas.d.ts'), `${banner}\nexport declare const configSchemas: Record<string, { [k: string]: unknown }>;\n`);
 rmSync(schemas, { recursive: true, force: true });
 
 // tsrun's own state file format: one schema, the TypeScript type from it, the C reader tested against it.

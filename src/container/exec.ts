@@ -9,8 +9,7 @@ import { planProcess } from '../plan/process.js';
 import { planSeccomp } from '../plan/seccomp.js';
 import { log } from '../cli/log.js';
 import { planTerminal } from '../plan/terminal.js';
-import type { Config } from '../spec/load.js';
-import { validateConfig } from '../spec/generated/validate-config.js';
+import { configError, type Config } from '../spec/load.js';
 import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
 import { loadSavedConfig, loadState } from '../state/store.js';
@@ -32,11 +31,8 @@ export interface ExecOptions {
 
 /** Checks a --process file's object with the config schema, so errors name process.FIELD. */
 export function validateProcess(p: unknown): Process {
-  if (!validateConfig({ ociVersion: '1.0.0', process: p })) {
-    const err = validateConfig.errors?.[0];
-    const where = err ? err.instancePath.replace(/^\//, '').replaceAll('/', '.') : 'process';
-    throw new TsrunError(`invalid process: ${where}: ${err?.message ?? 'invalid'}`);
-  }
+  const err = configError({ ociVersion: '1.0.0', process: p });
+  if (err) throw new TsrunError(`invalid process: ${err.instancePath.replace(/^\//, '').replaceAll('/', '.')}: ${err.message}`);
   return p as Process;
 }
 

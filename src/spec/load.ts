@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { ConfigSchema } from './generated/config.js';
-import { validateConfig } from './generated/validate-config.js';
+import { configSchemas } from './generated/config-schemas.js';
+import { SchemaValidator, type SchemaError } from './schema.js';
 
 export type Config = ConfigSchema;
 
@@ -23,13 +24,21 @@ export function loadConfig(bundle: string): Config {
     throw new TsrunError(`parse ${file}: ${(e as Error).message}`);
   }
   stripDeviceTypeBits(data);
-  if (!validateConfig(data)) {
-    const err = validateConfig.errors?.[0];
-    const where = err ? err.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)' : '(root)';
-    const detail = err?.params && 'allowedValues' in err.params ? `${err.message}: ${(err.params.allowedValues as unknown[]).join(', ')}` : err?.message ?? 'invalid';
+  const err = configError(data);
+  if (err) {
+    const where = err.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const detail = 'allowedValues' in err.params ? `${err.message}: ${(err.params.allowedValues as unknown[]).join(', ')}` : err.message;
     throw new TsrunError(`invalid config.json: ${where}: ${detail}`);
   }
   return data as Config;
+}
+
+let validator: SchemaValidator | undefined;
+
+/** The first error of `data` against the spec's config schema (config-schema.json), if any. */
+export function configError(data: unknown): SchemaError | undefined {
+  validator ??= new SchemaValidator(configSchemas);
+  return validator.validate('config-schema.json', data);
 }
 
 /** The rootfs path: relative paths are relative to the bundle. */
