@@ -10,10 +10,12 @@
 //   waitExit(pid, timeoutMs): number | undefined (exit status, 128+signal; undefined on timeout)
 //   waitForwarding(pid, target, signals): number (waits for pid; those signals go to target)
 //   exitNow(code): never returns                (_exit: no atexit handlers, no V8 teardown)
+//   fnv1a64(text): string                       (16 hex digits of the UTF-8 bytes' FNV-1a hash)
 #include <napi.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -260,6 +262,20 @@ Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, StatusCode(status));
 }
 
+// A cache file name for a large key (src/seccomp/cache.ts): the same loop in JavaScript runs in
+// V8's interpreter in a short-lived process and costs ms; node:crypto costs ms to load.
+Napi::Value Fnv1a64(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "text must be a string");
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+  char out[17];
+  snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(h));
+  return Napi::String::New(env, out);
+}
+
 // Node's own exit joins its platform threads and runs OpenSSL's and V8's destructors: several
 // ms a short command's caller waits for. Nothing is buffered by then (stdout and stderr are
 // written synchronously), so _exit loses nothing.
@@ -280,6 +296,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("waitForwarding", Napi::Function::New(env, WaitForwarding, "waitForwarding"));
+  exports.Set("fnv1a64", Napi::Function::New(env, Fnv1a64, "fnv1a64"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   return exports;
 }

@@ -11,6 +11,8 @@ export interface Native {
   waitExit(pid: number, timeoutMs: number): number | undefined;
   /** Reaps pid, sending the listed signals this process gets to target meanwhile. */
   waitForwarding(pid: number, target: number, signals: number[]): number;
+  /** FNV-1a (64 bits) of the UTF-8 bytes, as 16 hex digits. */
+  fnv1a64(text: string): string;
   /** _exit(2): ends the process without Node's teardown. */
   exitNow(code: number): never;
 }

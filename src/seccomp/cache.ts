@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledSeccomp, Seccomp } from './compile.js';
+import { loadNative } from '../native/addon.js';
 
 /** '@' is not in the container ID alphabet: this dir can never be a container's. */
 export const CACHE_DIR = '@seccomp-cache';
@@ -33,16 +34,9 @@ function libIdentity(): string | undefined {
   return undefined;
 }
 
-/** FNV-1a, 2 × 32 bits: picks the file; the stored key decides (node:crypto costs ms to load). */
+/** Picks the file; the stored key decides. Hashed in the addon: in JavaScript the loop costs ms here. */
 function fileName(key: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
-  }
-  return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}.json`;
+  return `${loadNative().fnv1a64(key)}.json`;
 }
 
 /**

@@ -24,10 +24,18 @@ const TYPE_OK: Record<string, (d: unknown) => boolean> = {
   object: (d) => typeof d === 'object' && d !== null && !Array.isArray(d),
 };
 
+function typeIn(types: string[], d: unknown): boolean {
+  for (let i = 0; i < types.length; i++) if (TYPE_OK[types[i]!]!(d)) return true;
+  return false;
+}
+
 const err = (instancePath: string, message: string, params: Record<string, unknown>): SchemaError => ({ instancePath, message, params });
 
 /** RFC 6901 escaping of one path segment. */
-const seg = (k: string | number): string => `/${String(k).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+const seg = (k: string | number): string => {
+  const t = String(k);
+  return t.includes('~') || t.includes('/') ? `/${t.replaceAll('~', '~0').replaceAll('/', '~1')}` : `/${t}`;
+};
 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -142,10 +150,12 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
       [
         'properties',
         (v, s, base, d, path) => {
-          for (const [k, sub] of Object.entries(s.properties as Record<string, Schema>)) {
-            const value = (d as Schema)[k];
+          const props = s.properties as Record<string, Schema>;
+          const keys = Object.keys(props);
+          for (let i = 0; i < keys.length; i++) {
+            const value = (d as Schema)[keys[i]!];
             if (value === undefined) continue;
-            const e = v.check(sub, base, value, path + seg(k));
+            const e = v.check(props[keys[i]!]!, base, value, path + seg(keys[i]!));
             if (e) return e;
           }
           return undefined;
@@ -171,6 +181,35 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
 const KNOWN = new Set(['type', ...UNTYPED.map(([k]) => k), ...GROUPS.flatMap((g) => g.keywords.map(([k]) => k))]);
 const UNSUPPORTED = ['not', 'oneOf', 'const', 'if', 'multipleOf', 'exclusiveMaximum', 'exclusiveMinimum', 'maxLength', 'minLength', 'maxItems', 'uniqueItems', 'additionalItems', 'contains', 'maxProperties', 'minProperties', 'propertyNames', 'dependencies'];
 
+/** What check() does with one schema object, worked out once: validation runs it per value. */
+interface Plan {
+  /** A $ref with no other rule beside it is followed alone, as in ajv. */
+  refOnly: boolean;
+  /** Types checked before any keyword (undefined: none, or checked where their group runs). */
+  earlyTypes?: string[];
+  untyped: Check[];
+  groups: { type: string; checks: Check[]; typeError: boolean }[];
+}
+
+const plans = new WeakMap<Schema, Plan>();
+
+function planOf(s: Schema): Plan {
+  let p = plans.get(s);
+  if (p) return p;
+  const types = s.type === undefined ? [] : Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
+  // The type is checked first, unless it is a single type whose own keywords are present: then
+  // it fails where that group would run (ajv's order, which decides the first error).
+  const deferred = types.length === 1 && GROUPS.some((g) => g.type === types[0] && g.keywords.some(([k]) => k in s));
+  p = {
+    refOnly: typeof s.$ref === 'string' && !Object.keys(s).some((k) => k !== '$ref' && KNOWN.has(k)),
+    earlyTypes: types.length && !deferred ? types : undefined,
+    untyped: UNTYPED.filter(([k]) => k in s).map(([, c]) => c),
+    groups: GROUPS.filter((g) => g.keywords.some(([k]) => k in s)).map((g) => ({ type: g.type, checks: g.keywords.filter(([k]) => k in s).map(([, c]) => c), typeError: deferred && types[0] === g.type })),
+  };
+  plans.set(s, p);
+  return p;
+}
+
 export class SchemaValidator {
   /** `files`: every schema by the file name its $refs use. */
   constructor(private readonly files: Record<string, Schema>) {}
@@ -181,27 +220,23 @@ export class SchemaValidator {
   }
 
   check(s: Schema, base: string, d: unknown, path: string): SchemaError | undefined {
-    // A $ref with no other rule beside it is followed alone, as in ajv.
-    if (typeof s.$ref === 'string' && !Object.keys(s).some((k) => k !== '$ref' && KNOWN.has(k))) return this.checkRef(s.$ref, base, d, path);
-    const types = s.type === undefined ? [] : Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    // The type is checked first, unless it is a single type whose own keywords are present:
-    // then it fails where that group would run (ajv's order, which decides the first error).
-    const deferred = types.length === 1 && GROUPS.some((g) => g.type === types[0] && g.keywords.some(([k]) => k in s));
-    if (types.length && !deferred && !types.some((t) => TYPE_OK[t]!(d))) return err(path, `must be ${types.join(',')}`, { type: types.join(',') });
-    for (const [k, check] of UNTYPED) {
-      if (!(k in s)) continue;
-      const e = check(this, s, base, d, path);
+    const p = planOf(s);
+    if (p.refOnly) return this.checkRef(s.$ref as string, base, d, path);
+    if (p.earlyTypes && !typeIn(p.earlyTypes, d)) return err(path, `must be ${p.earlyTypes.join(',')}`, { type: p.earlyTypes.join(',') });
+    // Indexed loops: this code runs once or twice per process, in V8's interpreter, where for-of
+    // and destructuring allocate an iterator and a result object at every step.
+    for (let i = 0; i < p.untyped.length; i++) {
+      const e = p.untyped[i]!(this, s, base, d, path);
       if (e) return e;
     }
-    for (const g of GROUPS) {
-      if (!g.keywords.some(([k]) => k in s)) continue;
+    for (let i = 0; i < p.groups.length; i++) {
+      const g = p.groups[i]!;
       if (!TYPE_OK[g.type]!(d)) {
-        if (deferred && types[0] === g.type) return err(path, `must be ${g.type}`, { type: g.type });
+        if (g.typeError) return err(path, `must be ${g.type}`, { type: g.type });
         continue;
       }
-      for (const [k, check] of g.keywords) {
-        if (!(k in s)) continue;
-        const e = check(this, s, base, d, path);
+      for (let j = 0; j < g.checks.length; j++) {
+        const e = g.checks[j]!(this, s, base, d, path);
         if (e) return e;
       }
     }
@@ -209,6 +244,15 @@ export class SchemaValidator {
   }
 
   checkRef(ref: string, base: string, d: unknown, path: string): SchemaError | undefined {
+    const key = `${base} ${ref}`;
+    let r = this.refs.get(key);
+    if (!r) this.refs.set(key, (r = this.resolve(ref, base)));
+    return this.check(r.schema, r.file, d, path);
+  }
+
+  private readonly refs = new Map<string, { schema: Schema; file: string }>();
+
+  private resolve(ref: string, base: string): { schema: Schema; file: string } {
     const hash = ref.indexOf('#');
     const file = hash > 0 ? ref.slice(0, hash) : hash < 0 ? ref : base;
     let s: unknown = this.schemaFile(file);
@@ -217,7 +261,7 @@ export class SchemaValidator {
       s = (s as Schema | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')];
     }
     if (!s || typeof s !== 'object') throw new Error(`schema: unresolved $ref ${ref} in ${base}`);
-    return this.check(s as Schema, file, d, path);
+    return { schema: s as Schema, file };
   }
 
   private schemaFile(name: string): Schema {
