@@ -53,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
   const format = str(g, 'log-format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log-format: ${format}`);
   configureLog(str(g, 'log'), format, bool(g, 'debug'));
+  if (globalThis.tsrunBoot) log('debug', `code cache: ${globalThis.tsrunBoot.note}`);
   if (bool(g, 'version')) {
     process.stdout.write(`tsrun version ${TSRUN_VERSION}\nspec: ${SPEC_VERSION}\n`);
     return 0;

@@ -10,7 +10,7 @@
 //   waitExit(pid, timeoutMs): number | undefined (exit status, 128+signal; undefined on timeout)
 //   waitForwarding(pid, target, signals): number (waits for pid; those signals go to target)
 //   exitNow(code): never returns                (_exit: no atexit handlers, no V8 teardown)
-//   fnv1a64(text): string                       (16 hex digits of the UTF-8 bytes' FNV-1a hash)
+//   fnv1a64(data): string                       (16 hex digits: FNV-1a of a Buffer or UTF-8 text)
 #include <napi.h>
 
 #include <cerrno>
@@ -262,15 +262,28 @@ Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, StatusCode(status));
 }
 
-// A cache file name for a large key (src/seccomp/cache.ts): the same loop in JavaScript runs in
-// V8's interpreter in a short-lived process and costs ms; node:crypto costs ms to load.
+// A cache file name for a large key (src/seccomp/cache.ts), and the code cache's checksum
+// (src/boot.ts: V8 does not check what it deserializes and crashes on a damaged cache). The
+// same loop in JavaScript runs in V8's interpreter in a short-lived process and costs ms, and
+// node:crypto costs ms to load.
+uint64_t Fnv1a64Bytes(const unsigned char *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
 Napi::Value Fnv1a64(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString())
-    throw Napi::TypeError::New(env, "text must be a string");
-  std::string text = info[0].As<Napi::String>().Utf8Value();
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+  uint64_t h;
+  if (info.Length() >= 1 && info[0].IsString()) {
+    std::string text = info[0].As<Napi::String>().Utf8Value();
+    h = Fnv1a64Bytes(reinterpret_cast<const unsigned char *>(text.data()), text.size());
+  } else if (info.Length() >= 1 && info[0].IsBuffer()) {
+    Napi::Buffer<unsigned char> b = info[0].As<Napi::Buffer<unsigned char>>();
+    h = Fnv1a64Bytes(b.Data(), b.Length());
+  } else {
+    throw Napi::TypeError::New(env, "data must be a string or a Buffer");
+  }
   char out[17];
   snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(h));
   return Napi::String::New(env, out);

@@ -11,24 +11,34 @@ export interface Native {
   waitExit(pid: number, timeoutMs: number): number | undefined;
   /** Reaps pid, sending the listed signals this process gets to target meanwhile. */
   waitForwarding(pid: number, target: number, signals: number[]): number;
-  /** FNV-1a (64 bits) of the UTF-8 bytes, as 16 hex digits. */
-  fnv1a64(text: string): string;
+  /** FNV-1a (64 bits) of a Buffer or of a string's UTF-8 bytes, as 16 hex digits. */
+  fnv1a64(data: string | Buffer): string;
   /** _exit(2): ends the process without Node's teardown. */
   exitNow(code: number): never;
 }
 
-let native: Native | undefined;
+let native: Native | undefined = globalThis.tsrunBoot?.native as Native | undefined;
 
-/** Ends the process: at once if the addon is loaded (see exitNow), else through Node's exit. */
+/**
+ * Ends the process: at once if the addon is loaded (see exitNow), else through Node's exit. A
+ * call that succeeded first leaves the code it compiled to the code cache, if the loader asks
+ * (src/boot.ts); a failed one may have run too little of it to be worth keeping.
+ */
 export function exitProcess(code: number): never {
+  if (code === 0) globalThis.tsrunBoot?.save?.();
   if (native) native.exitNow(code);
   process.exit(code);
 }
 
-/** The addon sits beside tsrun-init in build/Release; loaded only by the commands that need it. */
+/** The addon sits beside tsrun-init in build/Release (the loader may have loaded it already). */
+export function nativePath(): string {
+  return process.env.TSRUN_NATIVE ?? join(__dirname, '..', 'build', 'Release', 'tsrun_native.node');
+}
+
+/** The addon, loaded only by the commands that need it. */
 export function loadNative(): Native {
   if (!native) {
-    const p = process.env.TSRUN_NATIVE ?? join(__dirname, '..', 'build', 'Release', 'tsrun_native.node');
+    const p = nativePath();
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       native = require(p) as Native;
