@@ -6,7 +6,7 @@
 // (a damaged cache crashes it), so each file starts with a checksum of the rest, taken by the
 // addon, which the loader loads for the command (src/native/addon.ts reuses it).
 import { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire, wrap } from 'node:module';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { defaultRoot } from './state/paths.js';
@@ -99,7 +99,8 @@ function run(): void {
   const dir = file && join(file, '..');
   const cached = file && dir && native && trusted(dir, true) && trusted(file, false) ? readCache(file, native) : undefined;
   const data = cached instanceof Buffer ? cached : undefined;
-  const script = new Script(wrap(source), { filename: main, cachedData: data });
+  // The bundle is stored wrapped as a CommonJS function (scripts/bundle.mjs).
+  const script = new Script(source, { filename: main, cachedData: data });
   const rejected = cached === 'damaged' || (data !== undefined && script.cachedDataRejected === true);
   const boot: NonNullable<typeof globalThis.tsrunBoot> = { note: !file ? 'none for this call' : !cached ? `miss ${file}` : rejected ? `rejected ${file}` : `hit ${file}`, native };
   if (file && dir && native && (!cached || rejected)) boot.save = () => save(script, native, file, dir);
