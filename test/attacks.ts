@@ -58,20 +58,16 @@ function roVolBundle(name: string, args: string[]): { src: string; bundle: strin
   const src = h.path(name);
   mkdirSync(src, { recursive: true });
   writeFileSync(join(src, 'data.txt'), 'read-only data\n');
-  let rootfs = '';
   const bundle = h.bundle({
     args,
-    prepare: (r) => {
-      rootfs = r;
-      mkdirSync(join(r, 'mnt', 'vol'), { recursive: true });
-    },
+    prepare: (r) => void mkdirSync(join(r, 'mnt', 'vol'), { recursive: true }),
     edit: (cfg) =>
       void cfg.mounts!.push(
         { destination: '/mnt/other', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
         { destination: '/mnt/vol', type: 'bind', source: src, options: ['rbind', 'ro'] },
       ),
   });
-  return { src, bundle, rootfs, intact: () => readFileSync(join(src, 'data.txt'), 'utf8') === 'read-only data\n' };
+  return { src, bundle, rootfs: join(bundle, 'rootfs'), intact: () => readFileSync(join(src, 'data.txt'), 'utf8') === 'read-only data\n' };
 }
 
 const dropNs = (c: Config, type: string): void => void (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== type));
@@ -79,11 +75,9 @@ const dropNs = (c: Config, type: string): void => void (c.linux!.namespaces = c.
 t.test('a mount destination that is a symlink to a host dir (no mount namespace: mounts are made in the host\'s)', async (t) => {
   const c = canary('dest-canary');
   const id = h.id(t);
-  let rootfs = '';
   const bundle = h.bundle({
     args: ['sleep', '1000'],
     prepare: (r) => {
-      rootfs = r;
       mkdirSync(join(r, 'mnt'), { recursive: true });
       symlinkSync(c.dir, join(r, 'mnt', 'evil'));
     },
@@ -92,6 +86,7 @@ t.test('a mount destination that is a symlink to a host dir (no mount namespace:
       cfg.mounts = [{ destination: '/mnt/evil', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] }];
     },
   });
+  const rootfs = join(bundle, 'rootfs');
   h.ok(['create', '--bundle', bundle, id]);
   const inside = mountsUnder(join(rootfs, c.dir));
   attack(t, 'tmpfs on /mnt/evil -> host dir', c.intact(), inside.length === 1);
@@ -166,11 +161,9 @@ t.test('device nodes whose path leads out of the rootfs through a symlink', asyn
   // that is itself a symlink to a host file.
   const c = canary('dev-canary');
   const id = h.id(t);
-  let rootfs = '';
   const bundle = h.bundle({
     args: ['sleep', '1000'],
     prepare: (r) => {
-      rootfs = r;
       mkdirSync(join(r, 'opt'), { recursive: true });
       symlinkSync(c.dir, join(r, 'opt', 'evil'));
       symlinkSync(c.file, join(r, 'opt', 'node'));
@@ -180,6 +173,7 @@ t.test('device nodes whose path leads out of the rootfs through a symlink', asyn
       { path: '/opt/node', type: 'c', major: 1, minor: 5 },
     ]),
   });
+  const rootfs = join(bundle, 'rootfs');
   h.ok(['create', '--bundle', bundle, id]);
   const isChar = (p: string): boolean => {
     try {
@@ -339,15 +333,14 @@ t.test('/dev/console as a symlink to a host file, and swapped during setup (CVE-
   const id2 = h.id(t);
   const sock2 = h.path(`${id2}.sock`);
   const rx2 = receiver(sock2);
-  let rootfs = '';
   const bundle2 = h.bundle({
     args: ['sleep', '1000'],
     prepare: (r) => {
-      rootfs = r;
       mkdirSync(join(r, 'dev', 'pts'), { recursive: true });
     },
     edit: noDevTmpfs,
   });
+  const rootfs = join(bundle2, 'rootfs');
   const p = await pauseAt(h, id2, ['create', '--console-socket', sock2, '--bundle', bundle2, id2], 'console');
   renameSync(join(rootfs, 'dev', 'console'), join(rootfs, 'dev', 'console.old'));
   symlinkSync(c.file, join(rootfs, 'dev', 'console'));
