@@ -7,18 +7,17 @@
 // addon, which the loader loads for the command (src/native/addon.ts reuses it).
 import { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { parseArgs, str } from './cli/args.js';
+import { globalFlags } from './cli/globals.js';
+import { loadNative, type Native } from './native/addon.js';
 import { defaultRoot } from './state/paths.js';
 import { euid, runningInUserNs } from './util/rootless.js';
 
 declare global {
   /** Set by this loader: what happened to the cache (main logs it with --debug), its writer, and the addon. */
-  var tsrunBoot: { note: string; save?: () => void; native?: unknown } | undefined;
-}
-
-interface Hasher {
-  fnv1a64(data: Buffer): string;
+  var tsrunBoot: { note: string; save?: () => void; native?: Native } | undefined;
 }
 
 /** Bytes of the checksum (16 hex digits) that starts a cache file. */
@@ -27,21 +26,6 @@ const SUM = 16;
 const DIR = '@code-cache';
 /** Commands worth a cache: the ones callers make often that Node serves. */
 const CACHED = new Set(['create', 'run', 'exec', 'start', 'delete', 'kill', 'state', 'pause', 'resume', 'update', 'ps', 'events', 'list']);
-const GLOBAL_WITH_VALUE = new Set(['--root', '--log', '--log-format', '--cgroup-manager', '--rootless', '--criu']);
-
-/** The command and --root from the command line, without the full parser (it is in the cached code). */
-function scan(argv: string[]): { command?: string; root?: string } {
-  let root: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-')) return { command: a, root };
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = eq > 0 ? a.slice(eq + 1) : GLOBAL_WITH_VALUE.has(name) ? argv[++i] : undefined;
-    if (name === '--root') root = value;
-  }
-  return {};
-}
 
 /** Ours alone: owned by this euid, writable by nobody else, and not a symlink. */
 function trusted(path: string, dir: boolean): boolean {
@@ -53,28 +37,20 @@ function trusted(path: string, dir: boolean): boolean {
   }
 }
 
+/** The command's cache file; the command line is read with main's own parser and flags. */
 function cacheFile(argv: string[], main: string): string | undefined {
-  const { command, root: flag } = scan(argv);
+  const g = parseArgs(argv, globalFlags, '');
+  const command = g.args[0];
   if (!command || !CACHED.has(command)) return undefined;
-  const root = defaultRoot(flag, euid(), runningInUserNs());
+  const root = defaultRoot(str(g, 'root'), euid(), runningInUserNs());
   const st = lstatSync(main);
   // A new bundle or another node makes another file: V8 would refuse the old cache anyway.
   const key = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}`;
   return join(root, DIR, `${command}-${key}.bin`);
 }
 
-function loadAddon(): Hasher | undefined {
-  try {
-    const m = { exports: {} };
-    process.dlopen(m, process.env.TSRUN_NATIVE ?? join(__dirname, '..', 'build', 'Release', 'tsrun_native.node'));
-    return m.exports as Hasher;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The cache in a file, if its checksum holds; 'damaged' if not. */
-function readCache(file: string, native: Hasher): Buffer | 'damaged' | undefined {
+function readCache(file: string, native: Native): Buffer | 'damaged' | undefined {
   let raw: Buffer;
   try {
     raw = readFileSync(file);
@@ -94,29 +70,33 @@ function run(): void {
   } catch {
     file = undefined;
   }
-  const native = file ? loadAddon() : undefined;
-  if (!native) file = undefined;
-  const dir = file && join(file, '..');
-  const cached = file && dir && native && trusted(dir, true) && trusted(file, false) ? readCache(file, native) : undefined;
+  let native: Native | undefined;
+  try {
+    native = file ? loadNative() : undefined;
+  } catch {
+    file = undefined; // no addon: main reports that where it needs it
+  }
+  const cached = file && native && trusted(dirname(file), true) && trusted(file, false) ? readCache(file, native) : undefined;
   const data = cached instanceof Buffer ? cached : undefined;
   // The bundle is stored wrapped as a CommonJS function (scripts/bundle.mjs).
   const script = new Script(source, { filename: main, cachedData: data });
   const rejected = cached === 'damaged' || (data !== undefined && script.cachedDataRejected === true);
   const boot: NonNullable<typeof globalThis.tsrunBoot> = { note: !file ? 'none for this call' : !cached ? `miss ${file}` : rejected ? `rejected ${file}` : `hit ${file}`, native };
-  if (file && dir && native && (!cached || rejected)) boot.save = () => save(script, native, file, dir);
+  if (file && native && (!cached || rejected)) boot.save = () => save(script, native, file);
   globalThis.tsrunBoot = boot;
   const mod = { exports: {} };
   (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(main), mod, main, __dirname);
 }
 
 /** After the command: the functions it compiled go to the cache (temp file + rename). */
-function save(script: Script, native: Hasher, file: string, dir: string): void {
+function save(script: Script, native: Native, file: string): void {
+  const dir = dirname(file);
   try {
     // The root may not exist yet (a failed first call): the cache makes no root of its own.
     if (!trusted(join(dir, '..'), true)) return;
     mkdirSync(dir, { mode: 0o700, recursive: true });
     if (!trusted(dir, true)) return;
-    const prefix = file.slice(dir.length + 1).split('-')[0]!;
+    const prefix = basename(file).split('-')[0]!;
     for (const n of readdirSync(dir)) if (n.startsWith(`${prefix}-`) && join(dir, n) !== file) rmSync(join(dir, n), { force: true });
     const data = script.createCachedData();
     const tmp = `${file}.${process.pid}.tmp`;

@@ -1,7 +1,7 @@
 import { parseArgs, str, bool, type FlagSpec } from './cli/args.js';
 import { configureLog, debugEnabled, log } from './cli/log.js';
 import { TsrunError, UsageError } from './errors.js';
-import type { Globals } from './cli/globals.js';
+import { globalFlags, type Globals } from './cli/globals.js';
 import { commandUsage, globalUsage } from './cli/usage.js';
 import { SPEC_VERSION } from './spec/version.js';
 import { defaultRoot } from './state/paths.js';
@@ -34,19 +34,6 @@ const commands: Record<string, () => Promise<Command>> = {
   update: async () => (await import('./cli/commands/update.js')).default,
   events: async () => (await import('./cli/commands/events.js')).default,
 };
-
-const globalFlags: FlagSpec[] = [
-  { names: ['root'], value: true },
-  { names: ['log'], value: true },
-  { names: ['log-format'], value: true },
-  { names: ['debug'], value: false },
-  { names: ['systemd-cgroup'], value: false },
-  { names: ['cgroup-manager'], value: true },
-  { names: ['rootless'], value: true },
-  { names: ['criu'], value: true, hidden: true },
-  { names: ['version', 'v'], value: false },
-  { names: ['help', 'h'], value: false },
-];
 
 async function main(argv: string[]): Promise<number> {
   const g = parseArgs(argv, globalFlags, '');
