@@ -88,12 +88,18 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// waitpid, again after each signal handled meanwhile (a foreground wait forwards them).
+pid_t WaitRetrying(pid_t pid, int *status) {
+  pid_t r;
+  do r = waitpid(pid, status, 0); while (r < 0 && errno == EINTR);
+  return r;
+}
+
 Napi::Value WaitpidBlocking(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int pid = IntArg(info, 0, "pid");
   int status = 0;
-  pid_t r;
-  do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+  pid_t r = WaitRetrying(pid, &status);
   if (r < 0) ThrowErrno(env, "waitpid", errno);
   Napi::Object out = Napi::Object::New(env);
   if (WIFEXITED(status))
@@ -212,8 +218,7 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
     if (r == 0) return env.Undefined();
   }
   int status = 0;
-  pid_t r;
-  do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+  pid_t r = WaitRetrying(pid, &status);
   if (r < 0) ThrowErrno(env, "waitpid", errno);
   return Napi::Number::New(env, StatusCode(status));
 }
@@ -252,8 +257,7 @@ Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
   for (int s : sigs) sigaddset(&set, s);
   pthread_sigmask(SIG_UNBLOCK, &set, &oldmask);
   int status = 0;
-  pid_t r;
-  do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+  pid_t r = WaitRetrying(pid, &status);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &oldmask, nullptr);
   forwardTarget = 0;
