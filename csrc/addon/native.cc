@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/proc.h"
+
 namespace {
 
 [[noreturn]] void ThrowErrno(Napi::Env env, const std::string &what, int err) {
@@ -88,18 +90,11 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// waitpid, again after each signal handled meanwhile (a foreground wait forwards them).
-pid_t WaitRetrying(pid_t pid, int *status) {
-  pid_t r;
-  do r = waitpid(pid, status, 0); while (r < 0 && errno == EINTR);
-  return r;
-}
-
 Napi::Value WaitpidBlocking(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int pid = IntArg(info, 0, "pid");
   int status = 0;
-  pid_t r = WaitRetrying(pid, &status);
+  pid_t r = wait_retrying(pid, &status);
   if (r < 0) ThrowErrno(env, "waitpid", errno);
   Napi::Object out = Napi::Object::New(env);
   if (WIFEXITED(status))
@@ -162,71 +157,24 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
       throw Napi::TypeError::New(env, "fds must be an array of numbers");
     fds[i] = v.As<Napi::Number>().Int32Value();
   }
-  // Sources are first copied above every target, so that placing one can't clobber another.
-  std::vector<int> high(n, -1);
-  auto closeHigh = [&]() {
-    for (int fd : high)
-      if (fd >= 0) close(fd);
-  };
-  for (int i = 0; i < n; i++) {
-    if (fds[i] == i) continue;
-    high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, n);
-    if (high[i] < 0) {
-      int err = errno;
-      closeHigh();
-      ThrowErrno(env, "spawn " + path + ": fd " + std::to_string(fds[i]), err);
-    }
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  // dup2 onto itself clears close-on-exec (glibc >= 2.29), as libuv's "inherit" does.
-  for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, high[i] >= 0 ? high[i] : i, i);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   std::vector<char *> cargv = CStrings(argv), cenv = CStrings(envv);
   pid_t pid;
-  int err = posix_spawn(&pid, path.c_str(), &fa, &attr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  closeHigh();
+  int badFd;
+  int err = spawn_fds(path.c_str(), cargv.data(), cenv.data(), fds.data(), n, &pid, &badFd);
+  if (err && badFd >= 0) ThrowErrno(env, "spawn " + path + ": fd " + std::to_string(badFd), err);
   if (err) ThrowErrno(env, "spawn " + path, err);
   return Napi::Number::New(env, pid);
-}
-
-int StatusCode(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 Napi::Value WaitExit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int pid = IntArg(info, 0, "pid");
   int timeout = IntArg(info, 1, "timeoutMs");
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    struct pollfd p = {pidfd, POLLIN, 0};
-    int r;
-    do r = poll(&p, 1, timeout); while (r < 0 && errno == EINTR);
-    int err = errno;
-    close(pidfd);
-    if (r < 0) ThrowErrno(env, "poll pidfd", err);
-    if (r == 0) return env.Undefined();
-  }
-  int status = 0;
-  pid_t r = WaitRetrying(pid, &status);
-  if (r < 0) ThrowErrno(env, "waitpid", errno);
-  return Napi::Number::New(env, StatusCode(status));
-}
-
-volatile sig_atomic_t forwardTarget = 0;
-
-void ForwardSignal(int sig) {
-  if (forwardTarget > 0) kill(forwardTarget, sig);
+  int code = 0;
+  int r = wait_exit(pid, timeout, &code);
+  if (r < 0) ThrowErrno(env, "wait for " + std::to_string(pid), errno);
+  if (r > 0) return env.Undefined();
+  return Napi::Number::New(env, code);
 }
 
 // A foreground run or exec blocks here: Node's event loop would only add its own start-up
@@ -240,51 +188,26 @@ Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
   Napi::Array sigArr = info[2].As<Napi::Array>();
   std::vector<int> sigs;
   for (uint32_t k = 0; k < sigArr.Length(); k++) sigs.push_back(sigArr.Get(k).As<Napi::Number>().Int32Value());
-  std::vector<struct sigaction> old(sigs.size());
-  struct sigaction sa = {};
-  sa.sa_handler = ForwardSignal;
-  sigemptyset(&sa.sa_mask);
-  forwardTarget = target;
-  for (size_t k = 0; k < sigs.size(); k++)
-    if (sigaction(sigs[k], &sa, &old[k]) < 0) {
-      int err = errno;
-      for (size_t j = 0; j < k; j++) sigaction(sigs[j], &old[j], nullptr);
-      ThrowErrno(env, "sigaction " + std::to_string(sigs[k]), err);
-    }
-  // Node's main thread may have these blocked for its own signal thread: let them in here.
-  sigset_t set, oldmask;
-  sigemptyset(&set);
-  for (int s : sigs) sigaddset(&set, s);
-  pthread_sigmask(SIG_UNBLOCK, &set, &oldmask);
-  int status = 0;
-  pid_t r = WaitRetrying(pid, &status);
-  int err = errno;
-  pthread_sigmask(SIG_SETMASK, &oldmask, nullptr);
-  forwardTarget = 0;
-  for (size_t k = 0; k < sigs.size(); k++) sigaction(sigs[k], &old[k], nullptr);
-  if (r < 0) ThrowErrno(env, "waitpid", err);
-  return Napi::Number::New(env, StatusCode(status));
+  int code = 0;
+  const char *what = "";
+  if (wait_forwarding(pid, target, sigs.data(), static_cast<int>(sigs.size()), &code, &what) < 0)
+    ThrowErrno(env, what, errno);
+  return Napi::Number::New(env, code);
 }
 
 // A cache file name for a large key (src/seccomp/cache.ts), and the code cache's checksum
 // (src/boot.ts: V8 does not check what it deserializes and crashes on a damaged cache). The
 // same loop in JavaScript runs in V8's interpreter in a short-lived process and costs ms, and
 // node:crypto costs ms to load.
-uint64_t Fnv1a64Bytes(const unsigned char *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
-  return h;
-}
-
 Napi::Value Fnv1a64(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint64_t h;
   if (info.Length() >= 1 && info[0].IsString()) {
     std::string text = info[0].As<Napi::String>().Utf8Value();
-    h = Fnv1a64Bytes(reinterpret_cast<const unsigned char *>(text.data()), text.size());
+    h = fnv1a64(reinterpret_cast<const unsigned char *>(text.data()), text.size());
   } else if (info.Length() >= 1 && info[0].IsBuffer()) {
     Napi::Buffer<unsigned char> b = info[0].As<Napi::Buffer<unsigned char>>();
-    h = Fnv1a64Bytes(b.Data(), b.Length());
+    h = fnv1a64(b.Data(), b.Length());
   } else {
     throw Napi::TypeError::New(env, "data must be a string or a Buffer");
   }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "readfile.h"
 #include "state.h"
 
 void sleep_ms(unsigned ms)
@@ -18,22 +19,6 @@ void sleep_ms(unsigned ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0) {
-		errno = e;
-		return -1;
-	}
-	buf[n] = '\0';
-	return n;
 }
 
 static bool frozen_now(const struct saved_state *s)

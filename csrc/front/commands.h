@@ -15,6 +15,8 @@ int cmd_state(const char *root, const char *id);
 int cmd_start(const char *root, const char *id);
 int cmd_kill(const char *root, const char *id, int sig, bool all);
 int cmd_delete(const char *root, const char *id, bool force);
+/* exec's arguments (after "exec"); self_dir holds tsrun-init */
+int cmd_exec(const char *root, const char *self_dir, int argc, char **argv);
 
 /* Reads state.json without the lock. True with *s loaded; false with *rc what the command
  * returns: `does not exist` (logged) or DELEGATE (a file only TypeScript understands). */

@@ -17,14 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "log.h"
 #include "signals.h"
-
-struct flag {
-	const char *names[2];
-	bool value;
-};
 
 /* the global flags of src/main.ts */
 static const struct flag global_flags[] = {
@@ -35,69 +31,6 @@ static const struct flag global_flags[] = {
 	{ { "version", "v" }, false },	     { { "help", "h" }, false },
 };
 
-struct parsed {
-	const char *values[16];	/* by flag index: the value, "1" for a set boolean */
-	int first_arg;		/* index of the first positional argument */
-};
-
-/* runc-style flags up to the first positional argument, as src/cli/args.ts;
- * false on anything it would report as a usage error (Node words those). */
-static bool parse_flags(int argc, char **argv, int start, const struct flag *flags, size_t nflags,
-			struct parsed *p)
-{
-	memset(p, 0, sizeof(*p));
-	int i = start;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strlen(a) < 2 || a[0] != '-')
-			break;
-		const char *name = a + (a[1] == '-' ? 2 : 1);
-		const char *eq = strchr(name, '=');
-		size_t len = eq ? (size_t)(eq - name) : strlen(name);
-		size_t f;
-		for (f = 0; f < nflags; f++) {
-			const char *const *n = flags[f].names;
-			if ((strlen(n[0]) == len && strncmp(n[0], name, len) == 0) ||
-			    (n[1] && strlen(n[1]) == len && strncmp(n[1], name, len) == 0))
-				break;
-		}
-		if (f == nflags)
-			return false;
-		if (flags[f].value) {
-			if (eq)
-				p->values[f] = eq + 1;
-			else if (i + 1 < argc)
-				p->values[f] = argv[++i];
-			else
-				return false;
-		} else if (!eq || strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0) {
-			p->values[f] = "1";
-		} else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0) {
-			p->values[f] = NULL;
-		} else {
-			return false;
-		}
-	}
-	p->first_arg = i;
-	return true;
-}
-
-/* runc's ID rule (src/state/paths.ts): one path element of [\w+.-]. */
-static bool valid_id(const char *id)
-{
-	if (!*id || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return false;
-	for (const char *c = id; *c; c++)
-		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') &&
-		    !strchr("_+.-", *c))
-			return false;
-	return true;
-}
-
 /* Not root, or root in a user namespace other than the initial one (rootless Podman). */
 static bool rootless_context(void)
 {
@@ -107,6 +40,8 @@ static bool rootless_context(void)
 	/* PROC_USER_INIT_INO: the initial user namespace's inode */
 	return stat("/proc/self/ns/user", &st) < 0 || st.st_ino != 0xEFFFFFFDU;
 }
+
+static bool self_dir(char *self, size_t size);
 
 static int serve(int argc, char **argv)
 {
@@ -134,6 +69,13 @@ static int serve(int argc, char **argv)
 	for (int i = g.first_arg + 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return DELEGATE;
+	if (strcmp(cmd, "exec") == 0) {
+		char self[PATH_MAX];
+		if (!self_dir(self, sizeof(self)))
+			return DELEGATE;
+		log_configure(logfile, format && strcmp(format, "json") == 0);
+		return cmd_exec(root ? root : "/run/tsrun", self, argc - g.first_arg - 1, argv + g.first_arg + 1);
+	}
 	static const struct flag kill_flags[] = { { { "all", "a" }, false } };
 	static const struct flag delete_flags[] = { { { "force", "f" }, false } };
 	const struct flag *flags = NULL;
@@ -166,19 +108,29 @@ static int serve(int argc, char **argv)
 	return cmd_delete(root, args[0], c.values[0] != NULL);
 }
 
+/* The directory of this binary (<top>/build/Release), which holds tsrun-init. */
+static bool self_dir(char *self, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", self, size - 1);
+	if (n < 0)
+		return false;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return true;
+}
+
 /* dist/tsrun.js next to this build (<top>/build/Release/tsrun -> <top>/dist/tsrun.js),
  * and the node its first line names (the node that built it). */
 static _Noreturn void exec_node(char **argv)
 {
 	char self[PATH_MAX], js[PATH_MAX + 32], line[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0) {
+	if (!self_dir(self, sizeof(self))) {
 		fprintf(stderr, "tsrun: readlink /proc/self/exe: %s\n", strerror(errno));
 		exit(1);
 	}
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	*slash = '\0';
 	snprintf(js, sizeof(js), "%s/../../dist/tsrun.js", self);
 	FILE *f = fopen(js, "re");
 	if (!f || !fgets(line, sizeof(line), f)) {

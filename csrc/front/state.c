@@ -13,50 +13,9 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "readfile.h"
 
 #define STATE_VERSION 1
-
-static char *read_file(const char *path, int *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = errno;
-		return NULL;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			*err = ENOMEM;
-			break;
-		}
-		if (len + 1 >= cap) {
-			char *b = realloc(buf, cap *= 2);
-			if (!b) {
-				free(buf);
-				buf = NULL;
-				continue;
-			}
-			buf = b;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*err = errno;
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (n == 0) {
-			buf[len] = '\0';
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	return buf;
-}
 
 static bool is_string_array(const struct json *a)
 {
@@ -142,20 +101,29 @@ static bool fill(struct saved_state *s, const struct json *doc)
 
 enum load_result state_load(const char *dir, struct saved_state *s)
 {
+	return state_load_bytes(dir, s, NULL, NULL);
+}
+
+enum load_result state_load_bytes(const char *dir, struct saved_state *s, char **bytes, size_t *len)
+{
 	char path[4096];
 	int err = 0;
 	memset(s, 0, sizeof(*s));
 	if (snprintf(path, sizeof(path), "%s/state.json", dir) >= (int)sizeof(path))
 		return LOAD_OTHER;
-	char *text = read_file(path, &err);
+	char *text = read_all(path, 0, len, &err);
 	if (!text)
 		return err == ENOENT || err == ENOTDIR ? LOAD_MISSING : LOAD_OTHER;
 	s->doc = json_parse(text, NULL, 0);
-	free(text);
 	if (!s->doc || !fill(s, s->doc)) {
+		free(text);
 		state_free(s);
 		return LOAD_OTHER;
 	}
+	if (bytes)
+		*bytes = text;
+	else
+		free(text);
 	return LOAD_OK;
 }
 
@@ -170,14 +138,8 @@ static bool proc_stat(pid_t pid, char *state, char *start, size_t startlen)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small(path, buf, sizeof(buf)) <= 0)
 		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* comm may hold spaces and parens: the fields after it start past the last ')' */
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')

@@ -4,6 +4,7 @@
 #define TSRUN_FRONT_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "json.h"
@@ -29,6 +30,8 @@ struct saved_state {
 enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 
 enum load_result state_load(const char *dir, struct saved_state *s);
+/* The same, and the file's bytes (malloc'd, NUL-terminated) in *bytes and *len on LOAD_OK. */
+enum load_result state_load_bytes(const char *dir, struct saved_state *s, char **bytes, size_t *len);
 void state_free(struct saved_state *s);
 
 bool state_alive(const struct saved_state *s);

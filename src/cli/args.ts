@@ -13,6 +13,8 @@ export interface FlagSpec {
 export interface Parsed {
   flags: Map<string, string | true | string[]>;
   args: string[];
+  /** Where a value flag's (last) value is: argv[index], from offset on (`--name=value` or `--name value`). */
+  valueAt: Map<string, { index: number; offset: number }>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) for (const n of s.names) byName.set(n, s);
   const flags = new Map<string, string | true | string[]>();
+  const valueAt = new Map<string, { index: number; offset: number }>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -46,6 +49,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
       if (eq >= 0) v = a.slice(eq + 1);
       else v = argv[++i];
       if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`, command);
+      valueAt.set(key, { index: i, offset: eq >= 0 ? eq + 1 : 0 });
       if (spec.multi) {
         const prev = flags.get(key);
         flags.set(key, [...(Array.isArray(prev) ? prev : []), v]);
@@ -61,7 +65,17 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
       flags.set(key, true);
     }
   }
-  return { flags, args };
+  return { flags, args, valueAt };
+}
+
+/** argv with the values of these flags cut out (what an exec plan's key holds: exec-plans.ts). */
+export function withoutValues(argv: string[], p: Parsed, names: string[]): string[] {
+  const out = [...argv];
+  for (const n of names) {
+    const at = p.valueAt.get(n);
+    if (at) out[at.index] = out[at.index]!.slice(0, at.offset);
+  }
+  return out;
 }
 
 export function str(p: Parsed, name: string): string | undefined {

@@ -12,7 +12,7 @@ import { TsrunError } from '../errors.js';
 import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
 import { stateJson, type StateInfo } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
-import type { PlanRecord } from '../plan/encode.js';
+import { encodePlan, type PlanRecord } from '../plan/encode.js';
 import { loadConfig, rootfsPath } from '../spec/load.js';
 import { CONFIG_FILE, FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
@@ -125,7 +125,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       saveState(dir, state);
       testPause('create:pid');
     };
-    const launched = launch(records, preserveFds, onPid, o.wait, hooksStep);
+    const launched = launch(encodePlan(records), preserveFds, onPid, o.wait, hooksStep);
     testPause('create:launched');
     if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
     if (!procStat(launched.pid)) throw new TsrunError(`container process ${launched.pid} exited during create`);

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { procsFiles } from '../cgroups/manage.js';
 import { TsrunError } from '../errors.js';
-import { PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
+import { encodePlan, PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
 import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
 import { lsmState, planLsmProcess } from '../plan/lsm.js';
 import { planProcess } from '../plan/process.js';
@@ -12,8 +12,9 @@ import { planTerminal } from '../plan/terminal.js';
 import { configError, type Config } from '../spec/load.js';
 import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
-import { loadSavedConfig, loadState } from '../state/store.js';
+import { loadSavedConfigBytes, loadStateBytes } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
+import { execPlanKey, saveExecPlan } from './exec-plans.js';
 import { testPause } from '../util/test-pause.js';
 
 export type Process = NonNullable<Config['process']>;
@@ -21,7 +22,11 @@ export type Process = NonNullable<Config['process']>;
 export interface ExecOptions {
   root: string;
   id: string;
-  process: Process;
+  /** The process, or how to make it from the container's own (runc's exec flags). */
+  process: Process | ((container: Process | undefined) => Process);
+  /** The --process file as read, and exec's arguments without the values of --pid-file and --process: an exec plan's key. */
+  processBytes?: Buffer;
+  keyArgv: string[];
   consoleSocket?: string;
   pidFile?: string;
   preserveFds: number;
@@ -41,32 +46,37 @@ export function validateProcess(p: unknown): Process {
  * The C core joins the namespaces through /proc/PID/ns of the container's pid 1.
  */
 export function execProcess(o: ExecOptions): Launched {
-  const s = loadState(o.root, o.id);
+  // A process made from flags needs the saved config first, so its errors come before the status's.
+  let saved = typeof o.process === 'function' ? loadSavedConfigBytes(o.root, o.id) : undefined;
+  const proc = typeof o.process === 'function' ? o.process(saved!.config.process) : o.process;
+  const { state: s, bytes: stateBytes } = loadStateBytes(o.root, o.id);
   const status = statusOf(containerDir(o.root, o.id), s);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'creating') throw new TsrunError('cannot exec in a container that is still being created');
   if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
-  const cfg = loadSavedConfig(o.root, o.id);
+  saved ??= loadSavedConfigBytes(o.root, o.id);
+  const { config: cfg, bytes: configBytes } = saved;
   const records: PlanRecord[] = [['version', PLAN_VERSION]];
   for (const n of cfg.linux?.namespaces ?? []) {
     records.push(['ns', n.type, `/proc/${s.pid}/ns/${NS_PROC_NAME[n.type as NsType]}`]);
   }
   for (const p of procsFiles(s.cgroupDirs)) records.push(['cgroup', p]);
-  records.push(...planTerminal(o.process, o.consoleSocket, o.detach));
+  records.push(...planTerminal(proc, o.consoleSocket, o.detach));
   if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
-  records.push(...planProcess(o.process, cfg, { extraEnv: [], setgroupsDenied: setgroupsDenied(s.pid) }));
+  records.push(...planProcess(proc, cfg, { extraEnv: [], setgroupsDenied: setgroupsDenied(s.pid) }));
   // As runc: the exec'd process keeps the container's labels unless it names its own.
   const labels = {
-    apparmorProfile: o.process.apparmorProfile || cfg.process?.apparmorProfile,
-    selinuxLabel: o.process.selinuxLabel || cfg.process?.selinuxLabel,
+    apparmorProfile: proc.apparmorProfile || cfg.process?.apparmorProfile,
+    selinuxLabel: proc.selinuxLabel || cfg.process?.selinuxLabel,
   };
   records.push(...planLsmProcess(labels, lsmState(), (m) => log('debug', m)));
   // The container's seccomp profile binds every process in it, exec'd ones too (as runc).
   records.push(...planSeccomp(cfg, (m) => log('debug', m), o.root));
   if (!o.detach) records.push(['wait']);
   let pid = 0;
+  const plan = encodePlan(records);
   try {
-    const launched = launch(records, o.preserveFds, (p) => (pid = p), !o.detach);
+    const launched = launch(plan, o.preserveFds, (p) => (pid = p), !o.detach);
     testPause('exec:launched');
     if (o.pidFile) {
       const path = resolve(o.pidFile);
@@ -74,6 +84,8 @@ export function execProcess(o: ExecOptions): Launched {
       writeFileSync(tmp, String(launched.pid));
       renameSync(tmp, path);
     }
+    const key = execPlanKey({ state: stateBytes, config: configBytes, process: o.processBytes, argv: o.keyArgv });
+    saveExecPlan(o.root, o.id, key, o, plan);
     return launched;
   } catch (e) {
     if (pid > 0) {

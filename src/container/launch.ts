@@ -2,7 +2,6 @@ import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { loadNative } from '../native/addon.js';
-import { encodePlan, type PlanRecord } from '../plan/encode.js';
 import { initEnv } from '../util/test-pause.js';
 
 /** tsrun-init sits beside the addon in build/Release; TSRUN_INIT overrides it for tests. */
@@ -23,7 +22,7 @@ export interface Launched {
 const REAP_MS = 5000;
 
 /**
- * Starts tsrun-init with the plan and waits until the container is set up ("ready") or fails.
+ * Starts tsrun-init with the plan (encodePlan's bytes) and waits until the container is set up ("ready") or fails.
  * fds 3..3+preserveFds-1 of this process are handed on as the container's preserved fds.
  * `onPid` runs as soon as the pid is known, so a failure later can still kill the process.
  * `onHooks` runs at the `hooks` sync step (plan record `hooks_sync`): the child waits before
@@ -31,11 +30,11 @@ const REAP_MS = 5000;
  * Synchronous on purpose: the protocol is a handful of lines, and blocking reads need none of
  * Node's stream machinery, whose loading would cost more than the exchange itself.
  */
-export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void): Launched {
+export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void): Launched {
   const native = loadNative();
   const planFd = 3 + preserveFds;
   const path = initBinary();
-  const [plan, planChild] = native.socketpair();
+  const [planSock, planChild] = native.socketpair();
   let sync = -1;
   let syncChild = -1;
   let parent: number;
@@ -47,7 +46,7 @@ export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: 
     const env = Object.entries(initEnv()).map(([k, v]) => `${k}=${v}`);
     parent = native.spawn(path, [path, String(planFd), String(planFd + 1)], env, fds);
   } catch (e) {
-    closeSync(plan);
+    closeSync(planSock);
     if (sync >= 0) closeSync(sync);
     throw new TsrunError(`start tsrun-init: ${(e as Error).message}`);
   } finally {
@@ -55,11 +54,11 @@ export function launch(records: PlanRecord[], preserveFds: number, onPid: (pid: 
     if (syncChild >= 0) closeSync(syncChild);
   }
   try {
-    writeAll(plan, encodePlan(records));
+    writeAll(planSock, plan);
   } catch {
     // EPIPE: tsrun-init exited before reading it all; its exit is reported below.
   }
-  closeSync(plan);
+  closeSync(planSock);
 
   let pid = 0;
   try {

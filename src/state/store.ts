@@ -37,10 +37,15 @@ export function saveState(dir: string, s: SavedState): void {
 }
 
 export function loadState(root: string, id: string): SavedState {
+  return loadStateBytes(root, id).state;
+}
+
+/** The state and the exact bytes it was read from (an exec plan is keyed on them: exec-plans.ts). */
+export function loadStateBytes(root: string, id: string): { state: SavedState; bytes: Buffer } {
   checkId(id);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(join(containerDir(root, id), STATE_FILE), 'utf8');
+    bytes = readFileSync(join(containerDir(root, id), STATE_FILE));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
       throw new NotFoundError(id);
@@ -49,7 +54,7 @@ export function loadState(root: string, id: string): SavedState {
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     // A torn or corrupt file (a full disk, a crash): name it; `delete --force` still removes it.
     throw new TsrunError(`container "${id}" has a corrupt state file: ${(e as Error).message}`);
@@ -58,7 +63,7 @@ export function loadState(root: string, id: string): SavedState {
     const err = validateSavedState.errors?.[0];
     throw new TsrunError(`container "${id}" has a corrupt state file: ${err?.instancePath || '/'} ${err?.message ?? 'is not a state'}`);
   }
-  return data as SavedState;
+  return { state: data as SavedState, bytes };
 }
 
 export function removeContainerDir(root: string, id: string): void {
@@ -80,11 +85,16 @@ export function listIds(root: string): string[] {
 
 /** The config.json the container was created from (saved in its state dir). */
 export function loadSavedConfig(root: string, id: string): Config {
+  return loadSavedConfigBytes(root, id).config;
+}
+
+/** The saved config and the exact bytes it was read from. */
+export function loadSavedConfigBytes(root: string, id: string): { config: Config; bytes: Buffer } {
   checkId(id);
   const file = join(containerDir(root, id), CONFIG_FILE);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new TsrunError(`read ${file}: ${(e as Error).message}`);
@@ -93,7 +103,7 @@ export function loadSavedConfig(root: string, id: string): Config {
     throw new TsrunError(`container "${id}" is still being created (or its create failed): no saved config`);
   }
   try {
-    return JSON.parse(text) as Config;
+    return { config: JSON.parse(bytes.toString('utf8')) as Config, bytes };
   } catch (e) {
     throw new TsrunError(`container "${id}" has a corrupt saved config: ${(e as Error).message}`);
   }

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../../main.js';
 import { waitForeground } from '../../container/foreground.js';
-import { parseArgs, str, bool, list, minArgs, type Parsed } from '../args.js';
+import { parseArgs, str, bool, list, minArgs, withoutValues, type Parsed } from '../args.js';
 import { execProcess, validateProcess, type Process } from '../../container/exec.js';
-import { loadSavedConfig } from '../../state/store.js';
 import { TsrunError } from '../../errors.js';
 import { preserveFdsOf } from './create.js';
 
@@ -68,24 +67,28 @@ const command: Command = {
     minArgs(p, 1, 'exec');
     const id = p.args[0]!;
     const file = str(p, 'process');
-    let proc: Process;
+    let proc: Process | ((base: Process | undefined) => Process);
+    let processBytes: Buffer | undefined;
     if (file) {
       let raw: unknown;
       try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
+        processBytes = readFileSync(file);
+        raw = JSON.parse(processBytes.toString('utf8'));
       } catch (e) {
         throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
       }
       // as runc: with --process the other process flags (--apparmor, --process-label...) are unused
       proc = validateProcess(raw);
     } else {
-      proc = processFromFlags(p, loadSavedConfig(g.root, id).process);
+      proc = (base) => processFromFlags(p, base);
     }
     const detach = bool(p, 'detach');
     const launched = execProcess({
       root: g.root,
       id,
       process: proc,
+      processBytes,
+      keyArgv: withoutValues(argv, p, ['pid-file', 'process']),
       consoleSocket: str(p, 'console-socket'),
       pidFile: str(p, 'pid-file'),
       preserveFds: preserveFdsOf(str(p, 'preserve-fds')),

@@ -1,0 +1,18 @@
+/* readfile.h - whole files and small ones, for the front end's readers. */
+#ifndef TSRUN_FRONT_READFILE_H
+#define TSRUN_FRONT_READFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The whole file at path (opened with O_RDONLY | O_CLOEXEC | extra_flags), NUL-terminated,
+ * its length in *len if len is not NULL; NULL with *err an errno. */
+char *read_all(const char *path, int extra_flags, size_t *len, int *err);
+
+/* The same, from an open fd (left open). */
+char *read_all_fd(int fd, size_t *len, int *err);
+
+/* Up to size-1 bytes of a small file (/proc, cgroupfs), NUL-terminated: the length, or -1 with errno. */
+ssize_t read_small(const char *path, char *buf, size_t size);
+
+#endif

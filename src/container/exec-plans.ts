@@ -1,0 +1,91 @@
+// Saved exec plans: the front end runs an exec again without Node when everything the plan was
+// decided from is the same, byte for byte (docs/STATE-FORMAT.md#exec-plans). A probe that runs
+// the same command every few seconds then costs a C program, not a Node start. TypeScript still
+// makes every decision: it writes a plan only after tsrun-init took it, and the front end
+// replays one only for the same inputs.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadNative } from '../native/addon.js';
+import { containerDir } from '../state/paths.js';
+import { log } from '../cli/log.js';
+import { initBinary } from './launch.js';
+
+export const EXEC_PLANS_DIR = 'exec-plans';
+/** A container keeps the plans of this many different execs; later ones are not saved. */
+const MAX_PLANS = 16;
+
+/** What an exec's plan is decided from, besides this build and this boot. */
+export interface ExecInputs {
+  /** state.json and the saved config.json, as read. */
+  state: Buffer;
+  config: Buffer;
+  /** The --process file, as read. */
+  process?: Buffer;
+  /** exec's arguments (after `exec`), with the values of --pid-file and --process cut out. */
+  argv: string[];
+}
+
+function stamp(path: string): string {
+  const st = statSync(path, { bigint: true });
+  return `${st.size} ${st.mtimeNs}`;
+}
+
+/**
+ * The key text (docs/STATE-FORMAT.md#exec-plans; csrc/front/exec_plan.c builds the same bytes).
+ * Host facts a plan depends on are constant for a boot (cap_last_cap, the LSMs) or named here
+ * (the caller's bounding set).
+ */
+export function execPlanKey(i: ExecInputs): Buffer {
+  const status = readFileSync('/proc/self/status', 'latin1');
+  const parts: (string | Buffer)[] = [
+    'tsrun exec plan 1\n',
+    `bundle ${stamp(join(__dirname, 'tsrun-main.js'))}\n`,
+    `init ${stamp(initBinary())}\n`,
+    `boot ${readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()}\n`,
+    `capbnd ${/^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '-'}\n`,
+  ];
+  const field = (name: string, data: Buffer | undefined): void => {
+    if (data) parts.push(`${name} ${data.length}\n`, data, '\n');
+    else parts.push(`${name} -\n`);
+  };
+  field('state', i.state);
+  field('config', i.config);
+  field('process', i.process);
+  parts.push(`argv ${i.argv.length}\n`);
+  for (const a of i.argv) {
+    const b = Buffer.from(a);
+    parts.push(`${b.length}\n`, b, '\n');
+  }
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
+}
+
+/** Test-only variables change what a plan is (TSRUN_TEST_FORCE_LSM, TSRUN_INIT...): no plan is saved under them. */
+function testEnv(): boolean {
+  return Object.keys(process.env).some((k) => k.startsWith('TSRUN_') && !k.startsWith('TSRUN_FRONT_'));
+}
+
+/**
+ * Keeps a plan tsrun-init has taken, as `<container dir>/exec-plans/<FNV-1a of the key>`.
+ * Never fails the exec: the plan is only a shortcut for the next one.
+ */
+export function saveExecPlan(root: string, id: string, key: Buffer, o: { detach: boolean; preserveFds: number }, plan: Buffer): void {
+  if (testEnv()) return;
+  const dir = join(containerDir(root, id), EXEC_PLANS_DIR);
+  const file = join(dir, loadNative().fnv1a64(key));
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    try {
+      // Not recursive: a container deleted meanwhile must not get its dir back.
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (readdirSync(dir).length >= MAX_PLANS) return;
+    const tail = `detach ${o.detach ? 1 : 0}\npreserve-fds ${o.preserveFds}\nplan ${plan.length}\n`;
+    writeFileSync(tmp, Buffer.concat([key, Buffer.from(tail), plan]), { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    log('debug', `exec plan not saved: ${(e as Error).message}`);
+  }
+}

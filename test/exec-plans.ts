@@ -1,0 +1,204 @@
+// Saved exec plans (docs/STATE-FORMAT.md#exec-plans): an exec that TypeScript planned once is run
+// again by the front end alone when everything it was decided from is the same. These tests
+// tell the two paths apart with TSRUN_FRONT_NO_DELEGATE (the front end exits 125 where it would
+// start Node) and TSRUN_FRONT_DELEGATE_ALL (Node serves every call).
+import t from 'tap';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Harness, TSRUN, type TestLike } from './helpers/runtime.js';
+
+const h = new Harness(t);
+const FRONT = { TSRUN_FRONT_NO_DELEGATE: '1' };
+const NODE = { TSRUN_FRONT_DELEGATE_ALL: '1' };
+
+function running(t: TestLike): string {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
+  return id;
+}
+
+function plans(id: string): string[] {
+  const dir = join(h.root, id, 'exec-plans');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+/** Log lines without their time, which differs between two calls. */
+function untimed(stderr: string): string {
+  return stderr.replace(/time="[^"]*"/g, 'time=T');
+}
+
+t.test('an exec planned once runs again without Node, with the same effects', async (t) => {
+  const id = running(t);
+  const cmd = ['sh', '-c', 'echo "out $X"; echo err >&2; exit 3'];
+  const first = h.tsrun(['exec', '-e', 'X=1', '--pid-file', h.path('p1'), id, ...cmd]);
+  t.equal(first.status, 3);
+  t.equal(plans(id).length, 1, 'the first exec saved its plan');
+  // Another pid file: its path is not part of the plan, as containerd names one per exec.
+  const again = h.tsrun(['exec', '-e', 'X=1', '--pid-file', h.path('p2'), id, ...cmd], { env: FRONT });
+  t.equal(again.status, 3, 'the front end ran it and returns the process\'s status');
+  t.equal(again.stdout, 'out 1\n');
+  t.equal(again.stderr, 'err\n');
+  const pid = Number(readFileSync(h.path('p2'), 'utf8'));
+  t.ok(pid > 0 && pid !== Number(readFileSync(h.path('p1'), 'utf8')), 'it wrote its own pid file');
+  t.equal(plans(id).length, 1, 'nothing new is saved');
+});
+
+t.test('a plan is used only for the same inputs', async (t) => {
+  const id = running(t);
+  h.ok(['exec', id, 'echo', 'a']);
+  t.equal(h.tsrun(['exec', id, 'echo', 'a'], { env: FRONT }).stdout, 'a\n', 'same command: served by the front end');
+  t.equal(h.tsrun(['exec', id, 'echo', 'b'], { env: FRONT }).status, 125, 'another argument: left to Node');
+  t.equal(h.tsrun(['exec', '-e', 'Y=1', id, 'echo', 'a'], { env: FRONT }).status, 125, 'another flag: left to Node');
+
+  const file = h.path(`${id}-process.json`);
+  const proc = { args: ['sh', '-c', 'echo $V'], env: ['V=one'], cwd: '/' };
+  writeFileSync(file, JSON.stringify(proc));
+  h.ok(['exec', '--process', file, id]);
+  const copy = h.path(`${id}-copy.json`);
+  writeFileSync(copy, JSON.stringify(proc));
+  t.equal(h.tsrun(['exec', '--process', copy, id], { env: FRONT }).stdout, 'one\n', 'the same process in another file: served');
+  writeFileSync(file, JSON.stringify({ ...proc, env: ['V=two'] }));
+  t.equal(h.tsrun(['exec', '--process', file, id], { env: FRONT }).status, 125, 'the file changed: left to Node');
+  t.equal(h.ok(['exec', '--process', file, id]).stdout, 'two\n', 'and Node runs the new process');
+
+  // The saved config is part of the key: an edited one is a new container as far as plans go.
+  const cfgFile = join(h.root, id, 'config.json');
+  const cfg = readFileSync(cfgFile);
+  writeFileSync(cfgFile, Buffer.concat([cfg, Buffer.from(' ')]));
+  t.equal(h.tsrun(['exec', id, 'echo', 'a'], { env: FRONT }).status, 125, 'another saved config: left to Node');
+  writeFileSync(cfgFile, cfg);
+});
+
+t.test('paused and stopped containers are left to Node, which refuses them', async (t) => {
+  const id = running(t);
+  h.ok(['exec', id, 'true']);
+  h.ok(['pause', id]);
+  t.equal(h.tsrun(['exec', id, 'true'], { env: FRONT }).status, 125, 'paused: not served');
+  t.match(h.tsrun(['exec', id, 'true']).stderr, /cannot exec in a paused container/);
+  h.ok(['resume', id]);
+  h.ok(['kill', id, 'KILL']);
+  h.waitStatus(id, 'stopped');
+  t.equal(h.tsrun(['exec', id, 'true'], { env: FRONT }).status, 125, 'stopped: not served');
+  t.match(h.tsrun(['exec', id, 'true']).stderr, /cannot exec in a stopped container/);
+});
+
+t.test('detached exec from a plan: pid file, cgroup, and nothing left waiting', async (t) => {
+  const id = running(t);
+  h.ok(['exec', '-d', '--pid-file', h.path('d1'), id, 'sleep', '100']);
+  h.ok(['exec', '-d', '--pid-file', h.path('d2'), id, 'sleep', '100'], { env: FRONT });
+  const pid = Number(readFileSync(h.path('d2'), 'utf8'));
+  const procs = JSON.parse(h.ok(['ps', '--format', 'json', id]).stdout) as number[];
+  t.ok(procs.includes(pid), 'the process is in the container\'s cgroup');
+  t.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\x00100\x00');
+});
+
+t.test('preserved fds reach the process from a plan', async (t) => {
+  const id = running(t);
+  const file = h.path('preserved');
+  writeFileSync(file, 'kept\n');
+  const fd = openSync(file, 'r');
+  try {
+    const args = ['exec', '--preserve-fds', '1', id, 'cat', '/proc/self/fd/3'];
+    t.equal(h.ok(args, { fds: [fd] }).stdout, 'kept\n', 'through Node');
+    t.equal(h.ok(args, { fds: [fd], env: FRONT }).stdout, 'kept\n', 'through the front end');
+    t.equal(h.tsrun(args, { env: FRONT }).status, 125, 'without that fd open, Node words the error');
+  } finally {
+    closeSync(fd);
+  }
+});
+
+t.test('a signal to a foreground exec from a plan reaches the process', async (t) => {
+  const id = running(t);
+  const args = ['--root', h.root, 'exec', id, 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'];
+  for (const env of [{}, FRONT]) {
+    const out = h.path(`sig-${Object.keys(env).length}.out`);
+    const fd = openSync(out, 'w');
+    const p = spawn(TSRUN, args, { stdio: ['ignore', fd, 'inherit'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+    closeSync(fd);
+    const exited = new Promise<number | null>((res) => p.on('exit', (code) => res(code)));
+    const deadline = Date.now() + 20_000;
+    while (!readFileSync(out, 'utf8').includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    p.kill('SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    t.equal(await exited, 42, `${Object.keys(env).length ? 'front end' : 'Node'}: the process's status`);
+    clearTimeout(timer);
+  }
+});
+
+t.test('an error from the C core is worded as Node words it, and kills nothing else', async (t) => {
+  const id = running(t);
+  h.ok(['exec', id, 'mkdir', '/tmp/gone']);
+  const args = ['exec', '--cwd', '/tmp/gone', id, 'true'];
+  h.ok(args);
+  t.equal(plans(id).length, 2);
+  h.ok(['exec', id, 'rmdir', '/tmp/gone']);
+  const front = h.tsrun(args, { env: FRONT });
+  const node = h.tsrun(args, { env: NODE });
+  t.not(front.status, 0, 'the front end fails');
+  t.match(front.stderr, /gone/, 'naming the path');
+  t.equal(front.status, node.status, 'with Node\'s status');
+  t.equal(untimed(front.stderr), untimed(node.stderr), 'and Node\'s words');
+  t.same(JSON.parse(h.ok(['ps', '--format', 'json', id]).stdout), [h.state(id)!.pid], 'only pid 1 is left');
+});
+
+t.test('a plan is used only if it is ours alone and whole', async (t) => {
+  const id = running(t);
+  h.ok(['exec', id, 'echo', 'x']);
+  const [name] = plans(id);
+  const dir = join(h.root, id, 'exec-plans');
+  const file = join(dir, name!);
+  const served = (): boolean => h.tsrun(['exec', id, 'echo', 'x'], { env: FRONT }).status === 0;
+  t.ok(served(), 'as saved: served');
+
+  chmodSync(file, 0o620);
+  t.notOk(served(), 'group-writable: not used');
+  chmodSync(file, 0o600);
+  chmodSync(dir, 0o777);
+  t.notOk(served(), 'its dir world-writable: not used');
+  chmodSync(dir, 0o700);
+
+  const good = readFileSync(file);
+  writeFileSync(file, Buffer.concat([good, Buffer.from('x')]));
+  t.notOk(served(), 'a plan longer than it says: not used');
+  const damaged = Buffer.from(good);
+  damaged[40] = damaged[40]! ^ 1;
+  writeFileSync(file, damaged);
+  t.notOk(served(), 'a key that differs: not used');
+  writeFileSync(file, good);
+
+  const real = `${dir}.real`;
+  renameSync(dir, real);
+  symlinkSync(real, dir);
+  t.notOk(served(), 'a symlinked dir: not used');
+  rmSync(dir);
+  renameSync(real, dir);
+  t.ok(served(), 'restored: served again');
+});
+
+t.test('no plan is saved under a test-only variable, and at most 16 per container', async (t) => {
+  const id = running(t);
+  h.ok(['exec', id, 'true'], { env: { TSRUN_TEST_FORCE_LSM: '' } });
+  t.equal(plans(id).length, 0, 'TSRUN_TEST_* changes plans: none saved');
+  for (let i = 0; i < 18; i++) h.ok(['exec', id, 'echo', String(i)]);
+  t.equal(plans(id).length, 16, 'sixteen kept');
+  t.equal(h.tsrun(['exec', id, 'echo', '17'], { env: FRONT }).status, 125, 'later ones are Node\'s');
+});
+
+t.test('delete removes the plans with the state dir, through either path', async (t) => {
+  for (const env of [FRONT, NODE]) {
+    const id = running(t);
+    h.ok(['exec', id, 'true']);
+    t.equal(plans(id).length, 1);
+    h.ok(['delete', '-f', id], { env });
+    t.notOk(existsSync(join(h.root, id)), `${env === FRONT ? 'front end' : 'Node'}: state dir gone`);
+  }
+});
+
+t.test('a plan never outlives its container: a new one with the same ID starts without plans', async (t) => {
+  const id = running(t);
+  h.ok(['exec', id, 'true']);
+  h.ok(['delete', '-f', id]);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
+  t.equal(h.tsrun(['exec', id, 'true'], { env: FRONT }).status, 125, 'left to Node');
+});
