@@ -9,6 +9,7 @@ import { loadNative } from '../native/addon.js';
 import { containerDir } from '../state/paths.js';
 import { log } from '../cli/log.js';
 import { initBinary } from './launch.js';
+import { euid, runningInUserNs } from '../util/rootless.js';
 
 export const EXEC_PLANS_DIR = 'exec-plans';
 /** A container keeps the plans of this many different execs; later ones are not saved. */
@@ -59,9 +60,13 @@ export function execPlanKey(i: ExecInputs): Buffer {
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
 }
 
-/** Test-only variables change what a plan is (TSRUN_TEST_FORCE_LSM, TSRUN_INIT...): no plan is saved under them. */
-function testEnv(): boolean {
-  return Object.keys(process.env).some((k) => k.startsWith('TSRUN_') && !k.startsWith('TSRUN_FRONT_'));
+/**
+ * Whether the front end could ever use a plan saved now: it serves root in the initial user
+ * namespace only, and test-only variables change what a plan is (TSRUN_TEST_FORCE_LSM, TSRUN_INIT...).
+ */
+function usable(): boolean {
+  if (euid() !== 0 || runningInUserNs()) return false;
+  return !Object.keys(process.env).some((k) => k.startsWith('TSRUN_') && !k.startsWith('TSRUN_FRONT_'));
 }
 
 /**
@@ -69,7 +74,7 @@ function testEnv(): boolean {
  * Never fails the exec: the plan is only a shortcut for the next one.
  */
 export function saveExecPlan(root: string, id: string, key: Buffer, o: { detach: boolean; preserveFds: number }, plan: Buffer): void {
-  if (testEnv()) return;
+  if (!usable()) return;
   const dir = join(containerDir(root, id), EXEC_PLANS_DIR);
   const file = join(dir, loadNative().fnv1a64(key));
   const tmp = `${file}.${process.pid}.tmp`;
