@@ -46,7 +46,8 @@ t.test('cwd', async (t) => {
 t.test('env is exactly the configured environment', async (t) => {
   // config.md#process: env; nothing of the runtime's own environment may reach the container.
   // HOME is the one variable a runtime may add when the config lacks it (runc does).
-  const env = ['PATH=/bin:/usr/bin', 'FOO=bar baz', 'EMPTY=', 'EQ=a=b'];
+  // Non-ASCII text takes more bytes than characters in the plan: it must arrive whole.
+  const env = ['PATH=/bin:/usr/bin', 'FOO=bar baz', 'EMPTY=', 'EQ=a=b', 'UTF8=é→🙂'];
   const p = probe(h, t, { edit: (c) => void (c.process!.env = env) });
   t.same(p.env.filter((e) => !e.startsWith('HOME=')), env);
   t.equal(p.argv[0], '/bin/probe', 'args[0] as given');

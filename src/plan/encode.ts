@@ -3,16 +3,33 @@ export type PlanRecord = [tag: string, ...fields: (string | number | bigint)[]];
 
 export const PLAN_VERSION = 1;
 
-/** TAG\0COUNT\0FIELD...\0 for each record. A NUL inside a field would split it: refuse it. */
+/**
+ * TAG\0COUNT\0FIELD...\0 for each record. A NUL inside a field would split it: refuse it.
+ * Written straight into one buffer: a plan can hold tens of KB (a seccomp program in hex), and
+ * joining strings first would allocate it twice on the JavaScript heap.
+ */
 export function encodePlan(records: PlanRecord[]): Buffer {
-  const parts: string[] = [];
-  for (const [tag, ...fields] of records) {
-    parts.push(tag, String(fields.length));
-    for (const f of fields) {
-      const s = String(f);
-      if (s.includes('\0')) throw new Error(`plan record ${tag}: a field contains a NUL byte`);
-      parts.push(s);
+  let size = 0;
+  for (let r = 0; r < records.length; r++) {
+    const rec = records[r]!;
+    size += Buffer.byteLength(rec[0]) + String(rec.length - 1).length + 2;
+    for (let i = 1; i < rec.length; i++) {
+      const f = rec[i]!;
+      if (typeof f === 'string' && f.includes('\0')) throw new Error(`plan record ${rec[0]}: a field contains a NUL byte`);
+      size += (typeof f === 'string' ? Buffer.byteLength(f) : String(f).length) + 1;
     }
   }
-  return Buffer.from(parts.join('\0') + '\0');
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const put = (text: string): void => {
+    at += out.write(text, at);
+    out[at++] = 0;
+  };
+  for (let r = 0; r < records.length; r++) {
+    const rec = records[r]!;
+    put(rec[0]);
+    put(String(rec.length - 1));
+    for (let i = 1; i < rec.length; i++) put(String(rec[i]));
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ export interface SchemaError {
 }
 
 type Schema = { [k: string]: unknown };
-type Check = (v: SchemaValidator, s: Schema, base: string, d: unknown, path: string) => SchemaError | undefined;
+type Check = (v: SchemaValidator, s: Schema, base: string, d: unknown) => SchemaError | undefined;
 
 const TYPE_OK: Record<string, (d: unknown) => boolean> = {
   string: (d) => typeof d === 'string',
@@ -28,8 +28,6 @@ function typeIn(types: string[], d: unknown): boolean {
   for (let i = 0; i < types.length; i++) if (TYPE_OK[types[i]!]!(d)) return true;
   return false;
 }
-
-const err = (instancePath: string, message: string, params: Record<string, unknown>): SchemaError => ({ instancePath, message, params });
 
 /** RFC 6901 escaping of one path segment. */
 const seg = (k: string | number): string => {
@@ -56,28 +54,34 @@ function regexp(p: string): RegExp {
 // Keywords in ajv's order: the type-independent ones, then one group per data type, each run
 // only when the data has that type. Within a group: validation keywords, then applicators.
 const UNTYPED: [string, Check][] = [
-  ['$ref', (v, s, base, d, path) => v.checkRef(s.$ref as string, base, d, path)],
+  ['$ref', (v, s, base, d) => v.checkRef(s, base, d)],
   [
     'enum',
-    (_v, s, _b, d, path) => ((s.enum as unknown[]).some((e) => deepEqual(e, d)) ? undefined : err(path, 'must be equal to one of the allowed values', { allowedValues: s.enum })),
+    (v, s, _b, d) => {
+      const values = s.enum as unknown[];
+      for (let i = 0; i < values.length; i++) if (deepEqual(values[i], d)) return undefined;
+      return v.fail('must be equal to one of the allowed values', { allowedValues: s.enum });
+    },
   ],
   [
     'anyOf',
-    (v, s, base, d, path) => {
+    (v, s, base, d) => {
+      const subs = s.anyOf as Schema[];
       let first: SchemaError | undefined;
-      for (const sub of s.anyOf as Schema[]) {
-        const e = v.check(sub, base, d, path);
+      for (let i = 0; i < subs.length; i++) {
+        const e = v.check(subs[i]!, base, d);
         if (!e) return undefined;
         first ??= e;
       }
-      return first ?? err(path, 'must match a schema in anyOf', {});
+      return first ?? v.fail('must match a schema in anyOf', {});
     },
   ],
   [
     'allOf',
-    (v, s, base, d, path) => {
-      for (const sub of s.allOf as Schema[]) {
-        const e = v.check(sub, base, d, path);
+    (v, s, base, d) => {
+      const subs = s.allOf as Schema[];
+      for (let i = 0; i < subs.length; i++) {
+        const e = v.check(subs[i]!, base, d);
         if (e) return e;
       }
       return undefined;
@@ -89,14 +93,14 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
   {
     type: 'number',
     keywords: [
-      ['maximum', (_v, s, _b, d, path) => ((d as number) <= (s.maximum as number) ? undefined : err(path, `must be <= ${String(s.maximum)}`, { comparison: '<=', limit: s.maximum }))],
-      ['minimum', (_v, s, _b, d, path) => ((d as number) >= (s.minimum as number) ? undefined : err(path, `must be >= ${String(s.minimum)}`, { comparison: '>=', limit: s.minimum }))],
+      ['maximum', (v, s, _b, d) => ((d as number) <= (s.maximum as number) ? undefined : v.fail(`must be <= ${String(s.maximum)}`, { comparison: '<=', limit: s.maximum }))],
+      ['minimum', (v, s, _b, d) => ((d as number) >= (s.minimum as number) ? undefined : v.fail(`must be >= ${String(s.minimum)}`, { comparison: '>=', limit: s.minimum }))],
     ],
   },
   {
     type: 'string',
     keywords: [
-      ['pattern', (_v, s, _b, d, path) => (regexp(s.pattern as string).test(d as string) ? undefined : err(path, `must match pattern "${String(s.pattern)}"`, { pattern: s.pattern }))],
+      ['pattern', (v, s, _b, d) => (regexp(s.pattern as string).test(d as string) ? undefined : v.fail(`must match pattern "${String(s.pattern)}"`, { pattern: s.pattern }))],
       // Formats are not checked (ajv's validateFormats: false, as before).
       ['format', () => undefined],
     ],
@@ -104,16 +108,16 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
   {
     type: 'array',
     keywords: [
-      ['minItems', (_v, s, _b, d, path) => ((d as unknown[]).length >= (s.minItems as number) ? undefined : err(path, `must NOT have fewer than ${String(s.minItems)} items`, { limit: s.minItems }))],
+      ['minItems', (v, s, _b, d) => ((d as unknown[]).length >= (s.minItems as number) ? undefined : v.fail(`must NOT have fewer than ${String(s.minItems)} items`, { limit: s.minItems }))],
       [
         'items',
-        (v, s, base, d, path) => {
+        (v, s, base, d) => {
           const arr = d as unknown[];
           const items = s.items as Schema | Schema[];
           for (let i = 0; i < arr.length; i++) {
             const sub = Array.isArray(items) ? items[i] : items;
             if (!sub) break;
-            const e = v.check(sub, base, arr[i], path + seg(i));
+            const e = v.checkAt(i, sub, base, arr[i]);
             if (e) return e;
           }
           return undefined;
@@ -126,21 +130,25 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
     keywords: [
       [
         'required',
-        (_v, s, _b, d, path) => {
-          const missing = (s.required as string[]).find((k) => (d as Schema)[k] === undefined);
-          return missing === undefined ? undefined : err(path, `must have required property '${missing}'`, { missingProperty: missing });
+        (v, s, _b, d) => {
+          const required = s.required as string[];
+          for (let i = 0; i < required.length; i++) {
+            const k = required[i]!;
+            if ((d as Schema)[k] === undefined) return v.fail(`must have required property '${k}'`, { missingProperty: k });
+          }
+          return undefined;
         },
       ],
       [
         'additionalProperties',
-        (v, s, base, d, path) => {
-          const known = Object.keys((s.properties as Schema | undefined) ?? {});
-          const patterns = Object.keys((s.patternProperties as Schema | undefined) ?? {}).map(regexp);
-          for (const k of Object.keys(d as Schema)) {
-            if (known.includes(k) || patterns.some((p) => p.test(k))) continue;
-            if (s.additionalProperties === false) return err(path, 'must NOT have additional properties', { additionalProperty: k });
+        (v, s, base, d) => {
+          const p = planOf(s);
+          // for-in, not Object.keys: no array per object (JSON.parse's objects have no inherited keys)
+          for (const k in d as Schema) {
+            if (p.propKeys.includes(k) || matchesAny(p.patterns, k)) continue;
+            if (s.additionalProperties === false) return v.fail('must NOT have additional properties', { additionalProperty: k });
             if (typeof s.additionalProperties === 'object') {
-              const e = v.check(s.additionalProperties as Schema, base, (d as Schema)[k], path + seg(k));
+              const e = v.checkAt(k, s.additionalProperties as Schema, base, (d as Schema)[k]);
               if (e) return e;
             }
           }
@@ -149,13 +157,13 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
       ],
       [
         'properties',
-        (v, s, base, d, path) => {
+        (v, s, base, d) => {
           const props = s.properties as Record<string, Schema>;
-          const keys = Object.keys(props);
+          const keys = planOf(s).propKeys;
           for (let i = 0; i < keys.length; i++) {
             const value = (d as Schema)[keys[i]!];
             if (value === undefined) continue;
-            const e = v.check(props[keys[i]!]!, base, value, path + seg(keys[i]!));
+            const e = v.checkAt(keys[i]!, props[keys[i]!]!, base, value);
             if (e) return e;
           }
           return undefined;
@@ -163,11 +171,12 @@ const GROUPS: { type: string; keywords: [string, Check][] }[] = [
       ],
       [
         'patternProperties',
-        (v, s, base, d, path) => {
-          for (const [p, sub] of Object.entries(s.patternProperties as Record<string, Schema>)) {
-            for (const k of Object.keys(d as Schema)) {
-              if (!regexp(p).test(k)) continue;
-              const e = v.check(sub, base, (d as Schema)[k], path + seg(k));
+        (v, s, base, d) => {
+          const p = planOf(s);
+          for (let i = 0; i < p.patterns.length; i++) {
+            for (const k in d as Schema) {
+              if (!p.patterns[i]!.test(k)) continue;
+              const e = v.checkAt(k, p.patternSchemas[i]!, base, (d as Schema)[k]);
               if (e) return e;
             }
           }
@@ -189,6 +198,15 @@ interface Plan {
   earlyTypes?: string[];
   untyped: Check[];
   groups: { type: string; checks: Check[]; typeError: boolean }[];
+  /** Names of `properties`, and `patternProperties` as regexps with their schemas. */
+  propKeys: string[];
+  patterns: RegExp[];
+  patternSchemas: Schema[];
+}
+
+function matchesAny(patterns: RegExp[], k: string): boolean {
+  for (let i = 0; i < patterns.length; i++) if (patterns[i]!.test(k)) return true;
+  return false;
 }
 
 const plans = new WeakMap<Schema, Plan>();
@@ -205,6 +223,9 @@ function planOf(s: Schema): Plan {
     earlyTypes: types.length && !deferred ? types : undefined,
     untyped: UNTYPED.filter(([k]) => k in s).map(([, c]) => c),
     groups: GROUPS.filter((g) => g.keywords.some(([k]) => k in s)).map((g) => ({ type: g.type, checks: g.keywords.filter(([k]) => k in s).map(([, c]) => c), typeError: deferred && types[0] === g.type })),
+    propKeys: Object.keys((s.properties as Schema | undefined) ?? {}),
+    patterns: Object.keys((s.patternProperties as Schema | undefined) ?? {}).map(regexp),
+    patternSchemas: Object.values((s.patternProperties as Record<string, Schema> | undefined) ?? {}),
   };
   plans.set(s, p);
   return p;
@@ -216,41 +237,63 @@ export class SchemaValidator {
 
   /** The first error of `data` against the schema in `file`, or undefined when it is valid. */
   validate(file: string, data: unknown): SchemaError | undefined {
-    return this.check(this.schemaFile(file), file, data, '');
+    this.segs.length = 0;
+    return this.check(this.schemaFile(file), file, data);
   }
 
-  check(s: Schema, base: string, d: unknown, path: string): SchemaError | undefined {
+  /**
+   * Where the value being checked is: its path is made into a string only for an error. Per
+   * element, `path + segment` would be most of what a validation allocates, and enough to bring
+   * a garbage collection into a create.
+   */
+  private readonly segs: (string | number)[] = [];
+
+  fail(message: string, params: Record<string, unknown>): SchemaError {
+    let instancePath = '';
+    for (let i = 0; i < this.segs.length; i++) instancePath += seg(this.segs[i]!);
+    return { instancePath, message, params };
+  }
+
+  /** check() of the member `at` of the current value. */
+  checkAt(at: string | number, s: Schema, base: string, d: unknown): SchemaError | undefined {
+    this.segs.push(at);
+    const e = this.check(s, base, d);
+    this.segs.pop();
+    return e;
+  }
+
+  check(s: Schema, base: string, d: unknown): SchemaError | undefined {
     const p = planOf(s);
-    if (p.refOnly) return this.checkRef(s.$ref as string, base, d, path);
-    if (p.earlyTypes && !typeIn(p.earlyTypes, d)) return err(path, `must be ${p.earlyTypes.join(',')}`, { type: p.earlyTypes.join(',') });
+    if (p.refOnly) return this.checkRef(s, base, d);
+    if (p.earlyTypes && !typeIn(p.earlyTypes, d)) return this.fail(`must be ${p.earlyTypes.join(',')}`, { type: p.earlyTypes.join(',') });
     // Indexed loops: this code runs once or twice per process, in V8's interpreter, where for-of
     // and destructuring allocate an iterator and a result object at every step.
     for (let i = 0; i < p.untyped.length; i++) {
-      const e = p.untyped[i]!(this, s, base, d, path);
+      const e = p.untyped[i]!(this, s, base, d);
       if (e) return e;
     }
     for (let i = 0; i < p.groups.length; i++) {
       const g = p.groups[i]!;
       if (!TYPE_OK[g.type]!(d)) {
-        if (g.typeError) return err(path, `must be ${g.type}`, { type: g.type });
+        if (g.typeError) return this.fail(`must be ${g.type}`, { type: g.type });
         continue;
       }
       for (let j = 0; j < g.checks.length; j++) {
-        const e = g.checks[j]!(this, s, base, d, path);
+        const e = g.checks[j]!(this, s, base, d);
         if (e) return e;
       }
     }
     return undefined;
   }
 
-  checkRef(ref: string, base: string, d: unknown, path: string): SchemaError | undefined {
-    const key = `${base} ${ref}`;
-    let r = this.refs.get(key);
-    if (!r) this.refs.set(key, (r = this.resolve(ref, base)));
-    return this.check(r.schema, r.file, d, path);
+  checkRef(s: Schema, base: string, d: unknown): SchemaError | undefined {
+    let r = this.refs.get(s);
+    if (!r) this.refs.set(s, (r = this.resolve(s.$ref as string, base)));
+    return this.check(r.schema, r.file, d);
   }
 
-  private readonly refs = new Map<string, { schema: Schema; file: string }>();
+  /** Where each `$ref` leads, by the schema object holding it: an object is in one file, so its base is fixed. */
+  private readonly refs = new WeakMap<Schema, { schema: Schema; file: string }>();
 
   private resolve(ref: string, base: string): { schema: Schema; file: string } {
     const hash = ref.indexOf('#');
