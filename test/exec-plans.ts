@@ -5,7 +5,7 @@
 import t from 'tap';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Harness, TSRUN, type TestLike } from './helpers/runtime.js';
 
 const h = new Harness(t);
@@ -61,6 +61,10 @@ t.test('a plan is used only for the same inputs', async (t) => {
   writeFileSync(file, JSON.stringify({ ...proc, env: ['V=two'] }));
   t.equal(h.tsrun(['exec', '--process', file, id], { env: FRONT }).status, 125, 'the file changed: left to Node');
   t.equal(h.ok(['exec', '--process', file, id]).stdout, 'two\n', 'and Node runs the new process');
+
+  // The caller's bounding set limits what the process may get: a narrower one is another key.
+  const narrow = spawnSync('setpriv', ['--bounding-set', '-sys_admin', TSRUN, '--root', h.root, 'exec', id, 'echo', 'a'], { env: { PATH: process.env.PATH, ...FRONT }, encoding: 'utf8' });
+  t.equal(narrow.status, 125, 'another bounding set: left to Node');
 
   // The saved config is part of the key: an edited one is a new container as far as plans go.
   const cfgFile = join(h.root, id, 'config.json');

@@ -10,6 +10,7 @@ import { containerDir } from '../state/paths.js';
 import { log } from '../cli/log.js';
 import { initBinary } from './launch.js';
 import { euid, runningInUserNs } from '../util/rootless.js';
+import { runtimeBoundingSet } from '../plan/capabilities.js';
 
 export const EXEC_PLANS_DIR = 'exec-plans';
 /** A container keeps the plans of this many different execs; later ones are not saved. */
@@ -37,13 +38,13 @@ function stamp(path: string): string {
  * (the caller's bounding set).
  */
 export function execPlanKey(i: ExecInputs): Buffer {
-  const status = readFileSync('/proc/self/status', 'latin1');
   const parts: (string | Buffer)[] = [
     'tsrun exec plan 1\n',
     `bundle ${stamp(join(__dirname, 'tsrun-main.js'))}\n`,
     `init ${stamp(initBinary())}\n`,
     `boot ${readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()}\n`,
-    `capbnd ${/^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '-'}\n`,
+    // as /proc/self/status shows it; read once per process (capabilities.ts)
+    `capbnd ${runtimeBoundingSet().toString(16).padStart(16, '0')}\n`,
   ];
   const field = (name: string, data: Buffer | undefined): void => {
     if (data) parts.push(`${name} ${data.length}\n`, data, '\n');
