@@ -107,6 +107,12 @@ t.test('preserved fds reach the process from a plan', async (t) => {
     t.equal(h.ok(args, { fds: [fd] }).stdout, 'kept\n', 'through Node');
     t.equal(h.ok(args, { fds: [fd], env: FRONT }).stdout, 'kept\n', 'through the front end');
     t.equal(h.tsrun(args, { env: FRONT }).status, 125, 'without that fd open, Node words the error');
+    // Node opens /dev/null in place of a closed stdio fd when it starts; the front end leaves that case to it.
+    const closed = spawnSync('sh', ['-c', `exec "$0" "$@" <&-`, TSRUN, '--root', h.root, 'exec', id, 'echo', 'x'], { env: { PATH: process.env.PATH, ...FRONT }, encoding: 'utf8' });
+    h.ok(['exec', id, 'echo', 'x']);
+    const closedAgain = spawnSync('sh', ['-c', `exec "$0" "$@" <&-`, TSRUN, '--root', h.root, 'exec', id, 'echo', 'x'], { env: { PATH: process.env.PATH, ...FRONT }, encoding: 'utf8' });
+    t.equal(closed.status, 125, 'not planned yet: Node');
+    t.equal(closedAgain.status, 125, 'planned, but stdin closed: Node');
   } finally {
     closeSync(fd);
   }

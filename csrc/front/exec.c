@@ -196,10 +196,11 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 	return log_error("container init exited before it was ready (status unknown)");
 }
 
-/* fds 3.. that a preserved-fds exec hands on must be open, or Node words the error. */
+/* stdio and the preserved fds are handed on as they are. Node opens /dev/null on a closed
+ * stdio fd at its start, and words the error for a closed preserved one: both are Node's. */
 static bool fds_open(int n)
 {
-	for (int fd = 3; fd < 3 + n; fd++)
+	for (int fd = 0; fd < 3 + n; fd++)
 		if (fcntl(fd, F_GETFD) < 0)
 			return false;
 	return true;
