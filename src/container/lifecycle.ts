@@ -47,8 +47,8 @@ export function startContainer(root: string, id: string): SavedState {
 }
 
 function startLocked(root: string, id: string): SavedState {
-  const s = waitStart(root, id);
   const cfg = savedConfig(root, id);
+  const s = waitStart(root, id, cfg?.hooks);
   // Spec 1.0.x made a failing poststart hook a warning; from 1.1 on it fails start. A config
   // keeps the semantics of the version it declares.
   if (/^1\.0\./.test(cfg?.ociVersion ?? '')) {
@@ -72,7 +72,7 @@ function destroyAfterFailure(root: string, id: string): void {
   }
 }
 
-function waitStart(root: string, id: string): SavedState {
+function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedState {
   const s = loadState(root, id);
   const dir = containerDir(root, id);
   const status = statusOf(dir, s);
@@ -84,7 +84,6 @@ function waitStart(root: string, id: string): SavedState {
     throw new TsrunError('process: config.json has no process, so there is nothing to start');
   }
   const fifo = join(dir, FIFO_FILE);
-  const hooks = savedConfig(root, id)?.hooks;
   const deadline = Date.now() + startDeadlineMs(hooks);
   // Non-blocking: a blocking open would hang forever if the process died meanwhile.
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, rmdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
@@ -67,7 +67,24 @@ export function loadStateBytes(root: string, id: string): { state: SavedState; b
 }
 
 export function removeContainerDir(root: string, id: string): void {
-  rmSync(containerDir(root, id), { recursive: true, force: true });
+  const dir = containerDir(root, id);
+  try {
+    removeTree(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** rm -r of a state dir (a few files, at most a small dir of plans): Node's rmSync walks it in JavaScript with a stat per entry, about 1.5 ms more. */
+function removeTree(dir: string): void {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  for (let i = 0; i < entries.length; i++) {
+    const path = join(dir, entries[i]!.name);
+    if (entries[i]!.isDirectory()) removeTree(path);
+    else unlinkSync(path);
+  }
+  rmdirSync(dir);
 }
 
 export function listIds(root: string): string[] {
