@@ -186,13 +186,16 @@ t.test('a plan is used only if it is ours alone and whole', async (t) => {
   t.ok(served(), 'restored: served again');
 });
 
-t.test('no plan is saved under a test-only variable, and at most 16 per container', async (t) => {
+t.test('no plan is saved under a test-only variable, and the last 16 are kept', async (t) => {
   const id = running(t);
   h.ok(['exec', id, 'true'], { env: { TSRUN_TEST_FORCE_LSM: '' } });
   t.equal(plans(id).length, 0, 'TSRUN_TEST_* changes plans: none saved');
   for (let i = 0; i < 18; i++) h.ok(['exec', id, 'echo', String(i)]);
   t.equal(plans(id).length, 16, 'sixteen kept');
-  t.equal(h.tsrun(['exec', id, 'echo', '17'], { env: FRONT }).status, 125, 'later ones are Node\'s');
+  t.equal(h.tsrun(['exec', id, 'echo', '17'], { env: FRONT }).stdout, '17\n', 'the newest is served');
+  t.equal(h.tsrun(['exec', id, 'echo', '2'], { env: FRONT }).stdout, '2\n', 'and the sixteenth newest');
+  t.equal(h.tsrun(['exec', id, 'echo', '1'], { env: FRONT }).status, 125, 'the older ones are gone');
+  t.equal(h.tsrun(['exec', id, 'echo', '0'], { env: FRONT }).status, 125);
 });
 
 t.test('delete removes the plans with the state dir, through either path', async (t) => {

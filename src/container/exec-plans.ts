@@ -13,7 +13,7 @@ import { euid, runningInUserNs } from '../util/rootless.js';
 import { runtimeBoundingSet } from '../plan/capabilities.js';
 
 export const EXEC_PLANS_DIR = 'exec-plans';
-/** A container keeps the plans of this many different execs; later ones are not saved. */
+/** A container keeps the plans of its last this many different execs. */
 const MAX_PLANS = 16;
 
 /** What an exec's plan is decided from, besides this build and this boot. */
@@ -70,6 +70,19 @@ function usable(): boolean {
   return !Object.keys(process.env).some((k) => k.startsWith('TSRUN_') && !k.startsWith('TSRUN_FRONT_'));
 }
 
+/** Makes room for one more plan: a container that outlives upgrades would otherwise keep only plans no build can use. */
+function evictOldest(dir: string): void {
+  const names = readdirSync(dir);
+  if (names.length < MAX_PLANS) return;
+  let oldest = '';
+  let oldestMs = Infinity;
+  for (let i = 0; i < names.length; i++) {
+    const ms = statSync(join(dir, names[i]!)).mtimeMs;
+    if (ms < oldestMs) [oldest, oldestMs] = [names[i]!, ms];
+  }
+  rmSync(join(dir, oldest), { force: true });
+}
+
 /**
  * Keeps a plan tsrun-init has taken, as `<container dir>/exec-plans/<FNV-1a of the key>`.
  * Never fails the exec: the plan is only a shortcut for the next one.
@@ -86,7 +99,7 @@ export function saveExecPlan(root: string, id: string, key: Buffer, o: { detach:
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (readdirSync(dir).length >= MAX_PLANS) return;
+    evictOldest(dir);
     const tail = `detach ${o.detach ? 1 : 0}\npreserve-fds ${o.preserveFds}\nplan ${plan.length}\n`;
     writeFileSync(tmp, Buffer.concat([key, Buffer.from(tail), plan]), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
