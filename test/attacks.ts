@@ -7,7 +7,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Harness, type Config } from './helpers/runtime.js';
 import { cgroupDirsNamed, mountsUnder } from './helpers/host.js';
 import { pauseAt } from './helpers/pause.js';
@@ -72,15 +72,20 @@ function roVolBundle(name: string, args: string[]): { src: string; bundle: strin
 
 const dropNs = (c: Config, type: string): void => void (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== type));
 
+/** A bundle's prepare step: symlinks at these paths of the rootfs (parents made) to host paths. */
+const symlinksTo = (links: [at: string, target: string][]) => (rootfs: string): void => {
+  for (const [at, target] of links) {
+    mkdirSync(dirname(join(rootfs, at)), { recursive: true });
+    symlinkSync(target, join(rootfs, at));
+  }
+};
+
 t.test('a mount destination that is a symlink to a host dir (no mount namespace: mounts are made in the host\'s)', async (t) => {
   const c = canary('dest-canary');
   const id = h.id(t);
   const bundle = h.bundle({
     args: ['sleep', '1000'],
-    prepare: (r) => {
-      mkdirSync(join(r, 'mnt'), { recursive: true });
-      symlinkSync(c.dir, join(r, 'mnt', 'evil'));
-    },
+    prepare: symlinksTo([['mnt/evil', c.dir]]),
     edit: (cfg) => {
       dropNs(cfg, 'mount');
       cfg.mounts = [{ destination: '/mnt/evil', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] }];
@@ -101,10 +106,7 @@ t.test('a bind destination that is a symlink to a host dir, with a mount namespa
   const id = h.id(t);
   const bundle = h.bundle({
     args: ['sleep', '1000'],
-    prepare: (r) => {
-      mkdirSync(join(r, 'mnt'), { recursive: true });
-      symlinkSync(c.dir, join(r, 'mnt', 'evil'));
-    },
+    prepare: symlinksTo([['mnt/evil', c.dir]]),
     edit: (cfg) => void cfg.mounts!.push({ destination: '/mnt/evil', type: 'bind', source: src, options: ['rbind'] }),
   });
   h.ok(['create', '--bundle', bundle, id]);
@@ -163,11 +165,7 @@ t.test('device nodes whose path leads out of the rootfs through a symlink', asyn
   const id = h.id(t);
   const bundle = h.bundle({
     args: ['sleep', '1000'],
-    prepare: (r) => {
-      mkdirSync(join(r, 'opt'), { recursive: true });
-      symlinkSync(c.dir, join(r, 'opt', 'evil'));
-      symlinkSync(c.file, join(r, 'opt', 'node'));
-    },
+    prepare: symlinksTo([['opt/evil', c.dir], ['opt/node', c.file]]),
     edit: (cfg) => void (cfg.linux!.devices = [
       { path: '/opt/evil/null0', type: 'c', major: 1, minor: 3 },
       { path: '/opt/node', type: 'c', major: 1, minor: 5 },
@@ -319,7 +317,7 @@ t.test('/dev/console as a symlink to a host file, and swapped during setup (CVE-
     args: ['sh', '-c', 'ls -l /dev/console'],
     prepare: (r) => {
       mkdirSync(join(r, 'dev', 'pts'), { recursive: true });
-      symlinkSync(c.file, join(r, 'dev', 'console'));
+      symlinksTo([['dev/console', c.file]])(r);
     },
     edit: noDevTmpfs,
   });
