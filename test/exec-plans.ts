@@ -58,6 +58,15 @@ t.test('a plan is used only for the same inputs', async (t) => {
   const copy = h.path(`${id}-copy.json`);
   writeFileSync(copy, JSON.stringify(proc));
   t.equal(h.tsrun(['exec', '--process', copy, id], { env: FRONT }).stdout, 'one\n', 'the same process in another file: served');
+  // containerd's shim: a new process file and pid file for each exec of the same probe
+  const shim = (n: number, env?: Record<string, string>) => {
+    const f = h.path(`${id}-shim-${n}.json`);
+    writeFileSync(f, JSON.stringify({ ...proc, args: ['sleep', '0'] }));
+    return h.tsrun(['--log', h.path('shim-log.json'), '--log-format', 'json', 'exec', '--process', f, '--detach', '--pid-file', h.path(`shim-${n}.pid`), id], { env });
+  };
+  t.equal(shim(1).status, 0);
+  t.equal(shim(2, FRONT).status, 0, 'the shim\'s next exec of it: served');
+  t.ok(Number(readFileSync(h.path('shim-2.pid'), 'utf8')) > 0, 'with its pid file');
   writeFileSync(file, JSON.stringify({ ...proc, env: ['V=two'] }));
   t.equal(h.tsrun(['exec', '--process', file, id], { env: FRONT }).status, 125, 'the file changed: left to Node');
   t.equal(h.ok(['exec', '--process', file, id]).stdout, 'two\n', 'and Node runs the new process');
