@@ -56,7 +56,7 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	devices_apply(p, rootfd);
 	symlinks_apply(p, rootfd);
 	if (p->terminal)
-		terminal_setup(p, rootfd, console_fd);
+		terminal_setup(p, rootfd, console_fd, true);
 	int fifo = p->execfifo ? execfifo_open_path(p->execfifo) : -1;
 	if (p->cwd)
 		close(in_root_mkdirs(rootfd, p->cwd, "cwd"));
@@ -102,11 +102,12 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	if (p->rootfs) {
 		fifo = setup_rootfs(p, console_fd);
 	} else {
+		/* no rootfs: an exec into the container's namespaces */
 		if (p->terminal) {
 			int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (root < 0)
 				fail("terminal", "open /");
-			terminal_setup(p, root, console_fd);
+			terminal_setup(p, root, console_fd, false);
 			close(root);
 		}
 		if (p->execfifo)

@@ -97,7 +97,7 @@ static int console_target(int rootfd)
 	return fd;
 }
 
-void terminal_setup(struct plan *p, int rootfd, int sock)
+void terminal_setup(struct plan *p, int rootfd, int sock, bool mount_console)
 {
 	if (sock < 0)
 		failx(STEP, "a terminal needs a console_socket record");
@@ -121,11 +121,13 @@ void terminal_setup(struct plan *p, int rootfd, int sock)
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
 			fail(STEP, "set the size %ux%u", p->rows, p->cols);
 	}
-	int console = console_target(rootfd);
-	test_pause("console");
-	if (mount(fd_path(slave), fd_path(console), NULL, MS_BIND, NULL) < 0)
-		fail(STEP, "bind the pty slave on /dev/console");
-	close(console);
+	if (mount_console) {
+		int console = console_target(rootfd);
+		test_pause("console");
+		if (mount(fd_path(slave), fd_path(console), NULL, MS_BIND, NULL) < 0)
+			fail(STEP, "bind the pty slave on /dev/console");
+		close(console);
+	}
 	send_master(sock, master);
 	close(master);
 	close(sock);

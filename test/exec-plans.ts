@@ -3,10 +3,11 @@
 // tell the two paths apart with TSRUN_FRONT_NO_DELEGATE (the front end exits 125 where it would
 // start Node) and TSRUN_FRONT_DELEGATE_ALL (Node serves every call).
 import t from 'tap';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { Harness, TSRUN, type TestLike } from './helpers/runtime.js';
+import { receiver } from './helpers/recvtty.js';
 
 const h = new Harness(t);
 const FRONT = { TSRUN_FRONT_NO_DELEGATE: '1' };
@@ -223,4 +224,22 @@ t.test('a plan never outlives its container: a new one with the same ID starts w
   h.ok(['delete', '-f', id]);
   h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
   t.equal(h.tsrun(['exec', id, 'true'], { env: FRONT }).status, 125, 'left to Node');
+});
+
+t.test('a relative --console-socket is resolved in the caller\'s cwd, so the cwd is part of the key', async (t) => {
+  const id = running(t);
+  const exec = (dir: string, env: Record<string, string>) => {
+    mkdirSync(dir, { recursive: true });
+    rmSync(join(dir, 'c.sock'), { force: true });
+    const rx = env === FRONT && dir.endsWith('cwd-b') ? undefined : receiver(join(dir, 'c.sock'));
+    const r = spawnSync(TSRUN, ['--root', h.root, 'exec', '-t', '-d', '--console-socket', 'c.sock', id, 'echo', 'tty'], { cwd: dir, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr, out: r.status === 0 && rx ? rx.done : Promise.resolve('') };
+  };
+  const first = exec(h.path('cwd-a'), {});
+  t.equal(first.status, 0);
+  t.match(await first.out, /tty/, 'the pty reached the socket in the first cwd');
+  t.equal(exec(h.path('cwd-b'), FRONT).status, 125, 'the same arguments from another cwd: left to Node');
+  const again = exec(h.path('cwd-a'), FRONT);
+  t.equal(again.status, 0, `from the first cwd again: served ${again.stderr}`);
+  t.match(await again.out, /tty/, 'and the pty reached that cwd\'s socket');
 });

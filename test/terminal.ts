@@ -2,6 +2,7 @@
 // protocol: the pty master over SCM_RIGHTS), and a foreground run on the caller's terminal.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TOP } from './helpers/runtime.js';
 import { receiver } from './helpers/recvtty.js';
@@ -34,6 +35,15 @@ t.test('exec -t with --console-socket: input goes in, output comes back', async 
   h.ok(['exec', '-t', '-d', '--console-socket', sock, id, 'sh']);
   const out = await rx.done;
   t.match(out, /typed-42/, 'the shell read from the terminal and wrote back through it');
+  // As runc: an exec'd process gets a pty of its own, and the container's /dev/console stays
+  // as it was. Bound over it, the next tty exec failed once the first pty was gone.
+  const sock2 = h.path(`${id}-exec2.sock`);
+  const rx2 = receiver(sock2);
+  h.ok(['exec', '-t', '-d', '--console-socket', sock2, id, 'sh', '-c', 'tty; ls -l /dev/console']);
+  const out2 = (await rx2.done).replace(/\r/g, '');
+  t.match(out2, /^\/dev\/pts\/\d+$/m, 'a second tty exec gets a pty');
+  t.notMatch(out2, /^c.* 136, /m, '/dev/console is not a pty (devpts major 136)');
+  t.notMatch(readFileSync(`/proc/${h.state(id)!.pid}/mountinfo`, 'utf8'), / \/dev\/console /, 'nothing is mounted on the container\'s /dev/console');
 });
 
 t.test('runc\'s errors: a detached tty without a socket, a socket without a tty', async (t) => {

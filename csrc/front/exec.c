@@ -222,6 +222,12 @@ int cmd_exec(const char *root, const char *self_dir, int argc, char **argv)
 	    snprintf(config_path, sizeof(config_path), "%s/config.json", dir) >= (int)sizeof(config_path))
 		return DELEGATE;
 
+	/* the plan holds the console socket's absolute path: a relative one depends on the cwd */
+	char cwd[PATH_MAX];
+	const char *console = p.values[F_CONSOLE];
+	if (console && console[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return DELEGATE;
+
 	/* the key: argv with the values of --pid-file and --process cut, as withoutValues() */
 	char **keyargv = calloc((size_t)argc + 1, sizeof(char *));
 	if (!keyargv)
@@ -236,7 +242,8 @@ int cmd_exec(const char *root, const char *self_dir, int argc, char **argv)
 			return DELEGATE;
 		}
 	}
-	struct exec_inputs in = { .dist_main = main_js, .init = init, .argc = argc, .argv = keyargv };
+	struct exec_inputs in = { .dist_main = main_js, .init = init, .argc = argc, .argv = keyargv,
+				  .cwd = console && console[0] != '/' ? cwd : NULL };
 	struct saved_state s;
 	char *state_bytes = NULL, *config_bytes = NULL, *process_bytes = NULL;
 	struct buf key = { 0 };

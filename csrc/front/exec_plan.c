@@ -86,7 +86,8 @@ bool exec_plan_key(const struct exec_inputs *in, struct buf *b)
 	if (!put(b, "tsrun exec plan 1\n", 18) || !stamp(b, "bundle", in->dist_main) ||
 	    !stamp(b, "init", in->init) || !putf(b, "boot %s\n", boot) || !capbnd(b) ||
 	    !field(b, "state", in->state, in->state_len) || !field(b, "config", in->config, in->config_len) ||
-	    !field(b, "process", in->process, in->process_len) || !putf(b, "argv %d\n", in->argc))
+	    !field(b, "process", in->process, in->process_len) ||
+	    !field(b, "cwd", in->cwd, in->cwd ? strlen(in->cwd) : 0) || !putf(b, "argv %d\n", in->argc))
 		return false;
 	for (int i = 0; i < in->argc; i++) {
 		size_t n = strlen(in->argv[i]);

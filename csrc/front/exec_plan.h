@@ -16,6 +16,7 @@ struct exec_inputs {
 	const char *dist_main, *init;	/* dist/tsrun-main.js and tsrun-init */
 	const char *state, *config, *process;
 	size_t state_len, config_len, process_len;
+	const char *cwd;		/* NULL unless a relative --console-socket is resolved against it */
 	int argc;
 	char *const *argv;		/* exec's arguments, the values of --pid-file and --process cut */
 };

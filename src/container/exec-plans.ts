@@ -25,6 +25,8 @@ export interface ExecInputs {
   process?: Buffer;
   /** exec's arguments (after `exec`), with the values of --pid-file and --process cut out. */
   argv: string[];
+  /** The caller's cwd, when the plan holds a path resolved against it (a relative --console-socket). */
+  cwd?: string;
 }
 
 function stamp(path: string): string {
@@ -53,6 +55,7 @@ export function execPlanKey(i: ExecInputs): Buffer {
   field('state', i.state);
   field('config', i.config);
   field('process', i.process);
+  field('cwd', i.cwd === undefined ? undefined : Buffer.from(i.cwd));
   parts.push(`argv ${i.argv.length}\n`);
   for (const a of i.argv) {
     const b = Buffer.from(a);

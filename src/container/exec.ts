@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { procsFiles } from '../cgroups/manage.js';
 import { TsrunError } from '../errors.js';
 import { encodePlan, PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
@@ -84,7 +84,9 @@ export function execProcess(o: ExecOptions): Launched {
       writeFileSync(tmp, String(launched.pid));
       renameSync(tmp, path);
     }
-    const key = execPlanKey({ state: stateBytes, config: configBytes, process: o.processBytes, argv: o.keyArgv });
+    // The plan holds the console socket's absolute path: a relative one depends on the cwd too.
+    const cwd = o.consoleSocket && !isAbsolute(o.consoleSocket) ? process.cwd() : undefined;
+    const key = execPlanKey({ state: stateBytes, config: configBytes, process: o.processBytes, argv: o.keyArgv, cwd });
     saveExecPlan(o.root, o.id, key, o, plan);
     return launched;
   } catch (e) {
