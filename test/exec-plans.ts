@@ -117,6 +117,11 @@ t.test('preserved fds reach the process from a plan', async (t) => {
     t.equal(h.ok(args, { fds: [fd] }).stdout, 'kept\n', 'through Node');
     t.equal(h.ok(args, { fds: [fd], env: FRONT }).stdout, 'kept\n', 'through the front end');
     t.equal(h.tsrun(args, { env: FRONT }).status, 125, 'without that fd open, Node words the error');
+    // containerd's shim hands the runtime its own fds: without --preserve-fds none reaches the process.
+    const ls = ['exec', id, 'ls', '/proc/self/fd'];
+    h.ok(ls, { fds: [fd] });
+    const fdsSeen = h.ok(ls, { fds: [fd], env: FRONT }).stdout.trim().split('\n').map(Number);
+    t.same(fdsSeen.filter((n) => n !== 3), [0, 1, 2], 'only stdio through the front end (3 is ls\'s own directory fd)');
     // Node opens /dev/null in place of a closed stdio fd when it starts; the front end leaves that case to it.
     const closed = spawnSync('sh', ['-c', `exec "$0" "$@" <&-`, TSRUN, '--root', h.root, 'exec', id, 'echo', 'x'], { env: { PATH: process.env.PATH, ...FRONT }, encoding: 'utf8' });
     h.ok(['exec', id, 'echo', 'x']);
