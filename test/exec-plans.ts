@@ -75,6 +75,9 @@ t.test('a plan is used only for the same inputs', async (t) => {
   // The caller's bounding set limits what the process may get: a narrower one is another key.
   const narrow = spawnSync('setpriv', ['--bounding-set', '-sys_admin', TSRUN, '--root', h.root, 'exec', id, 'echo', 'a'], { env: { PATH: process.env.PATH, ...FRONT }, encoding: 'utf8' });
   t.equal(narrow.status, 125, 'another bounding set: left to Node');
+  // Which LSMs are on is read from the mounts the caller sees: another mount namespace is another key.
+  const otherNs = spawnSync('unshare', ['-m', TSRUN, '--root', h.root, 'exec', id, 'echo', 'a'], { env: { PATH: process.env.PATH, ...FRONT }, encoding: 'utf8' });
+  t.equal(otherNs.status, 125, 'another mount namespace: left to Node');
 
   // The saved config is part of the key: an edited one is a new container as far as plans go.
   const cfgFile = join(h.root, id, 'config.json');

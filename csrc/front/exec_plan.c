@@ -83,8 +83,12 @@ bool exec_plan_key(const struct exec_inputs *in, struct buf *b)
 	if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof(boot)) < 0)
 		return false;
 	boot[strcspn(boot, " \t\n")] = '\0';
+	struct stat mntns;
+	if (stat("/proc/self/ns/mnt", &mntns) < 0)
+		return false;
 	if (!put(b, "tsrun exec plan 1\n", 18) || !stamp(b, "bundle", in->dist_main) ||
-	    !stamp(b, "init", in->init) || !putf(b, "boot %s\n", boot) || !capbnd(b) ||
+	    !stamp(b, "init", in->init) || !putf(b, "boot %s\n", boot) ||
+	    !putf(b, "mntns %llu\n", (unsigned long long)mntns.st_ino) || !capbnd(b) ||
 	    !field(b, "state", in->state, in->state_len) || !field(b, "config", in->config, in->config_len) ||
 	    !field(b, "process", in->process, in->process_len) ||
 	    !field(b, "cwd", in->cwd, in->cwd ? strlen(in->cwd) : 0) || !putf(b, "argv %d\n", in->argc))

@@ -36,8 +36,8 @@ function stamp(path: string): string {
 
 /**
  * The key text (docs/STATE-FORMAT.md#exec-plans; csrc/front/exec_plan.c builds the same bytes).
- * Host facts a plan depends on are constant for a boot (cap_last_cap, the LSMs) or named here
- * (the caller's bounding set).
+ * Host facts a plan depends on are constant for a boot (cap_last_cap), for the caller's mount
+ * namespace (which LSMs are mounted), or named here (the caller's bounding set).
  */
 export function execPlanKey(i: ExecInputs): Buffer {
   const parts: (string | Buffer)[] = [
@@ -45,6 +45,8 @@ export function execPlanKey(i: ExecInputs): Buffer {
     `bundle ${stamp(join(__dirname, 'tsrun-main.js'))}\n`,
     `init ${stamp(initBinary())}\n`,
     `boot ${readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()}\n`,
+    // which LSMs are on is read from the mounts the caller sees (lsm.ts)
+    `mntns ${statSync('/proc/self/ns/mnt').ino}\n`,
     // as /proc/self/status shows it; read once per process (capabilities.ts)
     `capbnd ${runtimeBoundingSet().toString(16).padStart(16, '0')}\n`,
   ];
