@@ -2,10 +2,11 @@
 // (runc's exec; the process it runs follows config.md#process).
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { Harness, TOP, TSRUN, type TestLike } from './helpers/runtime.js';
+import { pauseAt } from './helpers/pause.js';
 
 const h = new Harness(t);
 const SLEEP = ['sleep', '1000'];
@@ -207,6 +208,24 @@ t.test('signals to a foreground exec reach the exec\'d process', async (t) => {
   const id = running(t);
   await signalForeground(t, ['exec', id, ...TRAP('TERM', 42)], 'SIGTERM', 42);
   await signalForeground(t, ['exec', id, ...TRAP('USR1', 43)], 'SIGUSR1', 43);
+});
+
+t.test('a signal that comes before tsrun waits (pid file, exec plan) still reaches the process', async (t) => {
+  // tsrun is held right after the launch (the test-only step exec:launched); the signal stays
+  // pending until it goes on, and must then be forwarded, not end tsrun.
+  const id = running(t);
+  const p = await pauseAt(h, id, ['exec', id, 'sh', '-c', 'trap "exit 42" TERM; touch /tmp/ready; while :; do sleep 0.05; done'], 'exec:launched');
+  const ready = `/proc/${h.state(id)!.pid}/root/tmp/ready`;
+  for (let i = 0; i < 500 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(existsSync(ready), 'the process has set its trap');
+  p.tsrun.kill('SIGTERM');
+  p.resume();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ status: number }>((res) => (timer = setTimeout(() => res({ status: -1 }), 20_000)));
+  const { status } = await Promise.race([p.exited, late]);
+  clearTimeout(timer);
+  if (status === -1) p.tsrun.kill('SIGKILL');
+  t.equal(status, 42, 'the process got the signal, and tsrun returns its status');
 });
 
 t.test('signals to a foreground run reach the container\'s pid 1', async (t) => {

@@ -8,6 +8,7 @@
 //   socketpair(): [number, number]             (AF_UNIX stream, both close-on-exec)
 //   spawn(path, argv, env, fds): number         (pid; child fd i is fds[i])
 //   waitExit(pid, timeoutMs): number | undefined (exit status, 128+signal; undefined on timeout)
+//   forwardSignals(target, signals): void       (from now on those signals go to target)
 //   waitForwarding(pid, target, signals): number (waits for pid; those signals go to target)
 //   exitNow(code): never returns                (_exit: no atexit handlers, no V8 teardown)
 //   fnv1a64(data): string                       (16 hex digits: FNV-1a of a Buffer or UTF-8 text)
@@ -177,6 +178,20 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, code);
 }
 
+// Installed as soon as a foreground exec's process exists: until tsrun reaches its wait (the pid
+// file and the exec plan are written first), a signal to it would otherwise end tsrun instead.
+Napi::Value ForwardSignals(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int target = IntArg(info, 0, "target");
+  if (info.Length() < 2 || !info[1].IsArray())
+    throw Napi::TypeError::New(env, "signals must be an array of numbers");
+  Napi::Array sigArr = info[1].As<Napi::Array>();
+  std::vector<int> sigs;
+  for (uint32_t k = 0; k < sigArr.Length(); k++) sigs.push_back(sigArr.Get(k).As<Napi::Number>().Int32Value());
+  if (forward_signals(target, sigs.data(), static_cast<int>(sigs.size())) < 0) ThrowErrno(env, "sigaction", errno);
+  return env.Undefined();
+}
+
 // A foreground run or exec blocks here: Node's event loop would only add its own start-up
 // cost, and a C handler forwards a signal even while the main thread waits.
 Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
@@ -236,6 +251,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("waitForwarding", Napi::Function::New(env, WaitForwarding, "waitForwarding"));
+  exports.Set("forwardSignals", Napi::Function::New(env, ForwardSignals, "forwardSignals"));
   exports.Set("fnv1a64", Napi::Function::New(env, Fnv1a64, "fnv1a64"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   return exports;

@@ -108,6 +108,18 @@ static void forward_signal(int sig)
 		kill(forward_target, sig);
 }
 
+int forward_signals(pid_t target, const int *sigs, int n)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = forward_signal;
+	sigemptyset(&sa.sa_mask);
+	forward_target = target;
+	for (int k = 0; k < n; k++)
+		if (sigaction(sigs[k], &sa, NULL) < 0)
+			return -1;
+	return 0;
+}
+
 int wait_forwarding(pid_t pid, pid_t target, const int *sigs, int n, int *code, const char **what)
 {
 	struct sigaction sa = { 0 }, old[64];

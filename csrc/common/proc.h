@@ -24,6 +24,10 @@ int status_code(int status);
 /* Waits up to timeout_ms for pid to exit: 0 with *code set, 1 on timeout, -1 with errno. */
 int wait_exit(pid_t pid, int timeout_ms, int *code);
 
+/* From now on each of the n signals this process gets is sent to target (a C handler, so it
+ * works whichever thread takes the signal): 0, or -1 with errno. */
+int forward_signals(pid_t target, const int *sigs, int n);
+
 /* Waits for pid, sending each of the n signals it gets meanwhile to target: 0 with *code set,
  * or -1 with errno (*what names the failing call). */
 int wait_forwarding(pid_t pid, pid_t target, const int *sigs, int n, int *code, const char **what);

@@ -166,6 +166,10 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 		} else if (strcmp(line, "ready") == 0) {
 			close(sync);
 			int code = 0;
+			const int nsigs = (int)(sizeof(forwarded) / sizeof(forwarded[0]));
+			/* the process runs: a signal before the wait below is its too */
+			if (!e->detach && forward_signals(pid, forwarded, nsigs) < 0)
+				return fail_launched(pid, parent, -1, "sigaction: cannot forward signals");
 			if (e->detach)
 				wait_exit(parent, REAP_MS, &code);
 			if (pid_file && !write_pid_file(pid_file, tmp, pid)) {
@@ -176,7 +180,7 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 			if (e->detach)
 				return 0;
 			const char *what = "";
-			if (wait_forwarding(parent, pid, forwarded, (int)(sizeof(forwarded) / sizeof(forwarded[0])), &code, &what) < 0)
+			if (wait_forwarding(parent, pid, forwarded, nsigs, &code, &what) < 0)
 				return log_error("%s: %s", what, strerror(errno));
 			return code;
 		} else if (strncmp(line, "error ", 6) == 0) {

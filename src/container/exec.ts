@@ -14,6 +14,7 @@ import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
 import { loadSavedConfigBytes, loadStateBytes } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
+import { forwardNow } from './foreground.js';
 import { execPlanKey, saveExecPlan } from './exec-plans.js';
 import { testPause } from '../util/test-pause.js';
 
@@ -77,6 +78,7 @@ export function execProcess(o: ExecOptions): Launched {
   const plan = encodePlan(records);
   try {
     const launched = launch(plan, o.preserveFds, (p) => (pid = p), !o.detach);
+    if (!o.detach) forwardNow(launched);
     testPause('exec:launched');
     if (o.pidFile) {
       const path = resolve(o.pidFile);

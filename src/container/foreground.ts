@@ -9,3 +9,8 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
 export function waitForeground(l: Launched): number {
   return loadNative().waitForwarding(l.parent, l.pid, FORWARDED.map((s) => constants.signals[s]));
 }
+
+/** Signals tsrun gets go to the process from now on: before the wait, tsrun still writes the pid file and the exec plan. */
+export function forwardNow(l: Launched): void {
+  loadNative().forwardSignals(l.pid, FORWARDED.map((s) => constants.signals[s]));
+}

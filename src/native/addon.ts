@@ -10,6 +10,7 @@ export interface Native {
   /** Reaps pid; its exit status (128+signal when killed), undefined if still running at the timeout. */
   waitExit(pid: number, timeoutMs: number): number | undefined;
   /** Reaps pid, sending the listed signals this process gets to target meanwhile. */
+  forwardSignals(target: number, signals: number[]): void;
   waitForwarding(pid: number, target: number, signals: number[]): number;
   /** FNV-1a (64 bits) of a Buffer or of a string's UTF-8 bytes, as 16 hex digits. */
   fnv1a64(data: string | Buffer): string;
