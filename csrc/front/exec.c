@@ -143,6 +143,7 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 	close(plan_sv[0]);
 
 	int sync = sync_sv[0];
+	const int nsigs = (int)(sizeof(forwarded) / sizeof(forwarded[0]));
 	pid_t pid = 0;
 	char line[4096];
 	size_t have = 0;
@@ -161,15 +162,14 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 		size_t used = (size_t)(nl - line) + 1;
 		if (strncmp(line, "pid ", 4) == 0) {
 			pid = (pid_t)atoi(line + 4);
+			/* a foreground exec's signals go to its process as soon as there is one */
+			if (!e->detach && pid > 0 && forward_signals(pid, forwarded, nsigs) < 0)
+				return fail_launched(pid, parent, sync, "sigaction: cannot forward signals");
 		} else if (strcmp(line, "hooks") == 0) {
 			return fail_launched(pid, parent, sync, "tsrun-init stopped for hooks the plan does not have");
 		} else if (strcmp(line, "ready") == 0) {
 			close(sync);
 			int code = 0;
-			const int nsigs = (int)(sizeof(forwarded) / sizeof(forwarded[0]));
-			/* the process runs: a signal before the wait below is its too */
-			if (!e->detach && forward_signals(pid, forwarded, nsigs) < 0)
-				return fail_launched(pid, parent, -1, "sigaction: cannot forward signals");
 			if (e->detach)
 				wait_exit(parent, REAP_MS, &code);
 			if (pid_file && !write_pid_file(pid_file, tmp, pid)) {

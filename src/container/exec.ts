@@ -14,7 +14,7 @@ import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
 import { loadSavedConfigBytes, loadStateBytes } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
-import { forwardNow } from './foreground.js';
+import { forwardTo } from './foreground.js';
 import { execPlanKey, saveExecPlan } from './exec-plans.js';
 import { testPause } from '../util/test-pause.js';
 
@@ -77,8 +77,12 @@ export function execProcess(o: ExecOptions): Launched {
   let pid = 0;
   const plan = encodePlan(records);
   try {
-    const launched = launch(plan, o.preserveFds, (p) => (pid = p), !o.detach);
-    if (!o.detach) forwardNow(launched);
+    // A foreground exec's signals go to its process as soon as there is one (runc does the same).
+    const onPid = (p: number): void => {
+      pid = p;
+      if (!o.detach) forwardTo(p);
+    };
+    const launched = launch(plan, o.preserveFds, onPid, !o.detach);
     testPause('exec:launched');
     if (o.pidFile) {
       const path = resolve(o.pidFile);

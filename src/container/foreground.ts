@@ -10,7 +10,7 @@ export function waitForeground(l: Launched): number {
   return loadNative().waitForwarding(l.parent, l.pid, FORWARDED.map((s) => constants.signals[s]));
 }
 
-/** Signals tsrun gets go to the process from now on: before the wait, tsrun still writes the pid file and the exec plan. */
-export function forwardNow(l: Launched): void {
-  loadNative().forwardSignals(l.pid, FORWARDED.map((s) => constants.signals[s]));
+/** Signals tsrun gets go to pid from now on: before the wait, tsrun still writes the pid file and the exec plan. */
+export function forwardTo(pid: number): void {
+  loadNative().forwardSignals(pid, FORWARDED.map((s) => constants.signals[s]));
 }
