@@ -16,8 +16,14 @@ unset NODE_EXTRA_CA_CERTS
 tmp=$(mktemp -d /tmp/tsrun-bench.XXXXXX)
 rtbin() { case $1 in tsrun) echo "$PWD/build/Release/tsrun" ;; *) command -v "$1" ;; esac; }
 cleanup() {
+  # Not under set -e: a failed delete must not stop the rest. The roots also hold tsrun's
+  # caches (@code-cache, @seccomp-cache), which are no containers.
+  set +e
   for r in tsrun runc crun; do
-    for d in "$tmp/root-$r"/*/; do [ -d "$d" ] && "$(rtbin "$r")" --root "$tmp/root-$r" delete -f "$(basename "$d")" >/dev/null 2>&1; done
+    for d in "$tmp/root-$r"/*/; do
+      case $(basename "$d") in @*) continue ;; esac
+      [ -d "$d" ] && "$(rtbin "$r")" --root "$tmp/root-$r" delete -f "$(basename "$d")" >/dev/null 2>&1
+    done
   done
   rm -rf "$tmp"
 }
