@@ -130,6 +130,20 @@ std::vector<std::string> StringsArg(const Napi::CallbackInfo &info, size_t i, co
   return out;
 }
 
+std::vector<int> IntsArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
+  if (info.Length() <= i || !info[i].IsArray())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array of numbers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber())
+      throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array of numbers");
+    out.push_back(v.As<Napi::Number>().Int32Value());
+  }
+  return out;
+}
+
 std::vector<char *> CStrings(std::vector<std::string> &v) {
   std::vector<char *> out;
   for (auto &s : v) out.push_back(s.data());
@@ -147,21 +161,11 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   std::vector<std::string> argv = StringsArg(info, 1, "argv");
   std::vector<std::string> envv = StringsArg(info, 2, "env");
-  if (info.Length() < 4 || !info[3].IsArray())
-    throw Napi::TypeError::New(env, "fds must be an array of numbers");
-  Napi::Array fdArr = info[3].As<Napi::Array>();
-  int n = static_cast<int>(fdArr.Length());
-  std::vector<int> fds(n);
-  for (int i = 0; i < n; i++) {
-    Napi::Value v = fdArr.Get(static_cast<uint32_t>(i));
-    if (!v.IsNumber())
-      throw Napi::TypeError::New(env, "fds must be an array of numbers");
-    fds[i] = v.As<Napi::Number>().Int32Value();
-  }
+  std::vector<int> fds = IntsArg(info, 3, "fds");
   std::vector<char *> cargv = CStrings(argv), cenv = CStrings(envv);
   pid_t pid;
   int badFd;
-  int err = spawn_fds(path.c_str(), cargv.data(), cenv.data(), fds.data(), n, &pid, &badFd);
+  int err = spawn_fds(path.c_str(), cargv.data(), cenv.data(), fds.data(), static_cast<int>(fds.size()), &pid, &badFd);
   if (err && badFd >= 0) ThrowErrno(env, "spawn " + path + ": fd " + std::to_string(badFd), err);
   if (err) ThrowErrno(env, "spawn " + path, err);
   return Napi::Number::New(env, pid);
@@ -183,12 +187,8 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
 Napi::Value ForwardSignals(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int target = IntArg(info, 0, "target");
-  if (info.Length() < 2 || !info[1].IsArray())
-    throw Napi::TypeError::New(env, "signals must be an array of numbers");
-  Napi::Array sigArr = info[1].As<Napi::Array>();
-  std::vector<int> sigs;
-  for (uint32_t k = 0; k < sigArr.Length(); k++) sigs.push_back(sigArr.Get(k).As<Napi::Number>().Int32Value());
-  if (forward_signals(target, sigs.data(), static_cast<int>(sigs.size())) < 0) ThrowErrno(env, "sigaction", errno);
+  std::vector<int> sigs = IntsArg(info, 1, "signals");
+  if (forward_signals(target, sigs.data(), static_cast<int>(sigs.size()), nullptr) < 0) ThrowErrno(env, "sigaction", errno);
   return env.Undefined();
 }
 
@@ -198,11 +198,7 @@ Napi::Value WaitForwarding(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int pid = IntArg(info, 0, "pid");
   int target = IntArg(info, 1, "target");
-  if (info.Length() < 3 || !info[2].IsArray())
-    throw Napi::TypeError::New(env, "signals must be an array of numbers");
-  Napi::Array sigArr = info[2].As<Napi::Array>();
-  std::vector<int> sigs;
-  for (uint32_t k = 0; k < sigArr.Length(); k++) sigs.push_back(sigArr.Get(k).As<Napi::Number>().Int32Value());
+  std::vector<int> sigs = IntsArg(info, 2, "signals");
   int code = 0;
   const char *what = "";
   if (wait_forwarding(pid, target, sigs.data(), static_cast<int>(sigs.size()), &code, &what) < 0)

@@ -108,38 +108,33 @@ static void forward_signal(int sig)
 		kill(forward_target, sig);
 }
 
-int forward_signals(pid_t target, const int *sigs, int n)
+int forward_signals(pid_t target, const int *sigs, int n, struct sigaction *old)
 {
-	struct sigaction sa = { 0 };
+	struct sigaction sa = { 0 }, prev;
 	sa.sa_handler = forward_signal;
 	sigemptyset(&sa.sa_mask);
 	forward_target = target;
 	for (int k = 0; k < n; k++)
-		if (sigaction(sigs[k], &sa, NULL) < 0)
+		if (sigaction(sigs[k], &sa, old ? &old[k] : &prev) < 0) {
+			int err = errno;
+			for (int j = 0; old && j < k; j++)
+				sigaction(sigs[j], &old[j], NULL);
+			errno = err;
 			return -1;
+		}
 	return 0;
 }
 
 int wait_forwarding(pid_t pid, pid_t target, const int *sigs, int n, int *code, const char **what)
 {
-	struct sigaction sa = { 0 }, old[64];
+	struct sigaction old[64];
+	*what = "sigaction";
 	if (n > 64) {
-		*what = "sigaction";
 		errno = EINVAL;
 		return -1;
 	}
-	sa.sa_handler = forward_signal;
-	sigemptyset(&sa.sa_mask);
-	forward_target = target;
-	for (int k = 0; k < n; k++)
-		if (sigaction(sigs[k], &sa, &old[k]) < 0) {
-			int err = errno;
-			for (int j = 0; j < k; j++)
-				sigaction(sigs[j], &old[j], NULL);
-			*what = "sigaction";
-			errno = err;
-			return -1;
-		}
+	if (forward_signals(target, sigs, n, old) < 0)
+		return -1;
 	/* Node's main thread may have these blocked for its own signal thread: let them in here. */
 	sigset_t set, oldmask;
 	sigemptyset(&set);

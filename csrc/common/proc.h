@@ -25,8 +25,10 @@ int status_code(int status);
 int wait_exit(pid_t pid, int timeout_ms, int *code);
 
 /* From now on each of the n signals this process gets is sent to target (a C handler, so it
- * works whichever thread takes the signal): 0, or -1 with errno. */
-int forward_signals(pid_t target, const int *sigs, int n);
+ * works whichever thread takes the signal): 0, or -1 with errno and nothing changed. The
+ * actions replaced go to old[0..n-1] unless old is NULL. */
+struct sigaction;
+int forward_signals(pid_t target, const int *sigs, int n, struct sigaction *old);
 
 /* Waits for pid, sending each of the n signals it gets meanwhile to target: 0 with *code set,
  * or -1 with errno (*what names the failing call). */

@@ -44,7 +44,7 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 /* How long a parent that should be exiting is waited for (launch.ts REAP_MS). */
 #define REAP_MS 5000
 
-/* Test-only variables change plans (src/container/exec-plans.ts testEnv). */
+/* Test-only variables change plans (usable() in src/container/exec-plans.ts). */
 static bool test_env(void)
 {
 	extern char **environ;
@@ -163,7 +163,7 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 		if (strncmp(line, "pid ", 4) == 0) {
 			pid = (pid_t)atoi(line + 4);
 			/* a foreground exec's signals go to its process as soon as there is one */
-			if (!e->detach && pid > 0 && forward_signals(pid, forwarded, nsigs) < 0)
+			if (!e->detach && pid > 0 && forward_signals(pid, forwarded, nsigs, NULL) < 0)
 				return fail_launched(pid, parent, sync, "sigaction: cannot forward signals");
 		} else if (strcmp(line, "hooks") == 0) {
 			return fail_launched(pid, parent, sync, "tsrun-init stopped for hooks the plan does not have");
@@ -229,46 +229,48 @@ int cmd_exec(const char *root, const char *self_dir, int argc, char **argv)
 	/* the plan holds the console socket's absolute path: a relative one depends on the cwd */
 	char cwd[PATH_MAX];
 	const char *console = p.values[F_CONSOLE];
-	if (console && console[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+	bool relative_console = console && console[0] != '/';
+	if (relative_console && !getcwd(cwd, sizeof(cwd)))
 		return DELEGATE;
 
-	/* the key: argv with the values of --pid-file and --process cut, as withoutValues() */
-	char **keyargv = calloc((size_t)argc + 1, sizeof(char *));
-	if (!keyargv)
-		return DELEGATE;
-	for (int i = 0; i < argc; i++)
-		keyargv[i] = argv[i];
-	int cut[] = { F_PID_FILE, F_PROCESS };
-	for (size_t k = 0; k < 2; k++) {
-		int at = p.value_index[cut[k]];
-		if (at >= 0 && !(keyargv[at] = strndup(argv[at], (size_t)(p.values[cut[k]] - argv[at])))) {
-			free(keyargv);
-			return DELEGATE;
-		}
-	}
-	struct exec_inputs in = { .dist_main = main_js, .init = init, .argc = argc, .argv = keyargv,
-				  .cwd = console && console[0] != '/' ? cwd : NULL };
 	struct saved_state s;
 	char *state_bytes = NULL, *config_bytes = NULL, *process_bytes = NULL;
+	struct exec_inputs in = { .dist_main = main_js, .init = init, .argc = argc,
+				  .cwd = relative_console ? cwd : NULL };
+	if (state_load_bytes(dir, &s, &state_bytes, &in.state_len) != LOAD_OK)
+		return DELEGATE;
+	enum status st = state_status(dir, &s);
+	state_free(&s);
+	/* the key: argv with the values of --pid-file and --process cut, as withoutValues() */
+	int cut[] = { F_PID_FILE, F_PROCESS };
+	char **keyargv = calloc((size_t)argc + 1, sizeof(char *));
 	struct buf key = { 0 };
 	struct exec_plan plan = { 0 };
 	int rc = DELEGATE, err;
-	bool found = false;
-	if (state_load_bytes(dir, &s, &state_bytes, &in.state_len) == LOAD_OK) {
-		enum status st = state_status(dir, &s);
-		state_free(&s);
-		in.state = state_bytes;
-		in.config = config_bytes = read_all(config_path, 0, &in.config_len, &err);
-		if (process)
-			in.process = process_bytes = read_all(process, 0, &in.process_len, &err);
-		found = (st == ST_RUNNING || st == ST_CREATED) && in.config && (!process || in.process) &&
-			exec_plan_key(&in, &key) && exec_plan_find(dir, &key, &plan);
+	if ((st != ST_RUNNING && st != ST_CREATED) || !keyargv)
+		goto out;
+	for (int i = 0; i < argc; i++)
+		keyargv[i] = argv[i];
+	for (size_t k = 0; k < 2; k++) {
+		int at = p.value_index[cut[k]];
+		if (at >= 0 && !(keyargv[at] = strndup(argv[at], (size_t)(p.values[cut[k]] - argv[at]))))
+			goto out;
 	}
-	if (found && fds_open(plan.preserve_fds))
+	in.argv = keyargv;
+	in.state = state_bytes;
+	in.config = config_bytes = read_all(config_path, &in.config_len, &err);
+	if (process)
+		in.process = process_bytes = read_all(process, &in.process_len, &err);
+	if (in.config && (!process || in.process) && exec_plan_key(&in, &key) &&
+	    exec_plan_find(dir, &key, &plan) && fds_open(plan.preserve_fds))
 		rc = run_plan(init, &plan, pid_file);
-	for (size_t k = 0; k < 2; k++)
-		if (p.value_index[cut[k]] >= 0)
-			free(keyargv[p.value_index[cut[k]]]);
+out:
+	/* the cut arguments are the only ones this function allocated */
+	for (size_t k = 0; keyargv && k < 2; k++) {
+		int at = p.value_index[cut[k]];
+		if (at >= 0 && keyargv[at] != argv[at])
+			free(keyargv[at]);
+	}
 	free(keyargv);
 	free(state_bytes);
 	free(config_bytes);

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-char *read_all(const char *path, int extra_flags, size_t *lenp, int *err)
+char *read_all(const char *path, size_t *lenp, int *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | extra_flags);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		*err = errno;
 		return NULL;

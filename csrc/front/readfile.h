@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The whole file at path (opened with O_RDONLY | O_CLOEXEC | extra_flags), NUL-terminated,
- * its length in *len if len is not NULL; NULL with *err an errno. */
-char *read_all(const char *path, int extra_flags, size_t *len, int *err);
+/* The whole file at path, NUL-terminated, its length in *len if len is not NULL; NULL with
+ * *err an errno. */
+char *read_all(const char *path, size_t *len, int *err);
 
 /* The same, from an open fd (left open). */
 char *read_all_fd(int fd, size_t *len, int *err);

@@ -111,7 +111,7 @@ enum load_result state_load_bytes(const char *dir, struct saved_state *s, char *
 	memset(s, 0, sizeof(*s));
 	if (snprintf(path, sizeof(path), "%s/state.json", dir) >= (int)sizeof(path))
 		return LOAD_OTHER;
-	char *text = read_all(path, 0, len, &err);
+	char *text = read_all(path, len, &err);
 	if (!text)
 		return err == ENOENT || err == ENOTDIR ? LOAD_MISSING : LOAD_OTHER;
 	s->doc = json_parse(text, NULL, 0);

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname, join, resolve, basename } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
 import { validateResources } from '../cgroups/resources.js';
 import { deviceFilterProgram } from '../cgroups/device-filter.js';
@@ -19,6 +19,7 @@ import { procStat } from '../state/status.js';
 import { lockContainer, lockFd } from '../state/lock.js';
 import { loadNative } from '../native/addon.js';
 import { makeContainerDir, removeContainerDir, saveState, type SavedState } from '../state/store.js';
+import { writePidFile } from '../state/pid-file.js';
 import { launch, type Launched } from './launch.js';
 import { moveNetDevices } from './netdevices.js';
 import { unmountUnder } from './unmount.js';
@@ -135,7 +136,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     delete state.creating;
     saveState(dir, state);
     testPause('create:done');
-    if (o.pidFile) writePidFile(resolve(o.pidFile), launched.pid);
+    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
     return { ...launched, state, dir };
   } catch (e) {
     if (pid > 0) killAndReap(pid);
@@ -151,13 +152,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   } finally {
     unlock();
   }
-}
-
-/** runc writes the pid file through a temp file and rename: readers never see it empty. */
-function writePidFile(path: string, pid: number): void {
-  const tmp = join(dirname(path), `.${basename(path)}`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
 }
 
 function killAndReap(pid: number): void {

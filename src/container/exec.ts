@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { procsFiles } from '../cgroups/manage.js';
 import { TsrunError } from '../errors.js';
 import { encodePlan, PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
@@ -17,6 +17,7 @@ import { launch, type Launched } from './launch.js';
 import { forwardTo } from './foreground.js';
 import { execPlanKey, saveExecPlan } from './exec-plans.js';
 import { testPause } from '../util/test-pause.js';
+import { writePidFile } from '../state/pid-file.js';
 
 export type Process = NonNullable<Config['process']>;
 
@@ -48,8 +49,14 @@ export function validateProcess(p: unknown): Process {
  */
 export function execProcess(o: ExecOptions): Launched {
   // A process made from flags needs the saved config first, so its errors come before the status's.
-  let saved = typeof o.process === 'function' ? loadSavedConfigBytes(o.root, o.id) : undefined;
-  const proc = typeof o.process === 'function' ? o.process(saved!.config.process) : o.process;
+  let saved: ReturnType<typeof loadSavedConfigBytes> | undefined;
+  let proc: Process;
+  if (typeof o.process === 'function') {
+    saved = loadSavedConfigBytes(o.root, o.id);
+    proc = o.process(saved.config.process);
+  } else {
+    proc = o.process;
+  }
   const { state: s, bytes: stateBytes } = loadStateBytes(o.root, o.id);
   const status = statusOf(containerDir(o.root, o.id), s);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
@@ -84,12 +91,7 @@ export function execProcess(o: ExecOptions): Launched {
     };
     const launched = launch(plan, o.preserveFds, onPid, !o.detach);
     testPause('exec:launched');
-    if (o.pidFile) {
-      const path = resolve(o.pidFile);
-      const tmp = join(dirname(path), `.${basename(path)}`);
-      writeFileSync(tmp, String(launched.pid));
-      renameSync(tmp, path);
-    }
+    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
     // The plan holds the console socket's absolute path: a relative one depends on the cwd too.
     const cwd = o.consoleSocket && !isAbsolute(o.consoleSocket) ? process.cwd() : undefined;
     const key = execPlanKey({ state: stateBytes, config: configBytes, process: o.processBytes, argv: o.keyArgv, cwd });

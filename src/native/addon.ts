@@ -9,8 +9,9 @@ export interface Native {
   spawn(path: string, argv: string[], env: string[], fds: number[]): number;
   /** Reaps pid; its exit status (128+signal when killed), undefined if still running at the timeout. */
   waitExit(pid: number, timeoutMs: number): number | undefined;
-  /** Reaps pid, sending the listed signals this process gets to target meanwhile. */
+  /** From now on the listed signals this process gets go to target. */
   forwardSignals(target: number, signals: number[]): void;
+  /** Reaps pid, sending the listed signals this process gets to target meanwhile; its exit status. */
   waitForwarding(pid: number, target: number, signals: number[]): number;
   /** FNV-1a (64 bits) of a Buffer or of a string's UTF-8 bytes, as 16 hex digits. */
   fnv1a64(data: string | Buffer): string;
