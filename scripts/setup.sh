@@ -3,13 +3,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev user-mode-linux libseccomp2 libseccomp-dev uidmap podman conmon time)
-missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# The test guests (test/vm/run.sh): user-mode-linux and qemu kernels, busybox for their
+# initramfs, systemd and D-Bus for the systemd guest.
+guest_pkgs=(user-mode-linux qemu-system-x86 xz-utils systemd dbus)
+pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time)
+# apt_install [APT-GET OPTIONS] -- PACKAGES: the packages not installed yet.
+apt_install() {
+  local opts=() missing=() p
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${opts[@]}" "${missing[@]}" >/dev/null
+}
+apt_install -- "${pkgs[@]}"
+apt_install --no-install-recommends -- "${guest_pkgs[@]}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build
+# The guests' kernels and initramfs, cached in /var/cache/tsrun-vm (remade when missing).
+test/vm/run.sh --backend uml --prepare
+test/vm/run.sh --backend qemu --prepare

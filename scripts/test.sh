@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # npm test: build, then every tier: tap tests with real containers on this host, the cgroup v2
-# tier in a pure cgroup v2 guest, and Podman/containerd/Docker end to end. Prints a closing
-# "N passed, N failed" line. TSRUN_SKIP_CGROUP2=1 / TSRUN_SKIP_E2E=1 leave a tier out.
+# tier in a pure cgroup v2 guest, the systemd tier in a guest whose PID 1 is systemd (both
+# through test/vm/run.sh), and Podman/containerd/Docker end to end. Prints a closing
+# "N passed, N failed" line. TSRUN_SKIP_CGROUP2=1, TSRUN_SKIP_SYSTEMD=1 and TSRUN_SKIP_E2E=1
+# leave a tier out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS
@@ -18,13 +20,21 @@ tap_pass=$(grep -cE '^ok ' build/tap.log)
 tap_fail=$(grep -cE '^not ok ' build/tap.log)
 echo "tap: files passed $tap_pass, failed $tap_fail (exit $tap_rc)"
 
-if [ "${TSRUN_SKIP_CGROUP2:-}" = 1 ]; then
-  echo "cgroup v2 tier skipped (TSRUN_SKIP_CGROUP2=1)"; cg_pass=0; cg_fail=0; cg_rc=0
-else
-  bash scripts/test-cgroup2.sh 2>&1 | tee build/cgroup2.log; cg_rc=${PIPESTATUS[0]}
-  cg_pass=$(grep -cE '^ok ' build/cgroup2.log); cg_fail=$(grep -cE '^not ok ' build/cgroup2.log)
-  [ "$cg_rc" = 0 ] || [ "$cg_fail" -gt 0 ] || cg_fail=1
-fi
+# guest_tier NAME SKIP-VARIABLE SCRIPT: a tier that runs in a guest and prints tap-like lines;
+# sets <NAME>_pass and <NAME>_fail (a runner or guest failure counts as one failure).
+guest_tier() {
+  local name=$1 skip=$2 script=$3 rc p f
+  if [ "${!skip:-}" = 1 ]; then
+    echo "$name tier skipped ($skip=1)"; p=0; f=0
+  else
+    bash "$script" 2>&1 | tee "build/$name.log"; rc=${PIPESTATUS[0]}
+    p=$(grep -cE '^ok ' "build/$name.log"); f=$(grep -cE '^not ok ' "build/$name.log")
+    [ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+  fi
+  printf -v "${name}_pass" %s "$p"; printf -v "${name}_fail" %s "$f"
+}
+guest_tier cgroup2 TSRUN_SKIP_CGROUP2 scripts/test-cgroup2.sh
+guest_tier systemd TSRUN_SKIP_SYSTEMD scripts/test-systemd.sh
 
 if [ "${TSRUN_SKIP_E2E:-}" = 1 ]; then
   echo "e2e tier skipped (TSRUN_SKIP_E2E=1)"; e2e_pass=0; e2e_fail=0
@@ -37,7 +47,7 @@ else
   [ "$e2e_rc" = 0 ] || [ "$e2e_fail" -gt 0 ] || e2e_fail=1
 fi
 
-pass=$((tap_pass + cg_pass + e2e_pass)); fail=$((tap_fail + cg_fail + e2e_fail))
+pass=$((tap_pass + cgroup2_pass + systemd_pass + e2e_pass)); fail=$((tap_fail + cgroup2_fail + systemd_fail + e2e_fail))
 [ "$tap_rc" = 0 ] || [ "$tap_fail" -gt 0 ] || fail=$((fail + 1))
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

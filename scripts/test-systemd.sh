@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs the systemd tier in a throw-away guest whose PID 1 is systemd on pure cgroup v2
+# (test/vm/run.sh --guest systemd). Options go to test/vm/run.sh (e.g. --backend qemu).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec test/vm/run.sh --guest systemd "$@" -- bash test/systemd/tier.sh
