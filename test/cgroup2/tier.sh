@@ -75,22 +75,22 @@ check "update --memory 128m" [ "$(cat "$(cg cg2-cpu)/memory.max")" = 134217728 ]
 T delete -f cg2-cpu
 
 # freeze: a counter stops while paused and goes on after resume.
-mkdir -p "$tmp/shared"
-b=$(bundle frz '{}' sh -c 'i=0; while true; do i=$((i+1)); echo $i > /shared/n; sleep 0.05; done')
+mkdir -p "$tmp/counter"
+b=$(bundle frz '{}' sh -c 'i=0; while true; do i=$((i+1)); echo $i > /counter/n; sleep 0.05; done')
 node -e '
   const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
-  c.mounts.push({ destination: "/shared", type: "bind", source: process.argv[2], options: ["rbind", "rw"] });
-  fs.writeFileSync(f, JSON.stringify(c));' "$b" "$tmp/shared"
-mkdir -p "$b/rootfs/shared"
+  c.mounts.push({ destination: "/counter", type: "bind", source: process.argv[2], options: ["rbind", "rw"] });
+  fs.writeFileSync(f, JSON.stringify(c));' "$b" "$tmp/counter"
+mkdir -p "$b/rootfs/counter"
 T create --bundle "$b" cg2-frz && T start cg2-frz
 sleep 1
 T pause cg2-frz
 check "pause: state says paused" grep -q '"paused"' <(T state cg2-frz)
 check "pause: cgroup.events frozen 1" grep -q "frozen 1" "$(cg cg2-frz)/cgroup.events"
-a=$(cat "$tmp/shared/n"); sleep 1; b2=$(cat "$tmp/shared/n")
+a=$(cat "$tmp/counter/n"); sleep 1; b2=$(cat "$tmp/counter/n")
 check "pause: no progress while frozen ($a -> $b2)" [ "$a" = "$b2" ]
 T resume cg2-frz
-sleep 1; c=$(cat "$tmp/shared/n")
+sleep 1; c=$(cat "$tmp/counter/n")
 check "resume: progress again ($b2 -> $c)" [ "$c" -gt "$b2" ]
 T delete -f cg2-frz
 
