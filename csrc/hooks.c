@@ -130,18 +130,6 @@ void hooks_run(const struct plan *p, const char *phase, const char *status)
 
 void hooks_sync(int sync_fd)
 {
-	static const char want[] = "continue\n";
-	char line[sizeof(want)];
-	size_t off = 0;
 	sync_send(sync_fd, "hooks");
-	while (off < sizeof(want) - 1) {
-		ssize_t r = read(sync_fd, line + off, sizeof(want) - 1 - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			_exit(1);
-		off += (size_t)r;
-	}
-	if (memcmp(line, want, sizeof(want) - 1))
-		_exit(1);
+	sync_wait_continue(sync_fd);
 }

@@ -124,7 +124,9 @@ int main(int argc, char **argv)
 
 	ns_open_paths(p);
 	ns_open_cgroups(p);
-	devfilter_attach(p);
+	/* with cgroup_sync the cgroup is made after the clone (a systemd unit) */
+	if (!p->cgroup_sync)
+		devfilter_attach(p);
 	/* before joining anything: idmaps hold host IDs and host paths */
 	idmap_prepare(p);
 	ns_join_paths(p);
@@ -171,6 +173,10 @@ int main(int argc, char **argv)
 			close(p->mounts[i].idmap_tree);
 
 	sync_send(sync_fd, "pid %d", child);
+	if (p->cgroup_sync) {
+		sync_wait_continue(sync_fd);
+		devfilter_attach(p);
+	}
 	test_pause("pid");
 	ns_write_id_maps(p, child);
 	process_limits_of(p, child);

@@ -168,7 +168,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "no_new_privs", 0 }, { "terminal", 2 }, { "console_socket", 1 },
 	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR },
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
-	{ "seccomp_listener", 2 }, { "hook", VAR }, { "hooks_sync", 0 },
+	{ "seccomp_listener", 2 }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
 	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
 	{ "mount_label", 1 }, { "relabel", 2 },
 };
@@ -377,6 +377,8 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		rec_hook(p, f, n);
 	} else if (IS("hooks_sync")) {
 		p->hooks_sync = true;
+	} else if (IS("cgroup_sync")) {
+		p->cgroup_sync = true;
 	} else if (IS("state")) {
 		p->state_head = f[0];
 		p->state_mid = f[1];

@@ -118,6 +118,7 @@ struct plan {
 	struct plan_hook *hooks;
 	size_t n_hooks;
 	bool hooks_sync;                /* stop before pivot_root for TS hooks */
+	bool cgroup_sync;               /* after "pid", wait while TS places the child */
 	const char *state_head, *state_mid, *state_tail;
 	pid_t host_pid;                 /* the child's pid as the runtime sees it */
 

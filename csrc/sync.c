@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,23 @@ void sync_send(int fd, const char *fmt, ...)
 		w = write(fd, line, (size_t)n);
 	if (w != n)
 		fail("sync", "send \"%.*s\"", n - 1, line);
+}
+
+void sync_wait_continue(int fd)
+{
+	static const char want[] = "continue\n";
+	char line[sizeof(want)];
+	size_t off = 0;
+	while (off < sizeof(want) - 1) {
+		ssize_t r = read(fd, line + off, sizeof(want) - 1 - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			_exit(1);
+		off += (size_t)r;
+	}
+	if (memcmp(line, want, sizeof(want) - 1))
+		_exit(1);
 }
 
 void release_init(int fds[2])

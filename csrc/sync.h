@@ -8,6 +8,10 @@
 void sync_send(int fd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* waits for the runtime's "continue" line; exits 1 quietly on EOF or any
+ * other reply (the runtime gave up and reports why itself) */
+void sync_wait_continue(int fd);
+
 /* parent -> child release channel (a socketpair, both ends CLOEXEC) */
 void release_init(int fds[2]);
 void release_child(int fd, pid_t pid); /* parent: let the child go */

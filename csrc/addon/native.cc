@@ -6,6 +6,8 @@
 //   setChildSubreaper(): void
 //   waitpidBlocking(pid): { code?: number, signal?: number }
 //   socketpair(): [number, number]             (AF_UNIX stream, both close-on-exec)
+//   unixConnect(path, timeoutMs): number       (a connected AF_UNIX stream, blocking, close-on-exec;
+//                                               reads and writes fail with EAGAIN after timeoutMs)
 //   spawn(path, argv, env, fds): number         (pid; child fd i is fds[i])
 //   waitExit(pid, timeoutMs): number | undefined (exit status, 128+signal; undefined on timeout)
 //   forwardSignals(target, signals): void       (from now on those signals go to target)
@@ -24,6 +26,8 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -114,6 +118,36 @@ Napi::Value Socketpair(const Napi::CallbackInfo &info) {
   out.Set(0u, Napi::Number::New(env, sv[0]));
   out.Set(1u, Napi::Number::New(env, sv[1]));
   return out;
+}
+
+Napi::Value UnixConnect(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int ms = IntArg(info, 1, "timeoutMs");
+  struct sockaddr_un sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(sa.sun_path)) ThrowErrno(env, "connect " + path, ENAMETOOLONG);
+  std::memcpy(sa.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) ThrowErrno(env, "socket", errno);
+  struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+    int e = errno;
+    close(fd);
+    ThrowErrno(env, "setsockopt SO_RCVTIMEO", e);
+  }
+  int r;
+  do r = connect(fd, reinterpret_cast<struct sockaddr *>(&sa), sizeof(sa)); while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int e = errno;
+    close(fd);
+    ThrowErrno(env, "connect " + path, e);
+  }
+  return Napi::Number::New(env, fd);
 }
 
 std::vector<std::string> StringsArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
@@ -244,6 +278,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpidBlocking",
               Napi::Function::New(env, WaitpidBlocking, "waitpidBlocking"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnect, "unixConnect"));
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("waitForwarding", Napi::Function::New(env, WaitForwarding, "waitForwarding"));

@@ -1,5 +1,6 @@
 /* delete.c - `delete [--force] ID` (runtime.md#delete) for containers without
- * poststop hooks and with their own mount namespace, as deleteContainer() in
+ * poststop hooks, with their own mount namespace and a cgroupfs cgroup (a
+ * systemd unit is Node's to stop), as deleteContainer() in
  * src/container/lifecycle.ts. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -108,7 +109,8 @@ int cmd_delete(const char *root, const char *id, bool force)
 		return force ? 0 : not_exist(id); /* runc: nothing to delete is fine with --force */
 	if (r != LOAD_OK)
 		return DELEGATE; /* a dir without a readable state: TypeScript finds its cgroups */
-	bool delegate = s.hook_poststop || s.shares_mount_ns;
+	/* a systemd unit is stopped over D-Bus, by the TypeScript side */
+	bool delegate = s.hook_poststop || s.shares_mount_ns || s.systemd;
 	state_free(&s);
 	if (delegate)
 		return DELEGATE;

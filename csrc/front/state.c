@@ -80,6 +80,13 @@ static bool fill(struct saved_state *s, const struct json *doc)
 			return false;
 		s->freezer_v1 = v1->b;
 	}
+	const struct json *sd = json_get(doc, "systemd");
+	if (sd) {
+		const struct json *user = json_get(sd, "user");
+		if (sd->type != J_OBJ || !json_str(sd, "unit") || !user || user->type != J_BOOL)
+			return false;
+		s->systemd = true;
+	}
 	const struct json *hooks = json_get(doc, "hooks");
 	if (hooks) {
 		if (!is_string_array(hooks))

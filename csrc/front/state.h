@@ -25,6 +25,7 @@ struct saved_state {
 	const char *freezer_dir;	/* NULL without a freezer */
 	bool freezer_v1;
 	bool hook_start, hook_poststart, hook_poststop;
+	bool systemd;			/* a systemd unit holds the cgroup: delete is Node's */
 };
 
 enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };

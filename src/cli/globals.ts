@@ -4,7 +4,7 @@ import type { FlagSpec } from './args.js';
 export interface Globals {
   root: string;
   systemdCgroup: boolean;
-  /** crun's --cgroup-manager: cgroupfs (default), systemd (refused), disabled (no cgroups). */
+  /** crun's --cgroup-manager: cgroupfs (default), systemd (the systemd driver, as --systemd-cgroup), disabled (no cgroups). */
   cgroupManager: 'cgroupfs' | 'systemd' | 'disabled';
   rootless: string;
   /** Rootless cgroups (--rootless, auto-detected): cgroups that cannot be made or joined are skipped. */

@@ -15,8 +15,8 @@ GLOBAL OPTIONS:
    --log value         set the log file to write tsrun logs to (default: stderr)
    --log-format value  set the log format ('text' (default), or 'json')
    --debug             enable debug logging
-   --systemd-cgroup    use the systemd cgroup driver (not yet available)
-   --cgroup-manager v  cgroupfs (default), systemd (not yet available) or disabled (no cgroups)
+   --systemd-cgroup    use the systemd cgroup driver (a transient unit per container)
+   --cgroup-manager v  cgroupfs (default), systemd or disabled (no cgroups)
    --rootless value    ignore cgroup permission errors ('true', 'false', or 'auto')
    --version, -v       print the version
    --help, -h          show help

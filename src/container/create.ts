@@ -7,6 +7,7 @@ import { deviceRules } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
 import { isUnifiedHost } from '../cgroups/hierarchy.js';
 import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
+import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit } from '../cgroups/systemd/driver.js';
 import { log } from '../cli/log.js';
 import { TsrunError } from '../errors.js';
 import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
@@ -39,6 +40,8 @@ export interface CreateOptions {
   cgroups: boolean;
   /** Rootless cgroups (--rootless, auto-detected): a cgroup that cannot be made or joined is skipped. */
   rootless: boolean;
+  /** The systemd driver: the cgroup is a transient unit (src/cgroups/systemd/). */
+  systemd?: boolean;
 }
 
 export interface Created extends Launched {
@@ -61,6 +64,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const fifo = join(o.root, o.id, FIFO_FILE);
   // Everything that only reads input is checked before anything is made.
   validateResources(cfg.linux?.resources ?? {});
+  const sd = o.cgroups && o.systemd ? prepareSystemd(cfg, o.id, o.rootless) : undefined;
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
@@ -94,11 +98,25 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       hooks: laterHooks(cfg.hooks),
     };
     const records: PlanRecord[] = [...plan.records];
-    if (o.cgroups) {
+    const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
+    let placeChild: ((pid: number) => void) | undefined;
+    if (sd) {
+      // The unit is made with pid 1 in it while the C parent waits (cgroup_sync), as runc and
+      // crun start it with their init's pid.
+      records.push(['cgroup_sync']);
+      if (isUnifiedHost() && sd.dirs[0] && !o.rootless && needsDeviceProgram(devices)) records.push(['device_filter', sd.dirs[0], deviceFilterProgram(devices).toString('hex')]);
+      placeChild = (p) => {
+        testPause('create:cgroups');
+        cgroupDirs = startSystemdUnit(sd, p, cfg, devices, (m) => log('warning', m));
+        state.cgroupDirs = cgroupDirs;
+        state.systemd = { unit: sd.unit, user: sd.user };
+        state.freezer = freezerOf(cgroupDirs);
+        saveState(dir, state);
+      };
+    } else if (o.cgroups) {
       cgroupDirs = createCgroups(cgroupsPath, { rootless: o.rootless, explicitPath: !!cfg.linux?.cgroupsPath, note: (m) => log('debug', m) });
       state.cgroupDirs = cgroupDirs;
       state.freezer = freezerOf(cgroupDirs);
-      const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
       testPause('create:cgroups');
       applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m), o.rootless);
       // The C core runs records in its own fixed order, so the cgroups can go last.
@@ -126,7 +144,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       saveState(dir, state);
       testPause('create:pid');
     };
-    const launched = launch(encodePlan(records), preserveFds, onPid, o.wait, hooksStep);
+    const launched = launch(encodePlan(records), preserveFds, onPid, o.wait, hooksStep, placeChild);
     testPause('create:launched');
     if (cfg.linux?.netDevices) moveNetDevices(cfg.linux.netDevices, launched.pid);
     if (!procStat(launched.pid)) throw new TsrunError(`container process ${launched.pid} exited during create`);
@@ -142,6 +160,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     if (pid > 0) killAndReap(pid);
     try {
       if (!plan.ns.has('mount')) unmountUnder(rootfs);
+      if (sd?.started) {
+        try {
+          stopSystemdUnit(sd, cgroupDirs.length ? cgroupDirs : sd.dirs);
+        } catch (e2) {
+          log('warning', `${(e2 as Error).message}`);
+        }
+      }
       removeCgroups(cgroupDirs);
     } finally {
       removeContainerDir(o.root, o.id);

@@ -25,12 +25,14 @@ const REAP_MS = 5000;
  * Starts tsrun-init with the plan (encodePlan's bytes) and waits until the container is set up ("ready") or fails.
  * fds 3..3+preserveFds-1 of this process are handed on as the container's preserved fds.
  * `onPid` runs as soon as the pid is known, so a failure later can still kill the process.
+ * `onPlace` (plan record `cgroup_sync`) runs next, while the C parent waits before the id maps and
+ * the release: the runtime puts the child in its cgroup itself (a systemd unit), then `continue`.
  * `onHooks` runs at the `hooks` sync step (plan record `hooks_sync`): the child waits before
  * pivot_root until it returns (`continue`); if it throws, create fails with its error.
  * Synchronous on purpose: the protocol is a handful of lines, and blocking reads need none of
  * Node's stream machinery, whose loading would cost more than the exchange itself.
  */
-export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void): Launched {
+export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void, onPlace?: (pid: number) => void): Launched {
   const native = loadNative();
   const planFd = 3 + preserveFds;
   const path = initBinary();
@@ -66,6 +68,10 @@ export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) =
       if (line.startsWith('pid ')) {
         pid = Number(line.slice(4));
         onPid(pid);
+        if (onPlace) {
+          onPlace(pid);
+          writeAll(sync, Buffer.from('continue\n'));
+        }
       } else if (line === 'hooks') {
         if (!onHooks) throw new TsrunError('tsrun-init stopped for hooks the plan does not have');
         onHooks();

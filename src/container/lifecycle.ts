@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { cgroupDirsFor, cgroupPids, removeCgroups } from '../cgroups/manage.js';
 import { freezerOf, isFrozen, setFrozen } from '../cgroups/freezer.js';
+import { stopSystemdUnit } from '../cgroups/systemd/driver.js';
 import { NotFoundError, TsrunError } from '../errors.js';
 import { checkId, containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
@@ -223,6 +224,7 @@ function deleteLocked(root: string, id: string, force: boolean): void {
   const cfg = savedConfig(root, id);
   testPause('delete:killed');
   if (s.sharesMountNs) unmountUnder(s.rootfs);
+  if (s.systemd) stopSystemdUnit(s.systemd, s.cgroupDirs);
   removeCgroups(s.cgroupDirs);
   testPause('delete:cgroups');
   removeContainerDir(root, id);

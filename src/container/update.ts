@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { applyResources } from '../cgroups/apply.js';
+import { updateSystemdUnit } from '../cgroups/systemd/driver.js';
 import type { Resources } from '../cgroups/resources.js';
 import { TsrunError } from '../errors.js';
 import { containerDir } from '../state/paths.js';
@@ -44,5 +45,6 @@ function updateLocked(root: string, id: string, r: Resources): void {
   const status = statusOf(containerDir(root, id), s);
   if (status === 'stopped') throw new TsrunError(`cannot update a stopped container`);
   // The device list is the container's own business after create: update leaves it alone.
-  applyResources(s.cgroupDirs, r, [], (m) => log('warning', m));
+  if (s.systemd) updateSystemdUnit(s.systemd, s.cgroupDirs, r, (m) => log('warning', m));
+  else applyResources(s.cgroupDirs, r, [], (m) => log('warning', m));
 }

@@ -5,6 +5,8 @@ import { TsrunError } from '../errors.js';
 export interface Native {
   flock(fd: number, op: 'sh' | 'ex' | 'un', nonblock?: boolean): void;
   socketpair(): [number, number];
+  /** A blocking AF_UNIX stream connected to path (close-on-exec); reads and writes time out after timeoutMs (EAGAIN). */
+  unixConnect(path: string, timeoutMs: number): number;
   /** posix_spawn with default signal dispositions; child fd i is fds[i]. Returns the pid. */
   spawn(path: string, argv: string[], env: string[], fds: number[]): number;
   /** Reaps pid; its exit status (128+signal when killed), undefined if still running at the timeout. */

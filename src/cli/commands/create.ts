@@ -18,18 +18,12 @@ export function preserveFdsOf(v: string | undefined): number {
   return Number(v);
 }
 
-/** Accepted for runc compatibility; until a systemd driver exists, saying so beats ignoring it. */
-export function refuseSystemd(on: boolean): void {
-  if (on) throw new TsrunError('--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver');
-}
-
 const command: Command = {
   flags: createFlags,
   usage: '[command options] <container-id>',
   async run(argv, g) {
     const p = parseArgs(argv, createFlags, 'create');
     exactArgs(p, 1, 'create');
-    refuseSystemd(g.systemdCgroup);
     await createContainer({
       root: g.root,
       id: p.args[0]!,
@@ -41,6 +35,7 @@ const command: Command = {
       wait: false,
       cgroups: g.cgroupManager !== 'disabled',
       rootless: g.rootlessCgroups,
+      systemd: g.systemdCgroup,
     });
     return 0;
   },

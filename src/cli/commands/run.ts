@@ -3,7 +3,7 @@ import { waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { createContainer } from '../../container/create.js';
 import { deleteContainer, startContainer } from '../../container/lifecycle.js';
-import { createFlags, preserveFdsOf, refuseSystemd } from './create.js';
+import { createFlags, preserveFdsOf } from './create.js';
 import { log } from '../log.js';
 
 const flags = [
@@ -19,7 +19,6 @@ const command: Command = {
   async run(argv, g) {
     const p = parseArgs(argv, flags, 'run');
     exactArgs(p, 1, 'run');
-    refuseSystemd(g.systemdCgroup);
     const id = p.args[0]!;
     const detach = bool(p, 'detach');
     const c = await createContainer({
@@ -33,6 +32,7 @@ const command: Command = {
       wait: !detach,
       cgroups: g.cgroupManager !== 'disabled',
       rootless: g.rootlessCgroups,
+      systemd: g.systemdCgroup,
     });
     try {
       startContainer(g.root, id);
