@@ -36,7 +36,8 @@ static int kill_all(const struct saved_state *s, enum status st, int sig)
 	}
 	int rc = send(pids, n, sig);
 	free(pids);
-	if (frozen && cgroup_freeze(s, false, err, sizeof(err)) < 0)
+	/* a cgroup its manager removed once emptied (a systemd scope) needs no thaw */
+	if (frozen && cgroup_freeze(s, false, err, sizeof(err)) < 0 && access(s->freezer_dir, F_OK) == 0)
 		rc = log_error("%s", err);
 	return rc;
 }

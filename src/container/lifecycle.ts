@@ -160,7 +160,12 @@ function killLocked(root: string, id: string, signal: number, all: boolean): voi
     const pids = cgroupPids(s.cgroupDirs);
     send(pids.length ? pids : [s.pid]); // no cgroup (--cgroup-manager disabled): pid 1 at least
   } finally {
-    if (freeze) setFrozen(s.freezer, false);
+    try {
+      if (freeze) setFrozen(s.freezer, false);
+    } catch (e) {
+      // A cgroup its manager removed once emptied (a systemd scope) needs no thaw.
+      if (existsSync(s.freezer!.dir)) throw e;
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The systemd guest tier: runs inside the guest whose PID 1 is systemd on pure cgroup v2
-# (scripts/test-systemd.sh starts it), the host most users have. It proves the guest is that host:
-# systemd runs, a transient scope made over D-Bus gets its limit, and runc --systemd-cgroup runs
-# a container in a scope of its own, which goes when the container is deleted.
+# (scripts/test-systemd.sh starts it), the host most users have. It proves the guest is that host
+# (systemd runs, a transient scope made over D-Bus gets its limit), then puts tsrun's systemd
+# cgroup driver and runc's through the same checks, side by side.
 # Prints one "ok"/"not ok" line per check and a closing "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,11 @@ check() { # name, then a command that must succeed
 }
 sleeper=
 cleanup() {
-  runc --root "$tmp/runc" delete -f sd-runc >/dev/null 2>&1
+  for rt in runc tsrun; do
+    for id in sd-$rt sd-$rt-dup bad-$rt; do
+      if [ "$rt" = runc ]; then runc --root "$tmp/runc-root" delete -f $id; else build/Release/tsrun --root "$tmp/tsrun-root" delete -f $id; fi
+    done
+  done >/dev/null 2>&1
   systemctl stop tsrun-sd-probe.scope >/dev/null 2>&1
   [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
   rm -rf "$tmp"
@@ -44,24 +48,88 @@ kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=
 for _ in $(seq 50); do [ -e "$scope" ] || break; sleep 0.1; done
 check "the scope goes when its last process ends" [ ! -e "$scope" ]
 
-# runc is the reference for the systemd driver: cgroupsPath slice:prefix:name becomes
-# prefix-name.scope in the slice, with the container's limits.
+# The systemd driver, tsrun and runc through the same checks (runc is the reference): cgroupsPath
+# slice:prefix:name becomes prefix-name.scope in the slice, with the container's limits as unit
+# properties and in its files; exec joins it; update, pause and resume act on it; delete stops it;
+# a create systemd refuses leaves no unit and no container. Each check runs for both runtimes and
+# a table of the two columns closes the section; only tsrun's column passes or fails the tier
+# (runc 1.1.5 takes a unit that exists as its own: it ignores systemd's UnitExists).
 bash scripts/make-bundle.sh "$tmp/b" sleep 300 >/dev/null
-node -e '
-  const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
-  c.linux.cgroupsPath = "system.slice:tsrun-sd:sd-runc";
-  c.linux.resources = { ...c.linux.resources, memory: { limit: 33554432 }, pids: { limit: 20 } };
-  fs.writeFileSync(f, JSON.stringify(c));' "$tmp/b"
-unit=tsrun-sd-sd-runc.scope
-check "runc --systemd-cgroup run -d" runc --root "$tmp/runc" --systemd-cgroup run -d --bundle "$tmp/b" sd-runc
-check "runc's container is in $unit" [ "$(systemctl is-active $unit)" = active ]
-check "the scope has the memory limit" [ "$(cat /sys/fs/cgroup/system.slice/$unit/memory.max)" = 33554432 ]
-check "the scope has the pids limit" [ "$(systemctl show -P TasksMax $unit)" = 20 ]
-pid=$(runc --root "$tmp/runc" state sd-runc | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
-check "the container's pid 1 is in the scope" grep -q "/system.slice/$unit\$" "/proc/$pid/cgroup"
-runc --root "$tmp/runc" delete -f sd-runc
-for _ in $(seq 50); do systemctl is-active -q $unit || break; sleep 0.1; done
-check "runc delete removes the scope" [ ! -e /sys/fs/cgroup/system.slice/$unit ]
+declare -A result
+both() { # runtime, check name, then a command that must succeed
+  local rt=$1 name=$2; shift 2
+  if "$@"; then result[$rt,$name]=ok; else result[$rt,$name]=FAIL; fi
+  # tsrun's results pass or fail the tier; runc's (the reference, 1.1.5 here) are reported
+  if [ "$rt" = tsrun ]; then check "$rt: $name" [ "${result[$rt,$name]}" = ok ]; else echo "# $rt: $name: ${result[$rt,$name]}"; fi
+  names+=("$name")
+}
+names=()
+bundle_for() { # dir, cgroupsPath, then extra JSON merged into the config
+  mkdir -p "$1"
+  node -e '
+    const fs = require("fs"); const c = JSON.parse(fs.readFileSync(process.argv[1] + "/b/config.json"));
+    c.linux.cgroupsPath = process.argv[3]; c.root.path = process.argv[1] + "/b/rootfs";
+    c.linux.resources = { ...c.linux.resources, memory: { limit: 33554432 }, pids: { limit: 20 }, cpu: { shares: 512, quota: 50000, period: 100000 } };
+    Object.assign(c, JSON.parse(process.argv[4] || "{}"));
+    fs.writeFileSync(process.argv[2] + "/config.json", JSON.stringify(c));' "$tmp" "$1" "$2" "${3:-}"
+}
+show() { systemctl show -P "$2" "$1" 2>/dev/null; }
+gone() { # unit: not loaded (or inactive and without a cgroup) within 5 s
+  for _ in $(seq 50); do
+    [ "$(show "$1" LoadState)" = not-found ] || { [ "$(show "$1" ActiveState)" = inactive ] && [ -z "$(find /sys/fs/cgroup -name "$1" 2>/dev/null)" ]; } && return 0
+    sleep 0.1
+  done
+  return 1
+}
+side() { # runtime name, then its command line
+  local rt=$1; shift
+  local -a R=("$@" --root "$tmp/$rt-root")
+  local id=sd-$rt unit=tsrun-sd-sd-$rt.scope dir=/sys/fs/cgroup/system.slice/tsrun-sd-sd-$rt.scope
+  bundle_for "$tmp/$rt" "system.slice:tsrun-sd:sd-$rt"
+  both "$rt" "create --systemd-cgroup" "${R[@]}" --systemd-cgroup create --bundle "$tmp/$rt" "$id"
+  both "$rt" "the unit prefix-name.scope is active" [ "$(show $unit ActiveState)" = active ]
+  local pid; pid=$("${R[@]}" state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+  both "$rt" "pid 1 is in the unit's cgroup" grep -qx "0::/system.slice/$unit" "/proc/$pid/cgroup"
+  both "$rt" "systemctl show: MemoryMax" [ "$(show $unit MemoryMax)" = 33554432 ]
+  both "$rt" "systemctl show: TasksMax" [ "$(show $unit TasksMax)" = 20 ]
+  both "$rt" "systemctl show: CPUQuotaPerSecUSec" [ "$(show $unit CPUQuotaPerSecUSec)" = 500ms ]
+  both "$rt" "systemctl show: Delegate" [ "$(show $unit Delegate)" = yes ]
+  both "$rt" "memory.max, pids.max, cpu.max files" [ "$(cat $dir/memory.max $dir/pids.max $dir/cpu.max | tr '\n' ' ')" = "33554432 20 50000 100000 " ]
+  both "$rt" "start" "${R[@]}" start "$id"
+  local cg; cg=$("${R[@]}" exec "$id" sh -c 'cat /proc/1/cgroup; cat /proc/self/cgroup' 2>&1 | sort -u | wc -l)
+  both "$rt" "exec runs in pid 1's cgroup" [ "$cg" = 1 ]
+  both "$rt" "update --memory 64m --pids-limit 30" "${R[@]}" update --memory 64m --pids-limit 30 "$id"
+  both "$rt" "update reached the unit (MemoryMax, TasksMax)" [ "$(show $unit MemoryMax) $(show $unit TasksMax)" = "67108864 30" ]
+  both "$rt" "update reached the files" [ "$(cat $dir/memory.max $dir/pids.max | tr '\n' ' ')" = "67108864 30 " ]
+  both "$rt" "pause" "${R[@]}" pause "$id"
+  both "$rt" "paused: cgroup.freeze 1, state paused" [ "$(cat $dir/cgroup.freeze)" = 1 ] && "${R[@]}" state "$id" | grep -q '"paused"'
+  both "$rt" "resume" "${R[@]}" resume "$id"
+  both "$rt" "ps --format json lists pid 1" sh -c "'$1' ${R[*]:1} ps --format json '$id' | grep -qw '$pid'"
+  # Another container for the same unit: systemd refuses, and the first one's unit stays.
+  # (output through a file: a container that does start holds a pipe open for its life)
+  local out; "${R[@]}" --systemd-cgroup create --bundle "$tmp/$rt" "$id-dup" >"$tmp/out" 2>&1; out=$(cat "$tmp/out")
+  both "$rt" "a unit that exists: create fails with systemd's error" grep -qi "exists" <<<"$out"
+  both "$rt" "  ... and leaves no container" sh -c "! '$1' ${R[*]:1} state '$id-dup' >/dev/null 2>&1"
+  both "$rt" "  ... and the existing unit runs on" [ "$(show $unit ActiveState)" = active ]
+  both "$rt" "kill --all KILL" "${R[@]}" kill --all "$id" KILL
+  both "$rt" "delete" "${R[@]}" delete -f "$id"
+  both "$rt" "delete leaves no unit, no cgroup" gone $unit
+  # A property systemd refuses (CollectMode takes inactive or inactive-or-failed).
+  bundle_for "$tmp/$rt-bad" "system.slice:tsrun-sd:bad-$rt" '{"annotations":{"org.systemd.property.CollectMode":"'"'bogus'"'"}}'
+  "${R[@]}" --systemd-cgroup create --bundle "$tmp/$rt-bad" "bad-$rt" >"$tmp/out" 2>&1; out=$(cat "$tmp/out")
+  both "$rt" "a property systemd refuses: create fails with its error" grep -qi "collect" <<<"$out"
+  both "$rt" "  ... and leaves no unit" gone "tsrun-sd-bad-$rt.scope"
+  both "$rt" "  ... and no container" sh -c "! '$1' ${R[*]:1} state 'bad-$rt' >/dev/null 2>&1"
+  echo "# $rt: $out" | head -c 300; echo
+}
+side runc runc
+side tsrun "$PWD/build/Release/tsrun"
+echo "# systemd driver: check | tsrun | runc"
+declare -A seen
+for n in "${names[@]}"; do
+  [ -n "${seen[$n]:-}" ] && continue; seen[$n]=1
+  printf '#   %-58s %-5s %s\n' "$n" "${result[tsrun,$n]:--}" "${result[runc,$n]:--}"
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
