@@ -134,6 +134,7 @@ type JsonObject = { [k: string]: Json };
 const minimal = (): JsonObject => ({ ociVersion: '1.0.0', root: { path: 'rootfs' } });
 const withLinux = (linux: Json): JsonObject => ({ ...minimal(), linux });
 const RELAXED: Record<string, { config: Json; at: string }[]> = {
+  'defs-linux.json#/definitions/RootfsPropagation/enum': ['rprivate', 'rshared', 'rslave', 'runbindable'].map((v) => ({ config: withLinux({ rootfsPropagation: v }), at: '/linux/rootfsPropagation' })),
   'config-linux.json#/linux/properties/resources/properties/pids/required': [{ config: withLinux({ resources: { pids: {} } }), at: '/linux/resources/pids' }],
 };
 

@@ -21,6 +21,12 @@ export interface SchemaPatch {
  */
 export const SCHEMA_PATCHES: readonly SchemaPatch[] = [
   {
+    file: 'defs-linux.json',
+    pointer: '/definitions/RootfsPropagation/enum',
+    set: ['private', 'shared', 'slave', 'unbindable', 'rprivate', 'rshared', 'rslave', 'runbindable'],
+    why: "runc (specconv's mountPropagationMapping) and crun take the recursive values, and containerd's CRI sends rslave and rshared for Kubernetes' HostToContainer and Bidirectional mounts",
+  },
+  {
     file: 'config-linux.json',
     pointer: '/linux/properties/resources/properties/pids/required',
     why: 'config-linux.md#pids makes limit OPTIONAL (the schema requires it); runc and crun take "pids": {}',
