@@ -73,6 +73,7 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	paths_readonly(p);
 	if (p->readonly_rootfs)
 		rootfs_readonly();
+	rootfs_propagation(p);
 	return fifo;
 }
 

@@ -158,7 +158,7 @@ static char **strv(char **f, size_t n)
 static const struct { const char *tag; int nfields; } tags[] = {
 	{ "version", 1 }, { "ns", 2 }, { "uidmap", 3 }, { "gidmap", 3 },
 	{ "setgroups", 1 }, { "maptool", 2 }, { "timeoffset", 3 }, { "cgroup", 1 },
-	{ "rootfs", 1 }, { "rootfs_propagation", 1 }, { "readonly_rootfs", 0 },
+	{ "rootfs", 1 }, { "rootfs_propagation", 3 }, { "readonly_rootfs", 0 },
 	{ "nopivot", 0 }, { "mount", 10 }, { "device", 8 }, { "symlink", 2 },
 	{ "masked", 1 }, { "readonly", 1 }, { "sysctl", 2 }, { "hostname", 1 },
 	{ "domainname", 1 }, { "rlimit", 3 }, { "oom_score_adj", 1 },
@@ -198,7 +198,7 @@ static void rec_hook(struct plan *p, char **f, size_t n)
 static void record(struct plan *p, const char *tag, char **f, size_t n)
 {
 	if (IS("version")) {
-		if (strcmp(f[0], "1"))
+		if (strcmp(f[0], "2"))
 			failx(STEP, "unsupported plan version \"%s\"", f[0]);
 	} else if (IS("ns")) {
 		rec_ns(p, f);
@@ -236,7 +236,9 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		p->rootfs = f[0];
 	} else if (IS("rootfs_propagation")) {
 		p->has_rootfs_propagation = true;
-		p->rootfs_propagation = u64(f[0], "flags");
+		p->prop_ns = u64(f[0], "namespace flags");
+		p->prop_parent = u64(f[1], "parent flags");
+		p->prop_root = u64(f[2], "root flags");
 	} else if (IS("readonly_rootfs")) {
 		p->readonly_rootfs = true;
 	} else if (IS("nopivot")) {
@@ -451,6 +453,8 @@ void plan_read(int fd, struct plan *p)
 			failx(STEP, "first record must be version, got \"%s\"", tag);
 		record(p, tag, fields, (size_t)n);
 	}
+	if (p->rootfs && !p->has_rootfs_propagation)
+		failx(STEP, "record rootfs without rootfs_propagation");
 	if (!p->env)
 		p->env = strv(NULL, 0);
 	free(fields);

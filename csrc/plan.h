@@ -74,8 +74,10 @@ struct plan {
 	size_t n_devfilters;
 
 	const char *rootfs;
+	/* MS_* propagation flags for "/" of the mount namespace, the rootfs'
+	 * parent mount if shared, and the container's "/" at the end (0: none) */
 	bool has_rootfs_propagation;
-	unsigned long rootfs_propagation;
+	unsigned long prop_ns, prop_parent, prop_root;
 	bool readonly_rootfs, nopivot;
 	struct plan_mount *mounts;
 	size_t n_mounts;

@@ -26,10 +26,11 @@ static bool is_under(const char *path, const char *mp)
 	return !strncmp(path, mp, n) && (path[n] == '/' || path[n] == '\0');
 }
 
-/* pivot_root refuses a shared parent mount: find the mount the rootfs is
- * on (the rootfs itself when it is a mount point) and make it private if
- * it is shared, as runc does */
-static void parent_mount_private(const char *rootfs)
+/* pivot_root refuses a shared parent mount, and binding the rootfs under
+ * one would reach the host's peers: find the mount the rootfs is on (the
+ * rootfs itself when it is a mount point) and, if it is shared, give it the
+ * plan's propagation (private, as runc does, or slave) */
+static void parent_mount_unshared(const char *rootfs, unsigned long flags)
 {
 	static char mi[65536];
 	char best[4096] = "";
@@ -59,8 +60,9 @@ static void parent_mount_private(const char *rootfs)
 			shared = sh;
 		}
 	}
-	if (shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
-		fail(STEP, "make the rootfs' parent mount %s private", best);
+	if (shared && mount(NULL, best, NULL, flags, NULL) < 0)
+		fail(STEP, "set propagation 0x%lx on the rootfs' parent mount %s",
+		     flags, best);
 }
 
 int rootfs_prepare(struct plan *p)
@@ -70,18 +72,10 @@ int rootfs_prepare(struct plan *p)
 	 * runtime's), mounts go to the runtime's namespace under the rootfs and
 	 * the container is chroot'ed, as runc does. */
 	if (plan_find_ns(p, CLONE_NEWNS)) {
-		/* default when the plan says nothing: runc's rslave. A shared or
-		 * unbindable "/" makes binding the rootfs onto itself fail
-		 * (EINVAL), so those start as rslave; rootfs_enter applies the
-		 * plan's propagation to the new root after the pivot. */
-		unsigned long prop = p->has_rootfs_propagation
-					     ? p->rootfs_propagation
-					     : MS_SLAVE;
-		if (prop & (MS_SHARED | MS_UNBINDABLE))
-			prop = MS_SLAVE;
-		if (prop && mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
-			fail(STEP, "set propagation 0x%lx on /", prop);
-		parent_mount_private(p->rootfs);
+		if (p->prop_ns && mount(NULL, "/", NULL, p->prop_ns, NULL) < 0)
+			fail(STEP, "set propagation 0x%lx on /", p->prop_ns);
+		if (p->prop_parent)
+			parent_mount_unshared(p->rootfs, p->prop_parent);
 		if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 			fail(STEP, "bind %s on itself", p->rootfs);
 	}
@@ -121,10 +115,14 @@ void rootfs_enter(struct plan *p, int rootfd)
 	if (chdir("/") < 0)
 		fail(STEP, "chdir /");
 	close(rootfd);
-	if (plan_find_ns(p, CLONE_NEWNS) && p->has_rootfs_propagation &&
-	    mount(NULL, "/", NULL, p->rootfs_propagation | MS_REC, NULL) < 0)
-		fail(STEP, "set propagation 0x%lx on the new root",
-		     p->rootfs_propagation);
+}
+
+void rootfs_propagation(struct plan *p)
+{
+	if (plan_find_ns(p, CLONE_NEWNS) && p->prop_root &&
+	    mount(NULL, "/", NULL, p->prop_root, NULL) < 0)
+		fail(STEP, "set propagation 0x%lx on the container's /",
+		     p->prop_root);
 }
 
 void rootfs_readonly(void)

@@ -1,8 +1,11 @@
 // What Podman and crun-style callers send that the spec text alone would not admit
-// (runc and crun accept each): tmpcopyup, whole-st_mode device fileModes, --cgroup-manager.
+// (runc and crun accept each): tmpcopyup, whole-st_mode device fileModes, a pids object without
+// a limit, --cgroup-manager.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { containerEntries, Harness } from './helpers/runtime.js';
+import { join } from 'node:path';
+import { containerEntries, Harness, TSRUN } from './helpers/runtime.js';
 import { cgroupDirsNamed } from './helpers/host.js';
 
 const h = new Harness(t);
@@ -42,6 +45,27 @@ t.test('a device fileMode holding its file type bits is taken for its permission
   const w = h.tsrun(['create', '--bundle', wrong, h.id(t)]);
   t.not(w.status, 0, 'block-device type bits on a char device are still refused');
   t.match(w.stderr, /linux\.devices\.0\.fileMode/);
+});
+
+t.test('a pids object without a limit sets none, at create and at update -r - (stdin)', async (t) => {
+  // config-linux.md#pids: limit is OPTIONAL (the schema requires it); runc and crun take
+  // "pids": {}, and runc's update reads it as "no change".
+  const id = h.id(t);
+  const bundle = h.bundle({ args: ['sleep', '100'], edit: (c) => void (c.linux!.resources = { ...c.linux!.resources, pids: {} }) });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const dir = cgroupDirsNamed([id]).find((d) => d.split('/').includes('pids'));
+  const max = (): string => readFileSync(join(dir!, 'pids.max'), 'utf8').trim();
+  t.ok(dir, 'the container has a pids cgroup');
+  t.equal(max(), 'max', 'no limit at create');
+  h.ok(['update', '--pids-limit', '40', id]);
+  // Podman passes `update -r -` the resources on stdin: read once, whole
+  const update = (json: string) => spawnSync(TSRUN, ['--root', h.root, 'update', '-r', '-', id], { input: json, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  const keep = update('{"pids": {}}');
+  t.equal(keep.status, 0, keep.stderr);
+  t.equal(max(), '40', 'update with no pids limit leaves the one set');
+  const set = update('{"pids": {"limit": 50}}');
+  t.equal(set.status, 0, set.stderr);
+  t.equal(max(), '50', 'a limit on stdin is applied');
 });
 
 t.test('--cgroup-manager disabled makes no cgroup; systemd on a host without it is refused clearly', async (t) => {

@@ -136,6 +136,38 @@ t.test('preserved fds reach the process from a plan', async (t) => {
   }
 });
 
+t.test('a --process on a pipe or a FIFO is read once, by whoever runs the exec', async (t) => {
+  // Shells and some shims hand the process JSON on a pipe (`-p /dev/fd/3`, `-p <(...)`) or a
+  // FIFO, which only one reader can empty: runc reads it once. The front end must leave such a
+  // file whole for Node (it read it for the plan's key, and Node found it empty), and the same
+  // exec again, with a plan saved, must still work.
+  const id = running(t);
+  const json = JSON.stringify({ args: ['echo', 'from a pipe'], cwd: '/' });
+  const fifo = h.path(`${id}.fifo`);
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  // $1 tsrun, $2 its root, $3 the container, $4 the JSON, $5 the FIFO; `timeout` ends a tsrun that waits for a writer gone
+  const shell = (script: string, env: Record<string, string> = {}) =>
+    spawnSync('bash', ['-c', script, 'bash', TSRUN, h.root, id, json, fifo], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const ways: [string, string][] = [
+    ['-p /dev/fd/3 on a pipe', 'printf %s "$4" | timeout 20 "$1" --root "$2" exec -p /dev/fd/3 "$3" 3<&0 </dev/null'],
+    ['-p <(...)', 'timeout 20 "$1" --root "$2" exec -p <(printf %s "$4") "$3"'],
+    ['-p /dev/stdin on a pipe', 'printf %s "$4" | timeout 20 "$1" --root "$2" exec --process=/dev/stdin "$3"'],
+    ['-p FIFO', 'printf %s "$4" >"$5" & timeout 20 "$1" --root "$2" exec -p "$5" "$3"; s=$?; kill $! 2>/dev/null; exit $s'],
+  ];
+  for (const round of ['first exec', 'same exec again']) {
+    for (const [what, script] of ways) {
+      const r = shell(script);
+      t.equal(r.status, 0, `${round}, ${what}: exit 0 (${r.stderr.trim()})`);
+      t.equal(r.stdout, 'from a pipe\n', `${round}, ${what}: the process ran`);
+    }
+  }
+  t.ok(plans(id).length > 0, 'Node saved the plan');
+  const file = h.path(`${id}-process.json`);
+  writeFileSync(file, json);
+  t.equal(h.tsrun(['exec', '-p', file, id], { env: FRONT }).stdout, 'from a pipe\n', 'which the front end runs for the same process in a regular file');
+  t.equal(shell(ways[0]![1], FRONT).status, 125, 'but a pipe it leaves to Node');
+});
+
 t.test('a signal to a foreground exec from a plan reaches the process', async (t) => {
   const id = running(t);
   const args = ['--root', h.root, 'exec', id, 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'];

@@ -3,7 +3,8 @@
  * does, with the same sync protocol (docs/PLAN-FORMAT.md), pid file, waiting,
  * signal forwarding and error texts. Everything else is delegated: a plan not
  * saved yet, a container that is not created or running, a pid file whose
- * directory is not writable, any test-only variable. */
+ * directory is not writable, a --process that is not a regular file (a pipe can
+ * be read only once, and that read is Node's), any test-only variable. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -260,7 +261,7 @@ int cmd_exec(const char *root, const char *self_dir, int argc, char **argv)
 	in.state = state_bytes;
 	in.config = config_bytes = read_all(config_path, &in.config_len, &err);
 	if (process)
-		in.process = process_bytes = read_all(process, &in.process_len, &err);
+		in.process = process_bytes = read_regular(process, &in.process_len, &err);
 	if (in.config && (!process || in.process) && exec_plan_key(&in, &key) &&
 	    exec_plan_find(dir, &key, &plan) && fds_open(plan.preserve_fds))
 		rc = run_plan(init, &plan, pid_file);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *read_all(const char *path, size_t *lenp, int *err)
@@ -15,6 +16,35 @@ char *read_all(const char *path, size_t *lenp, int *err)
 		return NULL;
 	}
 	char *buf = read_all_fd(fd, lenp, err);
+	close(fd);
+	return buf;
+}
+
+char *read_regular(const char *path, size_t *lenp, int *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		*err = errno;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*err = EINVAL;
+		return NULL;
+	}
+	/* O_NONBLOCK: should the path have become a FIFO since the stat, the open
+	 * must not wait for its writer */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	char *buf = NULL;
+	if (fstat(fd, &st) < 0)
+		*err = errno;
+	else if (!S_ISREG(st.st_mode))
+		*err = EINVAL;
+	else
+		buf = read_all_fd(fd, lenp, err);
 	close(fd);
 	return buf;
 }

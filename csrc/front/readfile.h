@@ -9,6 +9,11 @@
  * *err an errno. */
 char *read_all(const char *path, size_t *len, int *err);
 
+/* read_all of a regular file. Anything else (a pipe, a FIFO, a terminal: what /dev/fd/N,
+ * /dev/stdin and <(...) name) is not read, nor opened, so that its data stays whole for the
+ * process the path is handed to: NULL with *err EINVAL. */
+char *read_regular(const char *path, size_t *len, int *err);
+
 /* The same, from an open fd (left open). */
 char *read_all_fd(int fd, size_t *len, int *err);
 

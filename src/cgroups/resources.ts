@@ -48,7 +48,7 @@ export function validateResources(r: Resources): void {
   for (const [f, v] of [['cpus', c.cpus], ['mems', c.mems]] as const) {
     if (v !== undefined && v !== '' && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw new TsrunError(`linux.resources.cpu.${f}: invalid list "${v}"`);
   }
-  if (r.pids && r.pids.limit < -1) throw new TsrunError(`linux.resources.pids.limit: must be -1 (unlimited) or positive: ${r.pids.limit}`);
+  if (r.pids?.limit !== undefined && r.pids.limit < -1) throw new TsrunError(`linux.resources.pids.limit: must be -1 (unlimited) or positive: ${r.pids.limit}`);
   const b = r.blockIO ?? {};
   if (b.weight !== undefined && b.weight !== 0) checkRange('linux.resources.blockIO.weight', b.weight, 10, 1000);
   if (b.leafWeight !== undefined && b.leafWeight !== 0) checkRange('linux.resources.blockIO.leafWeight', b.leafWeight, 10, 1000);
@@ -104,7 +104,7 @@ export function v1Writes(r: Resources, devices: DeviceRule[], currentMemsw?: () 
     if (c.realtimeRuntime) add('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'cpu.realtimeRuntime');
     if (c.idle !== undefined) add('cpu', 'cpu.idle', c.idle, 'cpu.idle');
   }
-  if (r.pids && r.pids.limit !== 0) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max', 'pids.limit');
+  if (r.pids?.limit !== undefined && r.pids.limit !== 0) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max', 'pids.limit');
   const b = r.blockIO;
   if (b) {
     if (b.weight) add('blkio', 'blkio.weight', b.weight, 'blockIO.weight');
@@ -162,7 +162,7 @@ export function v2Writes(r: Resources, warn: (msg: string) => void): CgroupWrite
     if (c.cpus) add('cpuset.cpus', c.cpus, 'cpu.cpus');
     if (c.mems) add('cpuset.mems', c.mems, 'cpu.mems');
   }
-  if (r.pids && r.pids.limit !== 0) add('pids.max', r.pids.limit > 0 ? r.pids.limit : 'max', 'pids.limit');
+  if (r.pids?.limit !== undefined && r.pids.limit !== 0) add('pids.max', r.pids.limit > 0 ? r.pids.limit : 'max', 'pids.limit');
   const b = r.blockIO;
   if (b) {
     if (b.weight) add('io.weight', blkioWeightToIoWeight(b.weight), 'blockIO.weight');

@@ -1,7 +1,7 @@
 /** One launch-plan record: a tag and its fields (docs/PLAN-FORMAT.md). */
 export type PlanRecord = [tag: string, ...fields: (string | number | bigint)[]];
 
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 /**
  * TAG\0COUNT\0FIELD...\0 for each record. A NUL inside a field would split it: refuse it.

@@ -4,7 +4,8 @@ import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import type { PlanRecord } from './encode.js';
 import { checkMountLabel, labelMountData } from './lsm.js';
-import { MS, PROPAGATION, parseMountOptions } from './mount-options.js';
+import { MS, parseMountOptions } from './mount-options.js';
+import { rootfsPropagationSteps } from './rootfs-propagation.js';
 
 type Mapping = { containerID: number; hostID: number; size: number };
 
@@ -52,11 +53,7 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLab
     // the tmpfs mounts the C core makes itself: masked dirs, the v1 cgroup tmpfs
     out.push(['mount_label', mountLabel]);
   }
-  const prop = cfg.linux?.rootfsPropagation;
-  // Only an explicit value is sent: the C core then re-applies it to the new root after the
-  // pivot, which an implicit default must not do (it would turn an rshared bind into a slave).
-  // Without it the C core uses runc's rslave before the pivot.
-  if (prop) out.push(['rootfs_propagation', PROPAGATION[prop]! | MS.REC]);
+  out.push(['rootfs_propagation', ...rootfsPropagationSteps(cfg)]);
   (cfg.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     if (!isAbsolute(m.destination)) throw new TsrunError(`${field}.destination: must be an absolute path: ${m.destination}`);

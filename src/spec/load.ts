@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { ConfigSchema } from './generated/config.js';
 import { configSchemas } from './generated/config-schemas.js';
+import { normalizeConfig } from './relax.js';
 import { SchemaValidator, type SchemaError } from './schema.js';
 
 export type Config = ConfigSchema;
@@ -23,8 +24,7 @@ export function loadConfig(bundle: string): Config {
   } catch (e) {
     throw new TsrunError(`parse ${file}: ${(e as Error).message}`);
   }
-  stripDeviceTypeBits(data);
-  const err = configError(data);
+  const err = configError(normalizeConfig(data));
   if (err) {
     const where = err.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     const detail = 'allowedValues' in err.params ? `${err.message}: ${(err.params.allowedValues as unknown[]).join(', ')}` : err.message;
@@ -35,7 +35,7 @@ export function loadConfig(bundle: string): Config {
 
 let validator: SchemaValidator | undefined;
 
-/** The first error of `data` against the spec's config schema (config-schema.json), if any. */
+/** The first error of `data` against the spec's config schema (config-schema.json, with src/spec/relax.ts's patches), if any. */
 export function configError(data: unknown): SchemaError | undefined {
   validator ??= new SchemaValidator(configSchemas);
   return validator.validate('config-schema.json', data);
@@ -46,21 +46,4 @@ export function rootfsPath(bundle: string, cfg: Config): string {
   const p = cfg.root?.path;
   if (!p) throw new TsrunError('root.path: must be set');
   return isAbsolute(p) ? p : resolve(bundle, p);
-}
-
-const S_IFMT = 0o170000;
-const TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
-
-/**
- * Podman writes linux.devices[].fileMode as a whole st_mode (8630 = 0o20666 for a char
- * device), which the schema's 0..511 refuses; runc and crun keep the permission bits. So does
- * tsrun, but only when the extra bits are exactly the file type the entry names.
- */
-function stripDeviceTypeBits(data: unknown): void {
-  const devices = (data as { linux?: { devices?: unknown } } | null)?.linux?.devices;
-  if (!Array.isArray(devices)) return;
-  for (const d of devices as { type?: unknown; fileMode?: unknown }[]) {
-    if (typeof d?.fileMode !== 'number' || typeof d.type !== 'string' || d.fileMode <= 0o777) continue;
-    if ((d.fileMode & S_IFMT) === TYPE_BITS[d.type] && (d.fileMode & ~(S_IFMT | 0o777)) === 0) d.fileMode &= 0o777;
-  }
 }
