@@ -135,7 +135,9 @@ export function resourceProperties(r: Resources, devices: DeviceRule[] | undefin
     props.push(...q.props);
     if (c.quota !== undefined && c.quota > 0) out.cpu = { ...c, quota: q.quota };
   }
-  if (r.pids && r.pids.limit !== 0) props.push(['TasksMax', t(r.pids.limit < 0 ? INFINITY : r.pids.limit)]);
+  // pids without a limit (src/spec/relax.ts) asks for none, as runc reads it.
+  const pids = r.pids?.limit;
+  if (pids !== undefined && pids !== 0) props.push(['TasksMax', t(pids < 0 ? INFINITY : pids)]);
   if ((c?.cpus || c?.mems) && version() >= 244) {
     if (c.cpus) props.push(['AllowedCPUs', { sig: 'ay', value: rangeToBits(c.cpus, 'linux.resources.cpu.cpus') }]);
     if (c.mems) props.push(['AllowedMemoryNodes', { sig: 'ay', value: rangeToBits(c.mems, 'linux.resources.cpu.mems') }]);
