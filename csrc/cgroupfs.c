@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "mountinfo.h"
 #include "resolve.h"
 #include "util.h"
 
@@ -87,46 +88,35 @@ static const char *own_cgroup(char *cg, const char *fstype,
 
 void cgroupfs_snapshot(void)
 {
-	static char mi[65536], cg[16384];
+	static char cg[16384];
 	snapped = true;
-	if (read_file("/proc/self/mountinfo", mi, sizeof(mi)) < 0 ||
-	    read_file("/proc/self/cgroup", cg, sizeof(cg)) < 0)
+	char *mi = read_file_alloc("/proc/self/mountinfo");
+	if (!mi)
 		return;
-	char *save;
-	for (char *line = strtok_r(mi, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *f[11] = { 0 };
-		char *s2, *tok = strtok_r(line, " ", &s2);
-		int i = 0;
-		for (; tok && i < 5; tok = strtok_r(NULL, " ", &s2))
-			f[i++] = tok;
-		/* skip optional fields up to "-" */
-		while (tok && strcmp(tok, "-"))
-			tok = strtok_r(NULL, " ", &s2);
-		char *fstype = strtok_r(NULL, " ", &s2);
-		strtok_r(NULL, " ", &s2);                 /* source */
-		char *superopts = strtok_r(NULL, " ", &s2);
-		if (i < 5 || !fstype || !superopts ||
-		    (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2")))
+	if (read_file("/proc/self/cgroup", cg, sizeof(cg)) < 0) {
+		free(mi);
+		return;
+	}
+	struct mountinfo m;
+	for (char *cur = mi; mountinfo_next(&cur, &m);) {
+		if ((strcmp(m.fstype, "cgroup") && strcmp(m.fstype, "cgroup2")) ||
+		    strncmp(m.mountpoint, "/sys/fs/cgroup/", 15))
 			continue;
-		mountinfo_unescape(f[3]);
-		mountinfo_unescape(f[4]);
-		if (strncmp(f[4], "/sys/fs/cgroup/", 15))
-			continue;
-		const char *own = own_cgroup(cg, fstype, superopts);
+		const char *own = own_cgroup(cg, m.fstype, m.superopts);
 		if (!own)
 			continue;
-		/* own is relative to the hierarchy's root; f[3] is the root
+		/* own is relative to the hierarchy's root; m.root is the root
 		 * of this mount within the hierarchy */
-		size_t rl = strcmp(f[3], "/") ? strlen(f[3]) : 0;
-		if (rl && strncmp(own, f[3], rl))
+		size_t rl = strcmp(m.root, "/") ? strlen(m.root) : 0;
+		if (rl && strncmp(own, m.root, rl))
 			continue;
 		struct hier *h = xpush(&hiers, &n_hiers, sizeof(*h));
-		h->mountpoint = strdup(f[4]);
-		if (asprintf(&h->source, "%s%s", f[4], own + rl) < 0 ||
+		h->mountpoint = strdup(m.mountpoint);
+		if (asprintf(&h->source, "%s%s", m.mountpoint, own + rl) < 0 ||
 		    !h->mountpoint)
-			fail("memory", "cgroup hierarchy %s", f[4]);
+			fail("memory", "cgroup hierarchy %s", m.mountpoint);
 	}
+	free(mi);
 }
 
 void cgroupfs_mount(struct plan_mount *m, int rootfd, const char *label)

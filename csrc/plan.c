@@ -159,7 +159,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "version", 1 }, { "ns", 2 }, { "uidmap", 3 }, { "gidmap", 3 },
 	{ "setgroups", 1 }, { "maptool", 2 }, { "timeoffset", 3 }, { "cgroup", 1 },
 	{ "rootfs", 1 }, { "rootfs_propagation", 3 }, { "readonly_rootfs", 0 },
-	{ "nopivot", 0 }, { "mount", 10 }, { "device", 8 }, { "symlink", 2 },
+	{ "nopivot", 0 }, { "nopivot_hide", 1 }, { "mount", 10 }, { "device", 8 }, { "symlink", 2 },
 	{ "masked", 1 }, { "readonly", 1 }, { "sysctl", 2 }, { "hostname", 1 },
 	{ "domainname", 1 }, { "rlimit", 3 }, { "oom_score_adj", 1 },
 	{ "personality", 1 }, { "scheduler", 7 }, { "ioprio", 2 },
@@ -243,6 +243,9 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		p->readonly_rootfs = true;
 	} else if (IS("nopivot")) {
 		p->nopivot = true;
+	} else if (IS("nopivot_hide")) {
+		*(const char **)xpush(&p->nopivot_hide, &p->n_nopivot_hide,
+				      sizeof(char *)) = f[0];
 	} else if (IS("mount")) {
 		rec_mount(p, f);
 	} else if (IS("device")) {

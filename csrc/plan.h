@@ -79,6 +79,8 @@ struct plan {
 	bool has_rootfs_propagation;
 	unsigned long prop_ns, prop_parent, prop_root;
 	bool readonly_rootfs, nopivot;
+	const char **nopivot_hide;      /* fs types detached before MS_MOVE */
+	size_t n_nopivot_hide;
 	struct plan_mount *mounts;
 	size_t n_mounts;
 	struct plan_device *devices;

@@ -4,13 +4,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "mountinfo.h"
 #include "mounts.h"
 #include "syscalls.h"
 #include "util.h"
@@ -32,37 +35,66 @@ static bool is_under(const char *path, const char *mp)
  * plan's propagation (private, as runc does, or slave) */
 static void parent_mount_unshared(const char *rootfs, unsigned long flags)
 {
-	static char mi[65536];
 	char best[4096] = "";
 	bool shared = false;
-	if (read_file("/proc/self/mountinfo", mi, sizeof(mi)) < 0)
+	char *mi = read_file_alloc("/proc/self/mountinfo");
+	if (!mi)
 		fail(STEP, "read /proc/self/mountinfo");
-	char *save;
-	for (char *line = strtok_r(mi, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *s2, *tok = strtok_r(line, " ", &s2);
-		char *mp = NULL;
-		bool sh = false;
-		for (int i = 0; tok; i++, tok = strtok_r(NULL, " ", &s2)) {
-			if (i == 4)
-				mp = tok;
-			if (i >= 6 && !strcmp(tok, "-"))
-				break;
-			if (i >= 6 && !strncmp(tok, "shared:", 7))
-				sh = true;
-		}
-		if (!mp)
-			continue;
-		mountinfo_unescape(mp);
+	struct mountinfo m;
+	for (char *cur = mi; mountinfo_next(&cur, &m);) {
 		/* later lines are mounted on top: >= keeps the topmost */
-		if (is_under(rootfs, mp) && strlen(mp) >= strlen(best)) {
-			snprintf(best, sizeof(best), "%s", mp);
-			shared = sh;
+		if (is_under(rootfs, m.mountpoint) &&
+		    strlen(m.mountpoint) >= strlen(best)) {
+			snprintf(best, sizeof(best), "%s", m.mountpoint);
+			shared = m.shared;
 		}
 	}
+	free(mi);
 	if (shared && mount(NULL, best, NULL, flags, NULL) < 0)
 		fail(STEP, "set propagation 0x%lx on the rootfs' parent mount %s",
 		     flags, best);
+}
+
+/* runc's msMoveRoot: the kernel lets a new proc or sysfs be mounted (from a
+ * user namespace made inside the container, too) while a fully visible one
+ * is in the mount namespace. pivot_root detaches the host's with the old
+ * root; MS_MOVE + chroot leaves them below the new root, so the full mounts
+ * (the filesystem's root) of the plan's types outside the rootfs are
+ * detached first, or covered with a tmpfs where the kernel refuses (a
+ * locked mount) */
+static void hide_host_mounts(struct plan *p)
+{
+	char rootfs[PATH_MAX];
+	if (!p->n_nopivot_hide)
+		return;
+	/* mountinfo's paths are canonical */
+	if (!realpath(p->rootfs, rootfs))
+		fail(STEP, "resolve %s", p->rootfs);
+	char *mi = read_file_alloc("/proc/self/mountinfo");
+	if (!mi)
+		fail(STEP, "read /proc/self/mountinfo");
+	struct mountinfo m;
+	for (char *cur = mi; mountinfo_next(&cur, &m);) {
+		bool listed = false;
+		for (size_t i = 0; i < p->n_nopivot_hide && !listed; i++)
+			listed = !strcmp(m.fstype, p->nopivot_hide[i]);
+		if (!listed || strcmp(m.root, "/") ||
+		    is_under(m.mountpoint, rootfs))
+			continue;
+		/* so that the detach does not propagate to the host */
+		if (mount(NULL, m.mountpoint, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue; /* under a mount detached before */
+			fail(STEP, "make %s rslave", m.mountpoint);
+		}
+		if (umount2(m.mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+			continue;
+		if (errno != EINVAL && errno != EPERM)
+			fail(STEP, "detach %s", m.mountpoint);
+		if (mount("tmpfs", m.mountpoint, "tmpfs", 0, NULL) < 0)
+			fail(STEP, "cover %s with a tmpfs", m.mountpoint);
+	}
+	free(mi);
 }
 
 int rootfs_prepare(struct plan *p)
@@ -93,6 +125,7 @@ void rootfs_enter(struct plan *p, int rootfd)
 		if (chroot(".") < 0)
 			fail(STEP, "chroot %s", p->rootfs);
 	} else if (p->nopivot) {
+		hide_host_mounts(p);
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			fail(STEP, "move %s to /", p->rootfs);
 		if (chroot(".") < 0)

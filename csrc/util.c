@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -85,29 +86,58 @@ void write_file(const char *step, const char *path, const char *data)
 		fail(step, "write %s", path);
 }
 
+/* read fd to EOF into *buf of *size bytes, NUL terminated; with grow the
+ * buffer is doubled as needed, else the rest is left unread */
+static ssize_t read_fd(int fd, char **buf, size_t *size, bool grow)
+{
+	size_t off = 0;
+	for (;;) {
+		if (off + 1 >= *size) {
+			if (!grow)
+				break;
+			*buf = xrealloc(*buf, *size *= 2);
+		}
+		ssize_t n = read(fd, *buf + off, *size - 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	(*buf)[off] = '\0';
+	return (ssize_t)off;
+}
+
 ssize_t read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	size_t off = 0;
-	while (off + 1 < size) {
-		ssize_t n = read(fd, buf + off, size - 1 - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
+	ssize_t n = read_fd(fd, &buf, &size, false);
+	int saved = errno;
 	close(fd);
-	buf[off] = '\0';
-	return (ssize_t)off;
+	errno = saved;
+	return n;
+}
+
+char *read_file_alloc(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t size = 65536;
+	char *buf = xrealloc(NULL, size);
+	ssize_t n = read_fd(fd, &buf, &size, true);
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		errno = saved;
+		return NULL;
+	}
+	return buf;
 }
 
 int parse_bitlist(const char *list, unsigned long *mask, size_t nbits)

@@ -20,6 +20,9 @@ void write_file(const char *step, const char *path, const char *data);
 int try_write_file(const char *path, const char *data, size_t len);
 /* read up to size-1 bytes of a file into buf, NUL terminated; -1 on error */
 ssize_t read_file(const char *path, char *buf, size_t size);
+/* all of a file, NUL terminated, in a malloc'd buffer (for files that must
+ * not be cut, like mountinfo); NULL with errno set on error */
+char *read_file_alloc(const char *path);
 
 /* parse "0-3,7" into a bitmask of nbits bits (unsigned long words);
  * returns -1 on a malformed list or a number >= nbits */

@@ -2,8 +2,9 @@
 // config.md#root, config-linux.md#devices, #masked-paths, #readonly-paths, runtime-linux.md).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mountsUnder } from './helpers/host.js';
 import { Harness, type Config } from './helpers/runtime.js';
 import { mountAt, probe, readOf, statOf, type ProbeStat } from './helpers/probe.js';
 
@@ -183,3 +184,44 @@ t.test('--no-pivot', async (t) => {
   t.match(statOf(p, h.tmp), { error: { errno: 'ENOENT' } }, "the host's paths are not reachable");
   t.match(statOf(p, '/bin/probe'), { type: 'file' });
 });
+
+for (const userns of [false, true]) {
+  t.test(`--no-pivot${userns ? ' in a user namespace' : ''}: no new proc or sysfs can be mounted past the masked paths`, async (t) => {
+    // The kernel mounts a new proc or sysfs for a user namespace only while a fully visible one
+    // is in the mount namespace (mount_too_revealing). MS_MOVE + chroot keeps the host's there,
+    // so runc's msMoveRoot detaches them first (in a user namespace they are locked: it covers
+    // them with a tmpfs). Under runc 1.1.5 --no-pivot, both mounts below fail "permission
+    // denied" and the container's masked /proc/timer_list stays empty.
+    // CAP_SETFCAP: since Linux 5.12 `unshare -r` (uid 0 mapped) needs it.
+    const script = [
+      'echo masked=$(wc -c < /proc/timer_list) firmware=$(ls /sys/firmware | wc -l) pid1=$(grep -c ^Pid: /proc/1/status)',
+      'unshare -mrpfn sh -c \'mount -t proc none /proc 2>&1; echo proc=$?; echo inner=$(wc -c < /proc/timer_list); ' +
+        'mount -t sysfs none /sys 2>&1; echo sysfs=$?; echo innerfw=$(ls /sys/firmware | wc -l)\'',
+    ].join('; ');
+    const map = { containerID: 0, hostID: 100000, size: 65536 };
+    const bundle = h.bundle({
+      args: ['sh', '-c', script],
+      edit: (c) => {
+        const caps = c.process!.capabilities!;
+        for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), 'CAP_SETFCAP'];
+        if (!userns) return;
+        c.linux!.namespaces!.push({ type: 'user' });
+        c.linux!.uidMappings = [map];
+        c.linux!.gidMappings = [map];
+        // cgroup v1 cannot be mounted from a user namespace
+        c.mounts = c.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
+      },
+    });
+    const r = h.tsrun(['run', '--no-pivot', '--bundle', bundle, h.id(t)]);
+    t.equal(r.status, 0, r.stderr);
+    const out = r.stdout;
+    t.match(out, /^masked=0 firmware=0 pid1=1$/m, "the container's /proc works and its masked paths are masked");
+    t.match(out, /permission denied[^]*^proc=[1-9]/m, 'mounting a new proc fails with EPERM');
+    t.match(out, /^inner=0$/m, 'the masked path stays masked');
+    t.match(out, /permission denied[^]*^sysfs=[1-9]/m, 'mounting a new sysfs fails with EPERM');
+    t.match(out, /^innerfw=0$/m, '/sys/firmware stays masked');
+    // The detach happened in the container's namespace only.
+    t.ok(mountsUnder('/proc').includes('/proc') && mountsUnder('/sys').includes('/sys'), "the host's /proc and /sys are still mounted");
+    t.ok(readFileSync('/proc/timer_list').length > 0, "the host's /proc/timer_list is readable");
+  });
+}

@@ -5,7 +5,7 @@ import { planDevices } from './devices.js';
 import { planHooks, planState } from './hooks.js';
 import { PLAN_VERSION, type PlanRecord } from './encode.js';
 import { lsmState, planLsmProcess } from './lsm.js';
-import { planMounts } from './mounts.js';
+import { planMounts, planNoPivot } from './mounts.js';
 import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
 import { planRootless } from './rootless.js';
@@ -53,7 +53,7 @@ export function buildPlan(i: PlanInput): Plan {
   const mountLabel = cfg.linux?.mountLabel;
   if (mountLabel && !lsm.selinux) i.debug(`linux.mountLabel "${mountLabel}": SELinux is not enabled on this host; the label is ignored`);
   records.push(...planMounts(cfg, i.bundle, i.rootfs, lsm.selinux ? mountLabel : undefined));
-  if (i.noPivot) records.push(['nopivot']);
+  if (i.noPivot) records.push(...planNoPivot(ns.has('mount')));
   // mknod needs CAP_MKNOD in the initial user namespace: in any other, host nodes are bound.
   records.push(...planDevices(cfg, ns.get('user') === '' || runningInUserNs()));
   records.push(...planSysctl(cfg.linux?.sysctl ?? {}, ns));

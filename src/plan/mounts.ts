@@ -92,3 +92,16 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLab
   }
   return out;
 }
+
+/**
+ * --no-pivot enters the rootfs with MS_MOVE + chroot, which leaves the runtime's proc and sysfs
+ * mounts in the container's mount namespace, and while a fully visible one is there the kernel
+ * lets the container mount a new one without its masked and read-only paths (from a user
+ * namespace of its own). runc's msMoveRoot detaches them first; so does the C core for each
+ * type listed here. Only in a mount namespace the container has: without one they are the host's.
+ */
+export function planNoPivot(hasMountNs: boolean): PlanRecord[] {
+  const out: PlanRecord[] = [['nopivot']];
+  if (hasMountNs) out.push(['nopivot_hide', 'proc'], ['nopivot_hide', 'sysfs']);
+  return out;
+}
