@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER_ALLOWED } from './helpers/docker-profile.js';
+import { cgroupDirsNamed } from './helpers/host.js';
 import { Harness, TOP, type Config } from './helpers/runtime.js';
 
 const h = new Harness(t);
@@ -154,6 +155,27 @@ t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state',
   t.equal(msg.state.pid, msg.pid);
   t.match(msg.state, { status: 'created', annotations: { a: 'b' } });
   t.match(readFileSync(`${out}.log`, 'utf8'), /nr 83|nr 258/, 'mkdir or mkdirat was notified');
+});
+
+t.test('SCMP_ACT_NOTIFY on write is refused at create and leaves nothing behind', async (t) => {
+  // runc (libcontainer/seccomp, InitSeccomp): "SCMP_ACT_NOTIFY cannot be used for the write
+  // syscall": the runtime writes after the filter is loaded.
+  const bundle = h.bundle({
+    edit: (c) => {
+      c.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        listenerPath: h.path('no-agent.sock'),
+        syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }, { names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }],
+      };
+    },
+  });
+  const id = h.id(t);
+  const r = h.tsrun(['create', '--bundle', bundle, id]);
+  t.not(r.status, 0, 'create fails');
+  t.match(r.stderr, /SCMP_ACT_NOTIFY cannot be used for the write syscall/, "runc's sentence");
+  t.match(r.stderr, /linux\.seccomp\.syscalls\[1\]: /, 'naming the field (runc does not)');
+  t.notOk(existsSync(join(h.root, id)), 'no state dir');
+  t.same(cgroupDirsNamed([id]), [], 'no cgroup');
 });
 
 t.test('compiled programs are cached in the state root and the cache is what runs', async (t) => {

@@ -81,6 +81,13 @@ export function compileSeccomp(s: Seccomp): CompiledSeccomp {
   const defAction = actionValue(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction', 'linux.seccomp.defaultErrnoRet');
   if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new TsrunError('linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
   const usesNotify = (s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY');
+  // As runc (libcontainer/seccomp): the runtime itself writes after the filter is loaded (the
+  // start byte on the exec fifo), and a notified write would wait on the agent.
+  (s.syscalls ?? []).forEach((c, i) => {
+    if (c.action === 'SCMP_ACT_NOTIFY' && c.names?.includes('write')) {
+      throw new TsrunError(`linux.seccomp.syscalls[${i}]: SCMP_ACT_NOTIFY cannot be used for the write syscall`);
+    }
+  });
   if (usesNotify && !s.listenerPath) throw new TsrunError('linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener path');
   if (s.listenerMetadata && !s.listenerPath) throw new TsrunError('linux.seccomp.listenerMetadata: set without listenerPath');
   if (s.listenerPath && !s.listenerPath.startsWith('/')) throw new TsrunError(`linux.seccomp.listenerPath: must be absolute: ${s.listenerPath}`);
