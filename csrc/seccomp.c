@@ -63,7 +63,7 @@ void seccomp_listener_connect(struct plan *p)
  * notify fd as SCM_RIGHTS, then the connection is closed */
 static void send_notify_fd(struct plan *p, int notify_fd)
 {
-	char *state = state_json(p, "created");
+	char *state = state_json(p, "creating");
 	size_t len = strlen(p->seccomp_listener_head) + strlen(state) + 48;
 	char *msg = xrealloc(NULL, len);
 	int n = snprintf(msg, len, "%s\"pid\":%d,\"state\":%s}",

@@ -11,7 +11,7 @@ void seccomp_prepare(struct plan *p);
  * reachable; the child inherits the fd */
 void seccomp_listener_connect(struct plan *p);
 /* before the user switch without no_new_privs (needs CAP_SYS_ADMIN), else
- * as the very last step before execve. A notify fd is sent to the listener
+ * right after it; both before `ready`. A notify fd is sent to the listener
  * with the container process state right after the load. */
 void seccomp_load(struct plan *p);
 

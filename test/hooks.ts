@@ -129,6 +129,25 @@ t.test('a failing startContainer hook fails start; the user process never runs',
   assertGone(t, id);
 });
 
+for (const noNewPrivileges of [true, false]) {
+  t.test(`startContainer hooks run under the seccomp filter (noNewPrivileges ${noNewPrivileges})`, async (t) => {
+    // runc (standard_init_linux.go) loads the filter, then runs the startContainer hooks: a
+    // syscall the profile denies fails in the hook as in the process. config.md#startcontainer-hooks
+    // puts them in the container, before the user-specified program.
+    const hook = 'mkdir /tmp/from-hook 2>>/out/hook.err; echo "mkdir=$?" >> /out/hook.out; grep ^Seccomp: /proc/self/status >> /out/hook.out';
+    const { bundle, out } = hookBundle({ startContainer: [{ path: '/bin/sh', args: ['sh', '-c', hook] }] }, ['true'], (c) => {
+      c.process!.noNewPrivileges = noNewPrivileges;
+      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    });
+    const id = h.id(t);
+    h.ok(['create', '--bundle', bundle, id]);
+    h.ok(['start', id]);
+    t.equal(h.waitStatus(id, 'stopped'), 'stopped');
+    t.match(readFileSync(join(out, 'hook.out'), 'utf8'), /^mkdir=1\nSeccomp:\s+2$/m, 'mkdir failed in the hook, which has the filter');
+    t.match(readFileSync(join(out, 'hook.err'), 'utf8'), /Operation not permitted/);
+  });
+}
+
 t.test('poststart: a failure fails start (spec 1.1+), is a warning for a 1.0 config', async (t) => {
   // runtime.md#lifecycle step 9 (1.1+: error, stop, step 12); runtime-spec 1.0.2 config.md:
   // "the runtime MUST log a warning, but the remaining hooks and lifecycle continue".
