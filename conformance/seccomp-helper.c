@@ -3,14 +3,17 @@
  *
  *   seccomp-helper syscall NR...        calls syscall(NR, 0, 0, 0, 0, 0, 0) for each NR and prints
  *                                       "NR=ERRNO" (0 on success) on one line
- *   seccomp-helper agent SOCKET OUT ERR a seccomp agent: listens on SOCKET, takes one connection,
- *                                       writes the container process state it receives to OUT,
- *                                       then answers every notification with -ERR (appending
- *                                       "nr N" lines to OUT.log) until the filter's tasks exit */
+ *   seccomp-helper agent SOCKET OUT ERR a seccomp agent: listens on SOCKET, writes the container
+ *                                       process state of the first connection to OUT, of the
+ *                                       Nth to OUT.N, and answers every notification of their
+ *                                       fds with -ERR (appending "nr N" lines to OUT.log) until
+ *                                       no task is left under any filter it was given */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,32 @@ static int do_syscalls(int argc, char **argv)
 	return 0;
 }
 
+/* the JSON's braces balance: runc 1.1.5 sends it all but leaves the
+ * connection open (the spec wants it closed), so EOF cannot tell */
+static bool whole(const char *s, ssize_t n)
+{
+	int depth = 0;
+	bool str = false, esc = false, seen = false;
+	for (ssize_t i = 0; i < n; i++) {
+		if (str) {
+			if (esc)
+				esc = false;
+			else if (s[i] == '\\')
+				esc = true;
+			else if (s[i] == '"')
+				str = false;
+		} else if (s[i] == '"') {
+			str = true;
+		} else if (s[i] == '{') {
+			depth++;
+			seen = true;
+		} else if (s[i] == '}') {
+			depth--;
+		}
+	}
+	return seen && depth == 0;
+}
+
 /* one connection: the JSON payload and one fd in SCM_RIGHTS */
 static int receive(int conn, const char *out)
 {
@@ -60,7 +89,7 @@ static int receive(int conn, const char *out)
 	int fd;
 	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
 	/* the rest of the JSON, if it came in more than one piece */
-	for (ssize_t m; (size_t)n < sizeof(buf) - 1 && (m = read(conn, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
+	for (ssize_t m; !whole(buf, n) && (size_t)n < sizeof(buf) - 1 && (m = read(conn, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
 		n += m;
 	FILE *f = fopen(out, "w");
 	if (!f || fwrite(buf, 1, (size_t)n, f) != (size_t)n || fclose(f))
@@ -68,39 +97,73 @@ static int receive(int conn, const char *out)
 	return fd;
 }
 
+/* answers one notification; false once no task is left under the filter */
+static bool answer(int fd, const char *log, int err)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	memset(&req, 0, sizeof(req));
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return errno == EINTR;
+	memset(&resp, 0, sizeof(resp));
+	resp.id = req.id;
+	resp.error = -err;
+	FILE *f = fopen(log, "a");
+	if (f) {
+		fprintf(f, "nr %d\n", req.data.nr);
+		fclose(f);
+	}
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		die("SECCOMP_IOCTL_NOTIF_SEND");
+	return true;
+}
+
+#define MAX_FILTERS 16
+
 static int agent(const char *path, const char *out, int err)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 1) < 0)
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0)
 		die(path);
-	int conn = accept(s, NULL, NULL);
-	if (conn < 0)
-		die("accept");
-	int fd = receive(conn, out);
-	close(conn);
 	char log[4096];
 	snprintf(log, sizeof(log), "%s.log", out);
+	/* pf[0]: the socket; then one notify fd per connection (-1 once done) */
+	struct pollfd pf[1 + MAX_FILTERS] = { { .fd = s, .events = POLLIN } };
+	int given = 0, live = 0;
 	for (;;) {
-		struct seccomp_notif req;
-		struct seccomp_notif_resp resp;
-		memset(&req, 0, sizeof(req));
-		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+		if (poll(pf, (nfds_t)(1 + given), -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return 0; /* ENOENT: no task left under the filter */
+			die("poll");
 		}
-		memset(&resp, 0, sizeof(resp));
-		resp.id = req.id;
-		resp.error = -err;
-		FILE *f = fopen(log, "a");
-		if (f) {
-			fprintf(f, "nr %d\n", req.data.nr);
-			fclose(f);
+		if ((pf[0].revents & POLLIN) && given < MAX_FILTERS) {
+			int conn = accept(s, NULL, NULL);
+			if (conn < 0)
+				die("accept");
+			char name[4096];
+			if (given)
+				snprintf(name, sizeof(name), "%s.%d", out, given + 1);
+			else
+				snprintf(name, sizeof(name), "%s", out);
+			pf[1 + given] = (struct pollfd){ .fd = receive(conn, name), .events = POLLIN };
+			close(conn);
+			given++;
+			live++;
 		}
-		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-			die("SECCOMP_IOCTL_NOTIF_SEND");
+		for (int i = 1; i <= given; i++) {
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			bool open = (pf[i].revents & POLLIN) ? answer(pf[i].fd, log, err) : false;
+			if (!open) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				live--;
+			}
+		}
+		if (given && !live)
+			return 0;
 	}
 }
 

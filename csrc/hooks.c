@@ -21,7 +21,9 @@
 #include "syscalls.h"
 #include "util.h"
 
-char *state_json(const struct plan *p, const char *status)
+/* the runtime's state (runtime.md#state) with this status, from the plan's
+ * `state` record and p->host_pid; malloc'd */
+static char *state_json(const struct plan *p, const char *status)
 {
 	if (!p->state_head)
 		failx("hooks", "the plan has no state record");

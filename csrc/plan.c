@@ -168,7 +168,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "no_new_privs", 0 }, { "terminal", 2 }, { "console_socket", 1 },
 	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR },
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
-	{ "seccomp_listener", 2 }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
+	{ "seccomp_agent", VAR }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
 	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
 	{ "mount_label", 1 }, { "relabel", 2 },
 };
@@ -375,9 +375,12 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 					    sizeof(*d));
 		d->a = f[0];
 		d->b = f[1];
-	} else if (IS("seccomp_listener")) {
+	} else if (IS("seccomp_agent")) {
+		if (n < 3)
+			failx(STEP, "record seccomp_agent: a path and at least 2 "
+			      "parts expected");
 		p->seccomp_listener = f[0];
-		p->seccomp_listener_head = f[1];
+		p->seccomp_message = strv(f + 1, n - 1);
 	} else if (IS("hook")) {
 		rec_hook(p, f, n);
 	} else if (IS("hooks_sync")) {

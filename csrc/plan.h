@@ -116,7 +116,7 @@ struct plan {
 	uint64_t seccomp_flags;
 	const char *seccomp_bpf;        /* hex; NULL = no filter */
 	const char *seccomp_listener;   /* socket path; NULL = no notify fd */
-	const char *seccomp_listener_head;
+	char **seccomp_message;         /* cut around the pid; NULL terminated */
 	int seccomp_listener_fd;        /* connected by the parent, or -1 */
 
 	struct plan_hook *hooks;

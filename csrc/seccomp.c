@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "hooks.h"
 #include "util.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -31,7 +30,7 @@ void seccomp_prepare(struct plan *p)
 		return;
 	if ((p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) &&
 	    p->seccomp_listener_fd < 0)
-		failx("seccomp", "a notify filter needs a seccomp_listener record");
+		failx("seccomp", "a notify filter needs a seccomp_agent record");
 	size_t len;
 	unsigned char *buf = hex_decode("seccomp", p->seccomp_bpf, &len);
 	if (len == 0 || len % sizeof(struct sock_filter) ||
@@ -59,25 +58,32 @@ void seccomp_listener_connect(struct plan *p)
 	p->seccomp_listener_fd = fd;
 }
 
-/* config-linux.md#containerprocessstate: one sendmsg with the JSON and the
- * notify fd as SCM_RIGHTS, then the connection is closed */
+/* config-linux.md#containerprocessstate: one sendmsg with the JSON (the
+ * plan's parts joined by our pid as the runtime sees it) and the notify fd
+ * as SCM_RIGHTS, then the connection is closed */
 static void send_notify_fd(struct plan *p, int notify_fd)
 {
-	char *state = state_json(p, "creating");
-	size_t len = strlen(p->seccomp_listener_head) + strlen(state) + 48;
-	char *msg = xrealloc(NULL, len);
-	int n = snprintf(msg, len, "%s\"pid\":%d,\"state\":%s}",
-			 p->seccomp_listener_head, (int)p->host_pid, state);
-	ssize_t w = send_fd(p->seccomp_listener_fd, notify_fd, msg, (size_t)n);
+	char pid[16];
+	int pid_len = snprintf(pid, sizeof(pid), "%d", (int)p->host_pid);
+	size_t len = 1;
+	for (char **s = p->seccomp_message; *s; s++)
+		len += strlen(*s) + (size_t)pid_len;
+	char *msg = xrealloc(NULL, len), *end = msg;
+	for (char **s = p->seccomp_message; *s; s++) {
+		end = stpcpy(end, *s);
+		if (s[1])
+			end = stpcpy(end, pid);
+	}
+	size_t n = (size_t)(end - msg);
+	ssize_t w = send_fd(p->seccomp_listener_fd, notify_fd, msg, n);
 	if (w < 0)
 		fail("seccomp", "send the notify fd to %s", p->seccomp_listener);
-	if (w != n)
+	if ((size_t)w != n)
 		failx("seccomp", "short send to %s", p->seccomp_listener);
 	close(p->seccomp_listener_fd);
 	close(notify_fd);
 	p->seccomp_listener_fd = -1;
 	free(msg);
-	free(state);
 }
 
 void seccomp_load(struct plan *p)

@@ -130,15 +130,24 @@ t.test('bad profiles are errors that name the field', async (t) => {
   }
 });
 
-t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state', async (t) => {
-  // config-linux.md#seccomp listenerPath/listenerMetadata, #containerprocessstate: one message
-  // with the JSON and seccompFd in SCM_RIGHTS; the agent answers the notified syscall.
-  const sock = h.path('agent.sock');
-  const out = h.path('agent.json');
-  const agent = spawn(HELPER, ['agent', sock, out, '18'], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** A seccomp agent (seccomp-helper agent) answering notifications with ERRNO; it writes the
+ * message of its Nth connection to OUT (N = 1) or OUT.N. */
+function startAgent(t: Tap, name: string, errno: number): { sock: string; out: string; exited: Promise<number | null> } {
+  const sock = h.path(`${name}.sock`);
+  const out = h.path(`${name}.json`);
+  const agent = spawn(HELPER, ['agent', sock, out, String(errno)], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<number | null>((res) => agent.on('exit', (c) => res(c)));
   t.teardown(() => void agent.kill('SIGKILL'));
   for (let i = 0; i < 200 && !existsSync(sock); i++) sleep(10);
+  return { sock, out, exited };
+}
+
+type AgentMessage = { ociVersion: string; fds: string[]; pid: number; metadata: string; state: { id: string; status: string; pid: number; bundle: string; annotations?: Record<string, string> } };
+
+t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state', async (t) => {
+  // config-linux.md#seccomp listenerPath/listenerMetadata, #containerprocessstate: one message
+  // with the JSON and seccompFd in SCM_RIGHTS; the agent answers the notified syscall.
+  const { sock, out, exited } = startAgent(t, 'agent', 18);
   const r = runWith(t, {
     defaultAction: 'SCMP_ACT_ALLOW',
     listenerPath: sock,
@@ -148,7 +157,7 @@ t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state',
   t.equal(r.status, 0, r.stderr);
   t.match(r.stderr, /Invalid cross-device link/, 'the agent answered EXDEV');
   t.equal(await exited, 0, 'the agent saw the filter go away');
-  const msg = JSON.parse(readFileSync(out, 'utf8')) as { ociVersion: string; fds: string[]; pid: number; metadata: string; state: { id: string; status: string; pid: number; annotations: Record<string, string>; bundle: string } };
+  const msg = JSON.parse(readFileSync(out, 'utf8')) as AgentMessage;
   t.same(msg.fds, ['seccompFd']);
   t.equal(msg.metadata, 'meta data');
   t.ok(msg.pid > 1, 'pid as the runtime sees it');
@@ -156,6 +165,37 @@ t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state',
   // runc sends the state while the container is being created (process_linux.go, procSeccomp)
   t.match(msg.state, { status: 'creating', annotations: { a: 'b' } });
   t.match(readFileSync(`${out}.log`, 'utf8'), /nr 83|nr 258/, 'mkdir or mkdirat was notified');
+});
+
+t.test('exec into a container with a notify listener: the exec is filtered and its fd goes to the agent', async (t) => {
+  // config-linux.md#seccomp: the profile binds the exec'd process too, and runc sends the agent a
+  // new connection for it (process_linux.go, setnsProcess): pid = the exec'd process, state =
+  // the container's (status running, its pid 1). The second exec is the front end's replay of
+  // the plan the first one saved (TSRUN_FRONT_NO_DELEGATE: it may not start Node).
+  const { sock, out, exited } = startAgent(t, 'exec-agent', 18);
+  const bundle = h.bundle({
+    args: ['sleep', '1000'],
+    edit: (c) => {
+      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+    },
+  });
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const pid1 = h.state(id)!.pid;
+  for (const [n, who, env] of [[2, 'Node', {}], [3, 'front end', { TSRUN_FRONT_NO_DELEGATE: '1' }]] as const) {
+    const r = h.tsrun(['exec', id, 'sh', '-c', 'mkdir /tmp/e; echo "mkdir=$?"; grep ^Seccomp: /proc/self/status'], { env });
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stderr, /Invalid cross-device link/, `${who}: the agent answered EXDEV`);
+    t.match(r.stdout, /mkdir=1\nSeccomp:\s+2/, `${who}: the exec runs under the filter`);
+    const msg = JSON.parse(readFileSync(`${out}.${n}`, 'utf8')) as AgentMessage;
+    t.same(msg.fds, ['seccompFd'], `${who}: fds`);
+    t.ok(msg.pid > 1 && msg.pid !== pid1, `${who}: pid of the exec'd process`);
+    t.match(msg.state, { id, status: 'running', pid: pid1, bundle }, `${who}: the container's state`);
+  }
+  h.ok(['kill', id, 'KILL']);
+  t.equal(h.waitStatus(id, 'stopped'), 'stopped');
+  h.ok(['delete', id]);
+  t.equal(await exited, 0, 'the agent saw every filter go away');
 });
 
 t.test('SCMP_ACT_NOTIFY on write is refused at create and leaves nothing behind', async (t) => {

@@ -11,7 +11,7 @@ import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit }
 import { log } from '../cli/log.js';
 import { TsrunError } from '../errors.js';
 import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
-import { stateJson, type StateInfo } from '../hooks/state.js';
+import { stateInfo, stateJson } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
 import { loadConfig, rootfsPath } from '../spec/load.js';
@@ -67,7 +67,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const sd = o.cgroups && o.systemd ? prepareSystemd(cfg, o.id, o.rootless) : undefined;
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
-  const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
+  const info = stateInfo(cfg, o.id, bundle);
   loadNative(); // before mkdir: a missing addon must not leave an entry behind
   const dir = makeContainerDir(o.root, o.id);
   testPause('create:state-dir');
@@ -90,7 +90,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       rootfs,
       created: new Date().toISOString(),
       owner: ownerName(),
-      annotations: cfg.annotations as Record<string, string> | undefined,
+      annotations: info.annotations,
       hasProcess: cfg.process !== undefined,
       sharesMountNs: !plan.ns.has('mount') || undefined,
       cgroupDirs,

@@ -7,6 +7,7 @@ import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
 import { lsmState, planLsmProcess } from '../plan/lsm.js';
 import { planProcess } from '../plan/process.js';
 import { planSeccomp } from '../plan/seccomp.js';
+import { stateInfo } from '../hooks/state.js';
 import { log } from '../cli/log.js';
 import { planTerminal } from '../plan/terminal.js';
 import { configError, type Config } from '../spec/load.js';
@@ -78,8 +79,10 @@ export function execProcess(o: ExecOptions): Launched {
     selinuxLabel: proc.selinuxLabel || cfg.process?.selinuxLabel,
   };
   records.push(...planLsmProcess(labels, lsmState(), (m) => log('debug', m)));
-  // The container's seccomp profile binds every process in it, exec'd ones too (as runc).
-  records.push(...planSeccomp(cfg, (m) => log('debug', m), o.root));
+  // The container's seccomp profile binds every process in it, exec'd ones too, and a notify
+  // filter's new fd goes to the agent as well (as runc).
+  const agent = { info: stateInfo(cfg, o.id, s.bundle), containerPid: s.pid };
+  records.push(...planSeccomp(cfg, (m) => log('debug', m), agent, o.root));
   if (!o.detach) records.push(['wait']);
   let pid = 0;
   const plan = encodePlan(records);

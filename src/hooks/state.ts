@@ -1,4 +1,6 @@
-// runtime.md#state as hooks receive it on stdin (and as the seccomp agent gets it).
+// runtime.md#state as hooks receive it on stdin (and the seccomp agent in its message).
+import type { Config } from '../spec/load.js';
+
 export type HookStatus = 'creating' | 'created' | 'running' | 'stopped';
 
 export interface StateInfo {
@@ -6,6 +8,11 @@ export interface StateInfo {
   id: string;
   bundle: string;
   annotations?: Record<string, string>;
+}
+
+/** The state's fixed part for container `id` of this config and bundle. */
+export function stateInfo(cfg: Config, id: string, bundle: string): StateInfo {
+  return { ociVersion: cfg.ociVersion, id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
 }
 
 export interface OciState extends StateInfo {

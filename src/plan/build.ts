@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import { planDevices } from './devices.js';
+import { stateInfo } from '../hooks/state.js';
 import { planHooks, planState } from './hooks.js';
 import { PLAN_VERSION, type PlanRecord } from './encode.js';
 import { lsmState, planLsmProcess } from './lsm.js';
@@ -65,13 +66,11 @@ export function buildPlan(i: PlanInput): Plan {
     records.push(...planProcess(cfg.process, cfg, { extraEnv: i.extraEnv, setgroupsDenied }));
     records.push(...planLsmProcess(cfg.process, lsm, i.debug));
   }
-  const seccomp = planSeccomp(cfg, i.debug, i.root);
-  records.push(...seccomp);
+  const info = stateInfo(cfg, i.id, i.bundle);
+  records.push(...planSeccomp(cfg, i.debug, { info }, i.root));
   const hooks = planHooks(cfg);
   records.push(...hooks);
-  if (hooks.length || seccomp.some(([t]) => t === 'seccomp_listener')) {
-    records.push(planState({ ociVersion: cfg.ociVersion, id: i.id, bundle: i.bundle, annotations: cfg.annotations as Record<string, string> | undefined }));
-  }
+  if (hooks.length) records.push(planState(info));
   if (i.wait) records.push(['wait']);
   return { records, ns };
 }

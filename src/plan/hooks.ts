@@ -22,7 +22,7 @@ export function planHooks(cfg: Config): PlanRecord[] {
   return out;
 }
 
-/** The `state` record, needed by hooks the C core runs and by the seccomp notify message. */
+/** The `state` record, needed by hooks the C core runs. */
 export function planState(s: StateInfo): PlanRecord {
   return ['state', ...stateTemplate(s)];
 }
