@@ -67,7 +67,7 @@ function unclean(r: AsyncResult): string | undefined {
   if (r.status === null || r.status > 125) return `exit status ${r.status}`;
   if (/^\s+at .*[(:]\d+/m.test(r.stderr)) return 'a stack trace on stderr';
   const errors = r.stderr.split('\n').filter((l) => /level=error/.test(l));
-  // no command at all: the global help, exit 1
+  // no command at all: the global help
   if (!errors.length && /^USAGE:/m.test(r.stdout)) return undefined;
   if (errors.length !== 1) return `${errors.length} error lines`;
   const m = /\bmsg=("(?:[^"\\]|\\.)*")/.exec(errors[0]!);
