@@ -1,6 +1,6 @@
 import type { Command } from '../../main.js';
 import { parseArgs, bool, maxArgs, minArgs } from '../args.js';
-import { killContainer, parseSignal } from '../../container/lifecycle.js';
+import { killContainer } from '../../container/lifecycle.js';
 
 const flags = [{ names: ['all', 'a'], value: false, help: 'send the specified signal to all processes inside the container' }];
 
@@ -11,8 +11,7 @@ const command: Command = {
     const p = parseArgs(argv, flags, 'kill');
     minArgs(p, 1, 'kill');
     maxArgs(p, 2, 'kill');
-    const sig = parseSignal(p.args[1] ?? 'SIGTERM');
-    killContainer(g.root, p.args[0]!, sig, bool(p, 'all'));
+    killContainer(g.root, p.args[0]!, p.args[1] ?? 'SIGTERM', bool(p, 'all'));
     return 0;
   },
 };
