@@ -66,6 +66,12 @@ const cases: { name: string; spec: string; edit: (c: Config) => void; message: R
     command: 'run',
   },
   {
+    name: 'a device rule whose access names none of r, w, m',
+    spec: 'config-linux.md#allowed-device-list: access is a composition of r, w and m; runc 1.1.5 fails such a rule too',
+    edit: (c) => void c.linux!.resources!.devices!.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'RW' }),
+    message: /linux\.resources\.devices\[\d+\]\.access: must name r, w or m: \\"RW\\"/,
+  },
+  {
     name: 'bind mount of a missing source',
     spec: 'config.md#mounts: source of a bind mount; a failed mount is an error naming the path, after the container process exists',
     edit: (c) => void c.mounts!.push({ destination: '/mnt/x', type: 'bind', source: '/no/such/source', options: ['bind'] }),
