@@ -36,12 +36,15 @@ static uint64_t known(uint64_t set)
 }
 
 /* A non-root user must still be able to reopen its own stdio (/dev/stdout,
- * /proc/self/fd/1) when the caller handed over pipes it owns, so stdio
- * changes owner, as runc does. Shared devices (/dev/null) are never
- * chowned: that would change the host's node; and an owner the user
- * namespace can't map (EINVAL, EPERM) or a read-only fs (EROFS) means
- * leaving stdio alone rather than failing. */
-static void fix_stdio_owner(uid_t uid, gid_t gid)
+ * /proc/self/fd/1) when the caller handed over pipes it owns, and to use the
+ * terminal made for it, so stdio changes owner, as runc's fixStdioPermissions
+ * does. Only the owner: the group stays (devpts gives a pty its tty group,
+ * gid=5 in the default mounts, and runc keeps it). Of devices only the pty
+ * made for the process (own_pty) is chowned: the others are shared
+ * (/dev/null) or the caller's (its terminal). An owner the user namespace
+ * can't map (EINVAL, EPERM) or a read-only fs (EROFS) means leaving stdio
+ * alone rather than failing. */
+static void fix_stdio_owner(uid_t uid, bool own_pty)
 {
 	for (int fd = 0; fd <= 2; fd++) {
 		struct stat st;
@@ -50,11 +53,11 @@ static void fix_stdio_owner(uid_t uid, gid_t gid)
 				continue;
 			fail("user", "fstat stdio fd %d", fd);
 		}
-		if (st.st_uid == uid || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		if (st.st_uid == uid || ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && !own_pty))
 			continue;
-		if (fchown(fd, uid, gid) < 0 && errno != EINVAL &&
+		if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL &&
 		    errno != EPERM && errno != EROFS)
-			fail("user", "fchown stdio fd %d to %u:%u", fd, uid, gid);
+			fail("user", "fchown stdio fd %d to uid %u", fd, uid);
 	}
 }
 
@@ -65,8 +68,8 @@ static void set_user(struct plan *p)
 		fail("groups", "setgroups (%zu groups)", p->n_groups);
 	if (!p->has_user)
 		return;
-	if (p->uid != 0 && !p->terminal)
-		fix_stdio_owner(p->uid, p->gid);
+	if (p->uid != 0)
+		fix_stdio_owner(p->uid, p->terminal);
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
 		fail("user", "setresgid %u", p->gid);
 	if (setresuid(p->uid, p->uid, p->uid) < 0)

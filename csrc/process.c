@@ -71,15 +71,21 @@ static const char *env_path(struct plan *p)
 	return DEFAULT_PATH;
 }
 
-static bool executable(const char *path, int *err)
+/* Callers read the errno text: Podman and Docker make "permission denied" exit 126 and "no
+ * such file or directory" / "executable file not found" 127. So, as runc 1.1.5 (Go's
+ * exec.LookPath): a directory or a file without x is EACCES, and a name not found in PATH is
+ * ENOENT whatever the candidates were. */
+static bool executable(const char *path, int *err, bool *is_dir)
 {
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		*err = errno;
 		return false;
 	}
+	if (is_dir)
+		*is_dir = S_ISDIR(st.st_mode);
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
-		*err = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+		*err = EACCES;
 		return false;
 	}
 	return true;
@@ -89,9 +95,10 @@ char *process_find_exec(struct plan *p)
 {
 	const char *prog = p->args[0];
 	int err = ENOENT;
+	bool is_dir = false;
 	if (strchr(prog, '/')) {
-		if (!executable(prog, &err))
-			fail_errno(err, "exec", "\"%s\"", prog);
+		if (!executable(prog, &err, &is_dir))
+			fail_errno(err, "exec", "\"%s\"%s", prog, is_dir ? " is a directory" : "");
 		return (char *)prog;
 	}
 	if (!*prog)
@@ -104,10 +111,8 @@ char *process_find_exec(struct plan *p)
 		if (asprintf(&cand, "%.*s%s%s", n, n ? dir : ".", "/", prog) < 0)
 			fail("memory", "PATH lookup of %s", prog);
 		int e;
-		if (executable(cand, &e))
+		if (executable(cand, &e, NULL))
 			return cand;
-		if (e != ENOENT && e != ENOTDIR)
-			err = e;
 		free(cand);
 		if (!*end)
 			break;

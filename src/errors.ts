@@ -12,9 +12,16 @@ export class NotFoundError extends TsrunError {
   }
 }
 
-/** Bad command-line usage: runc prints "Incorrect Usage." plus help, then the error. */
+/**
+ * Bad command-line usage: as runc, the command's help goes to stdout under "Incorrect Usage."
+ * (a wrong number of arguments, worded "tsrun: ..." as runc prefixes its own path) or under
+ * "Incorrect Usage: MESSAGE" (a flag Go's flag package refused), then the error is logged.
+ */
 export class UsageError extends TsrunError {
-  constructor(message: string, readonly command: string) {
+  constructor(message: string, readonly command: string, readonly badFlag = false) {
     super(message);
   }
 }
+
+/** `--help` or `-h` among a command's flags: its help, exit 0. */
+export class HelpRequested extends Error {}

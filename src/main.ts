@@ -1,6 +1,6 @@
-import { parseArgs, str, bool, type FlagSpec } from './cli/args.js';
+import { parseArgs, str, bool, type FlagSpec, type Parsed } from './cli/args.js';
 import { configureLog, debugEnabled, log } from './cli/log.js';
-import { TsrunError, UsageError } from './errors.js';
+import { HelpRequested, TsrunError, UsageError } from './errors.js';
 import { globalFlags, type Globals } from './cli/globals.js';
 import { commandUsage, globalUsage } from './cli/usage.js';
 import { SPEC_VERSION } from './spec/version.js';
@@ -36,7 +36,13 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const g = parseArgs(argv, globalFlags, '');
+  let g: Parsed;
+  try {
+    g = parseArgs(argv, globalFlags, '');
+  } catch (e) {
+    if (e instanceof UsageError) process.stdout.write(`Incorrect Usage. ${e.message}\n\n${globalUsage(Object.keys(commands))}`);
+    throw e;
+  }
   const format = str(g, 'log-format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log-format: ${format}`);
   configureLog(str(g, 'log'), format, bool(g, 'debug'));
@@ -48,15 +54,12 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = g.args;
   if (!name || bool(g, 'help') || name === 'help') {
     process.stdout.write(globalUsage(Object.keys(commands)));
-    return name || bool(g, 'help') ? 0 : 1;
-  }
-  const load = commands[name];
-  if (!load) throw new TsrunError(`No help topic for '${name}'`);
-  const cmd = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(commandUsage(name, cmd));
     return 0;
   }
+  const load = commands[name];
+  // urfave/cli's help command answers an unknown one, with status 3
+  if (!load) throw new TsrunError(`No help topic for '${name}'`, 3);
+  const cmd = await load();
   const manager = str(g, 'cgroup-manager') ?? (bool(g, 'systemd-cgroup') ? 'systemd' : 'cgroupfs');
   if (manager !== 'cgroupfs' && manager !== 'systemd' && manager !== 'disabled') throw new TsrunError(`invalid cgroup manager: ${manager} (cgroupfs, systemd or disabled)`);
   const globals: Globals = {
@@ -70,7 +73,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     return (await cmd.run(rest, globals)) ?? 0;
   } catch (e) {
-    if (e instanceof UsageError) process.stderr.write('Incorrect Usage.\n\n' + commandUsage(name, cmd));
+    if (e instanceof HelpRequested) {
+      process.stdout.write(commandUsage(name, cmd));
+      return 0;
+    }
+    if (e instanceof UsageError) process.stdout.write(`Incorrect Usage${e.badFlag ? `: ${e.message}` : '.'}\n\n${commandUsage(name, cmd)}`);
     throw e;
   }
 }
@@ -83,7 +90,7 @@ main(process.argv.slice(2)).then(
     exitProcess(code);
   },
   (e: unknown) => {
-    const msg = e instanceof UsageError && e.command ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
+    const msg = e instanceof UsageError && e.command && !e.badFlag ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
     log('error', msg);
     // An error tsrun did not word itself is a bug: its stack helps, with --debug.
     if ((debugEnabled() || process.env.TSRUN_DEBUG) && e instanceof Error) process.stderr.write(`${e.stack}\n`);

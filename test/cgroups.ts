@@ -79,3 +79,20 @@ t.test('bad resources name the field and leave nothing', async (t) => {
     t.same(cgroupDirsNamed([id]), [], `${name}: no cgroup`);
   }
 });
+
+t.test('device rule access as runc 1.1.5 reads it: the set of r, w, m in it (v1 devices.list)', async (t) => {
+  // runc's devices emulator keeps the r, w and m of an access string and drops other letters
+  // and repeats: "rwa" allows read and write. Docker's --device-cgroup-rule lets "rrw" through.
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: ['sleep', '1000'],
+    edit: (c) => void c.linux!.resources!.devices!.push(
+      { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' },
+      { allow: true, type: 'c', major: 1, minor: 12, access: 'mrr' },
+    ),
+  });
+  h.ok(['create', '--bundle', bundle, id]);
+  const list = cgFile(id, 'devices', 'devices.list').split('\n');
+  t.ok(list.includes('c 1:11 rw'), `"rwa" is rw: ${list.join(', ')}`);
+  t.ok(list.includes('c 1:12 rm'), '"mrr" is rm');
+});

@@ -66,6 +66,12 @@ const cases: { name: string; spec: string; edit: (c: Config) => void; message: R
     command: 'run',
   },
   {
+    name: 'a device rule whose access names none of r, w, m',
+    spec: 'config-linux.md#allowed-device-list: access is a composition of r, w and m; runc 1.1.5 fails such a rule too',
+    edit: (c) => void c.linux!.resources!.devices!.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'RW' }),
+    message: /linux\.resources\.devices\[\d+\]\.access: must name r, w or m: \\"RW\\"/,
+  },
+  {
     name: 'bind mount of a missing source',
     spec: 'config.md#mounts: source of a bind mount; a failed mount is an error naming the path, after the container process exists',
     edit: (c) => void c.mounts!.push({ destination: '/mnt/x', type: 'bind', source: '/no/such/source', options: ['bind'] }),
@@ -116,4 +122,31 @@ t.test('kill with a bad signal changes nothing', async (t) => {
   t.not(r.status, 0, 'fails');
   t.match(r.stderr, 'SIGNOPE', 'the error names the signal');
   t.same(h.state(id), before, 'the container is unchanged');
+});
+
+t.test('the words callers turn into exit statuses, as runc words them', async (t) => {
+  // Podman (libpod/oci_util.go getOCIRuntimeError) and Docker (daemon/start.go) make a runtime
+  // error with "permission denied" exit 126 and one with "executable file not found" or "no such
+  // file or directory" 127. runc 1.1.5 (Go's exec.LookPath) says permission denied for a
+  // directory, and "executable file not found in $PATH" for a name PATH has only as a
+  // non-executable file.
+  const dir = h.tsrun(['create', '--bundle', h.bundle({ args: ['/etc'] }), h.id(t)]);
+  t.not(dir.status, 0);
+  t.match(dir.stderr, /"\/etc\\" is a directory: Permission denied/i, `a directory: ${dir.stderr.trim()}`);
+  const onlyData = h.bundle({ args: ['passwd'], edit: (c) => void (c.process!.env = ['PATH=/etc']) });
+  const path = h.tsrun(['create', '--bundle', onlyData, h.id(t)]);
+  t.not(path.status, 0);
+  t.match(path.stderr, /executable file not found in \$PATH/, `not in PATH: ${path.stderr.trim()}`);
+  t.notMatch(path.stderr, /permission denied/i, 'not a permission error (that would be 126, not 127)');
+});
+
+t.test('update: the container first, then the limits, then "container not running" (runc)', async (t) => {
+  const missing = h.tsrun(['update', '--memory', '1x', 'no-such-container']);
+  t.equal(missing.status, 1);
+  t.match(missing.stderr, /does not exist/, 'a missing container is the error, not the flag value');
+  const id = h.id(t);
+  h.ok(['run', '--bundle', h.bundle({ args: ['true'] }), '--keep', id]);
+  const stopped = h.tsrun(['update', '--pids-limit', '10', id]);
+  t.equal(stopped.status, 1);
+  t.match(stopped.stderr, /msg="container not running"/, 'runc\'s ErrNotRunning words');
 });

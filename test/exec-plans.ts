@@ -195,8 +195,8 @@ t.test('an error from the C core is worded as Node words it, and kills nothing e
   h.ok(['exec', id, 'rmdir', '/tmp/gone']);
   const front = h.tsrun(args, { env: FRONT });
   const node = h.tsrun(args, { env: NODE });
-  t.not(front.status, 0, 'the front end fails');
-  t.match(front.stderr, /gone/, 'naming the path');
+  t.equal(front.status, 255, 'the front end fails with runc\'s exec status');
+  t.match(front.stderr, /msg="exec failed: .*gone/, 'naming the path, under runc\'s "exec failed"');
   t.equal(front.status, node.status, 'with Node\'s status');
   t.equal(untimed(front.stderr), untimed(node.stderr), 'and Node\'s words');
   t.same(JSON.parse(h.ok(['ps', '--format', 'json', id]).stdout), [h.state(id)!.pid], 'only pid 1 is left');

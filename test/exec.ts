@@ -234,3 +234,31 @@ t.test('signals to a foreground run reach the container\'s pid 1', async (t) => 
   await signalForeground(t, ['run', '--bundle', h.bundle({ args: TRAP('INT', 44) }), id], 'SIGINT', 44);
   t.equal(h.state(id), null, 'run deleted the container after it exited');
 });
+
+t.test('a failed exec exits 255 with "exec failed: ...", as runc; the process\'s own status passes through', async (t) => {
+  // runc 1.1.5 exec.go: fatalWithCode(fmt.Errorf("exec failed: %w", err), 255) for every error
+  // after its argument check, so a caller tells a runtime failure from the command's status.
+  const id = running(t);
+  const cases: [string, string[], RegExp][] = [
+    ['missing container', ['exec', 'no-such-container', 'true'], /exec failed: container \\"no-such-container\\" does not exist/],
+    ['missing command', ['exec', id, 'no-such-command'], /exec failed: .*executable file not found in \$PATH/],
+    ['no command', ['exec', id], /exec failed: /],
+    ['unreadable process file', ['exec', '--process', h.path('none.json'), id], /exec failed: read process .*none\.json/],
+    ['pid file in a missing dir', ['exec', '--pid-file', h.path('no/such/dir/pid'), id, 'true'], /exec failed: .*no\/such\/dir/],
+  ];
+  for (const [what, args, words] of cases) {
+    const r = h.tsrun(args);
+    t.equal(r.status, 255, `${what}: exit 255`);
+    t.match(r.stderr, words, `${what}: ${r.stderr.trim()}`);
+  }
+  t.equal(h.tsrun(['exec', id, 'sh', '-c', 'exit 254']).status, 254, 'the process\'s status is returned as is');
+  h.ok(['pause', id]);
+  const paused = h.tsrun(['exec', id, 'true']);
+  t.equal(paused.status, 255);
+  t.match(paused.stderr, /exec failed: cannot exec in a paused container \(use --ignore-paused to override\)/, 'runc\'s words for a paused container');
+  h.ok(['resume', id]);
+  // Usage errors are runc's ordinary ones: exit 1.
+  t.equal(h.tsrun(['exec']).status, 1, 'no container ID: exit 1');
+  t.equal(h.tsrun(['exec', '--preserve-fds', 'x', id, 'true']).status, 1, 'a flag value Go would refuse: exit 1');
+  t.equal(h.tsrun(['exec', '-g', 'abc', id, 'true']).status, 1, '-g abc: exit 1');
+});

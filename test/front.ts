@@ -116,8 +116,8 @@ t.test('every signal name Node knows is taken by the front end; others go to Nod
       if (r.status !== 1 || !/container not running/.test(r.stderr)) t.fail(`${word}: ${r.status} ${r.stderr}`);
     }
   }
-  for (const n of ['1', '9', '64']) t.equal(h.tsrun(['kill', id, n], { env: FRONT }).status, 1, `signal ${n}`);
-  for (const bad of ['0', '65', 'SIGNOPE', 'SIGSIGKILL', '-9', 'RTMIN']) {
+  for (const n of ['0', '1', '9', '64']) t.equal(h.tsrun(['kill', id, n], { env: FRONT }).status, 1, `signal ${n}`);
+  for (const bad of ['65', 'SIGNOPE', 'SIGSIGKILL', '-9', 'RTMIN']) {
     t.equal(h.tsrun(['kill', id, bad], { env: FRONT }).status, 125, `${bad} is left to Node`);
     t.match(h.tsrun(['kill', id, bad]).stderr, /signal/, `${bad}: Node words the error`);
   }
@@ -184,4 +184,46 @@ t.test('a config without process: create works, start refuses and stops it, dele
     const d = h.tsrun(['delete', id], { env });
     t.equal(d.status, 0, `${side}: delete: ${d.stderr}`);
   }
+});
+
+t.test('kill as runc: signal 0, --all of a stopped container, the container looked up first', async (t) => {
+  // runc 1.1.5 kill.go and libcontainer's Signal(): signal 0 goes to a created, running or paused
+  // init like any other; --all signals whatever the cgroup holds, so of a stopped container it
+  // succeeds; a missing container is the error before an unknown signal.
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  t.equal(bothSides(t, ['kill', id, '0'], 'signal 0 to a created container').status, 0);
+  h.ok(['start', id]);
+  t.equal(bothSides(t, ['kill', id, '0'], 'signal 0 to a running container').status, 0);
+  t.equal(bothSides(t, ['kill', '--all', id, '0'], '--all signal 0 to a running container').status, 0);
+  h.ok(['kill', id, 'KILL']);
+  h.waitStatus(id, 'stopped');
+  const gone = bothSides(t, ['kill', id, '0'], 'signal 0 to a stopped container');
+  t.equal(gone.status, 1);
+  t.match(gone.stderr, /container not running/, 'containerd\'s shim reads "container not running" as "process already finished"');
+  t.equal(bothSides(t, ['kill', '--all', id, 'KILL'], '--all to a stopped container').status, 0);
+  const missing = h.tsrun(['kill', 'no-such-container', 'SIGNOPE']);
+  t.equal(missing.status, 1);
+  t.match(missing.stderr, /does not exist/, 'a missing container is the error, not the signal');
+  h.ok(['delete', id]);
+});
+
+t.test('SIGKILL to a paused container thaws it, so it dies (runc), from both sides', async (t) => {
+  for (const [side, env] of [['front end', FRONT], ['Node', NODE]] as const) {
+    for (const all of [false, true]) {
+      const id = h.id(t);
+      h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
+      h.ok(['pause', id]);
+      const k = h.tsrun(['kill', ...(all ? ['--all'] : []), id, 'KILL'], { env });
+      t.equal(k.status, 0, `${side}${all ? ' --all' : ''}: ${k.stderr}`);
+      t.equal(h.waitStatus(id, 'stopped'), 'stopped', `${side}${all ? ' --all' : ''}: the container stopped`);
+      h.ok(['delete', id]);
+    }
+  }
+  // Another signal leaves it paused (runc's single-process kill thaws only for SIGKILL).
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['pause', id]);
+  h.ok(['kill', id, 'TERM']);
+  t.equal(h.state(id)?.status, 'paused', 'TERM: still paused');
 });

@@ -64,10 +64,12 @@ function unclean(r: AsyncResult): string | undefined {
   if (r.timedOut) return 'hung (killed after the timeout)';
   if (r.signal) return `died of ${r.signal}`;
   if (r.status === 0) return undefined;
-  if (r.status === null || r.status > 125) return `exit status ${r.status}`;
+  // 255 is runc's status for a failed exec ("exec failed: ..."), checked below like any error
+  const execFailed = r.status === 255 && /level=error msg="exec failed: /.test(r.stderr);
+  if (r.status === null || (r.status > 125 && !execFailed)) return `exit status ${r.status}`;
   if (/^\s+at .*[(:]\d+/m.test(r.stderr)) return 'a stack trace on stderr';
   const errors = r.stderr.split('\n').filter((l) => /level=error/.test(l));
-  // no command at all: the global help, exit 1
+  // no command at all: the global help
   if (!errors.length && /^USAGE:/m.test(r.stdout)) return undefined;
   if (errors.length !== 1) return `${errors.length} error lines`;
   const m = /\bmsg=("(?:[^"\\]|\\.)*")/.exec(errors[0]!);

@@ -139,3 +139,16 @@ t.test('no seccomp filter without linux.seccomp; dumpable again after execve', a
   t.equal(p.seccomp, 0);
   t.equal(p.dumpable, 1);
 });
+
+t.test('stdio handed over by the caller changes owner, not group, for a non-root user (runc)', async (t) => {
+  // runc's fixStdioPermissions: fchown(fd, uid, <its gid>) so the user can reopen /dev/stdout;
+  // the group stays. The harness hands `run` a file it made (root:root) as stdout.
+  const id = h.id(t);
+  const r = h.tsrun(['run', '--bundle', h.bundle({
+    args: ['sh', '-c', 'stat -L -c "%u %g" /proc/self/fd/1; echo reopened >> /dev/stdout'],
+    edit: (c) => void (c.process!.user = { uid: 1000, gid: 1000 }),
+  }), id]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^1000 0\n/, 'owner 1000, group still 0');
+  t.match(r.stdout, /reopened/, 'the user reopened its stdout');
+});

@@ -69,3 +69,30 @@ t.test('foreground run -t without a socket uses the caller\'s terminal', async (
   t.match(r.stdout, /got-hello/, 'input reached the container');
   t.match(r.stdout, /\/dev\/pts\/0/, 'the container has its own pty');
 });
+
+t.test('the pty belongs to the process user, in the tty group (runc\'s fixStdioPermissions), for create and exec -t', async (t) => {
+  // runc chowns the process's stdio to its uid before switching to it and keeps the group, which
+  // devpts sets from its gid=5 option: a non-root process owns its terminal (mesg, chmod, reopen).
+  const id = h.id(t);
+  const sock = h.path(`${id}.sock`);
+  const rx = receiver(sock);
+  const stat = ['sh', '-c', 'stat -c "%u %g %a" $(tty); stat -c "%u" /proc/self/fd/1'];
+  const bundle = h.bundle({
+    args: stat,
+    edit: (c) => {
+      c.process!.terminal = true;
+      c.process!.user = { uid: 1000, gid: 1000 };
+    },
+  });
+  h.ok(['run', '-d', '--console-socket', sock, '--bundle', bundle, id]);
+  const out = (await rx.done).replace(/\r/g, '');
+  t.match(out, /^1000 5 620\n1000$/m, `create: owner 1000, group tty, mode 620: ${JSON.stringify(out)}`);
+
+  const id2 = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id2]);
+  const sock2 = h.path(`${id2}-exec.sock`);
+  const rx2 = receiver(sock2);
+  h.ok(['exec', '-t', '-d', '-u', '1000:1000', '--console-socket', sock2, id2, ...stat]);
+  const out2 = (await rx2.done).replace(/\r/g, '');
+  t.match(out2, /^1000 5 620\n1000$/m, `exec -t: the same: ${JSON.stringify(out2)}`);
+});

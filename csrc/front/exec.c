@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,22 @@ static bool write_pid_file(const char *path, const char *tmp, pid_t pid)
 	return false;
 }
 
+/* As runc (and exec.ts): an exec that fails once its arguments are read exits 255 with
+ * "exec failed: ...", which the exec'd process's own status can't be confused with. */
+#define EXEC_FAILED 255
+
+static int exec_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int exec_failed(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("exec failed: %s", msg);
+	return EXEC_FAILED;
+}
+
 static int fail_launched(pid_t pid, pid_t parent, int sync, const char *msg)
 {
 	if (sync >= 0)
@@ -92,7 +109,7 @@ static int fail_launched(pid_t pid, pid_t parent, int sync, const char *msg)
 	wait_exit(parent, REAP_MS, &code);
 	if (pid > 0)
 		kill(pid, SIGKILL);
-	return log_error("%s", msg);
+	return exec_failed("%s", msg);
 }
 
 /* launch() and the rest of execProcess() in src/container/exec.ts, from the plan on. */
@@ -104,12 +121,12 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 		return DELEGATE;
 	int plan_sv[2], sync_sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plan_sv) < 0)
-		return log_error("socketpair: %s", strerror(errno));
+		return exec_failed("socketpair: %s", strerror(errno));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_sv) < 0) {
 		int err = errno;
 		close(plan_sv[0]);
 		close(plan_sv[1]);
-		return log_error("socketpair: %s", strerror(err));
+		return exec_failed("socketpair: %s", strerror(err));
 	}
 	int n = 3 + e->preserve_fds + 2, fds[1024 + 5];
 	for (int i = 0; i < n - 2; i++)
@@ -129,8 +146,8 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 		close(plan_sv[0]);
 		close(sync_sv[0]);
 		if (bad_fd >= 0)
-			return log_error("start tsrun-init: spawn %s: fd %d: %s", init, bad_fd, strerror(err));
-		return log_error("start tsrun-init: spawn %s: %s", init, strerror(err));
+			return exec_failed("start tsrun-init: spawn %s: fd %d: %s", init, bad_fd, strerror(err));
+		return exec_failed("start tsrun-init: spawn %s: %s", init, strerror(err));
 	}
 	/* EPIPE: tsrun-init exited before reading it all; its exit is reported below. */
 	for (size_t off = 0; off < e->plan_len;) {
@@ -176,13 +193,13 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 			if (pid_file && !write_pid_file(pid_file, tmp, pid)) {
 				int werr = errno;
 				kill(pid, SIGKILL);
-				return log_error("write pid file %s: %s", pid_file, strerror(werr));
+				return exec_failed("write pid file %s: %s", pid_file, strerror(werr));
 			}
 			if (e->detach)
 				return 0;
 			const char *what = "";
 			if (wait_forwarding(parent, pid, forwarded, nsigs, &code, &what) < 0)
-				return log_error("%s: %s", what, strerror(errno));
+				return exec_failed("%s: %s", what, strerror(errno));
 			return code;
 		} else if (strncmp(line, "error ", 6) == 0) {
 			snprintf(msg, sizeof(msg), "%s", line + 6);
@@ -197,8 +214,8 @@ static int run_plan(const char *init, const struct exec_plan *e, const char *pid
 	if (pid > 0)
 		kill(pid, SIGKILL);
 	if (r == 0)
-		return log_error("container init exited before it was ready (status %d)", code);
-	return log_error("container init exited before it was ready (status unknown)");
+		return exec_failed("container init exited before it was ready (status %d)", code);
+	return exec_failed("container init exited before it was ready (status unknown)");
 }
 
 /* stdio and the preserved fds are handed on as they are. Node opens /dev/null on a closed

@@ -20,6 +20,8 @@ static int send(const pid_t *pids, size_t n, int sig)
 	return 0;
 }
 
+/* As killLocked() in src/container/lifecycle.ts: --all signals what is in the cgroup, of a
+ * stopped container too; a running one is frozen around it. */
 static int kill_all(const struct saved_state *s, enum status st, int sig)
 {
 	char err[4200];
@@ -30,7 +32,7 @@ static int kill_all(const struct saved_state *s, enum status st, int sig)
 	 * without a usable freezer the signal goes out unfrozen */
 	bool frozen = st == ST_RUNNING && cgroup_freeze(s, true, err, sizeof(err)) == 0;
 	size_t n = cgroup_pids(s, pids, MAX_PIDS);
-	if (n == 0) {
+	if (n == 0 && st != ST_STOPPED) {
 		pids[0] = s->pid; /* no cgroup (--cgroup-manager disabled): pid 1 at least */
 		n = 1;
 	}
@@ -52,13 +54,18 @@ int cmd_kill(const char *root, const char *id, int sig, bool all)
 	if (!lock_and_load(dir, id, &s, &lock, false, &rc))
 		return rc;
 	enum status st = state_status(dir, &s);
-	/* pid 0 would signal this process group: a create that never got a pid has no process */
-	if (st == ST_STOPPED || s.pid <= 0)
-		rc = log_error("container not running");
-	else if (all)
+	if (all)
 		rc = kill_all(&s, st, sig);
+	/* pid 0 would signal this process group: a create that never got a pid has no process */
+	else if (st == ST_STOPPED || s.pid <= 0)
+		rc = log_error("container not running");
 	else
 		rc = send(&s.pid, 1, sig);
+	/* a frozen process dies of SIGKILL only once thawed: a paused container killed is thawed
+	 * (a failed thaw is a warning, not the kill's error) */
+	char err[4200];
+	if (rc == 0 && st == ST_PAUSED && sig == SIGKILL && cgroup_freeze(&s, false, err, sizeof(err)) < 0)
+		log_warning("%s", err);
 	state_free(&s);
 	close(lock);
 	return rc;

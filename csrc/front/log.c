@@ -38,25 +38,39 @@ static void write_line(FILE *f, const char *level, const char *msg)
 	}
 }
 
-int log_error(const char *fmt, ...)
+static void log_line(const char *level, const char *fmt, va_list ap)
 {
 	char msg[4096];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (log_file) {
 		FILE *f = fopen(log_file, "ae");
 		if (f) {
-			write_line(f, "error", msg);
+			write_line(f, level, msg);
 			fclose(f);
 		} else {
-			write_line(stderr, "error", msg);
+			write_line(stderr, level, msg);
 		}
 		/* with --log, errors also reach stderr as plain text (as the TypeScript side) */
-		fprintf(stderr, "%s\n", msg);
+		if (strcmp(level, "error") == 0)
+			fprintf(stderr, "%s\n", msg);
 	} else {
-		write_line(stderr, "error", msg);
+		write_line(stderr, level, msg);
 	}
+}
+
+int log_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_line("error", fmt, ap);
+	va_end(ap);
 	return 1;
+}
+
+void log_warning(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_line("warning", fmt, ap);
+	va_end(ap);
 }

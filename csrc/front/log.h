@@ -12,5 +12,6 @@
 void log_configure(const char *file, bool json);
 /* Logs an error and returns 1, the exit status of a failed command. */
 int log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -90,6 +90,10 @@ static int serve(int argc, char **argv)
 		return DELEGATE;
 	int nargs = argc - c.first_arg;
 	char **args = argv + c.first_arg;
+	/* runc also takes these commands' flags after the ID (src/cli/args.ts runcOrder): Node's */
+	for (int i = 1; i < nargs; i++)
+		if (args[i][0] == '-' && args[i][1])
+			return DELEGATE;
 	bool is_kill = flags == kill_flags;
 	if (nargs < 1 || nargs > (is_kill ? 2 : 1) || !valid_id(args[0]))
 		return DELEGATE;

@@ -28,7 +28,7 @@ int parse_signal(const char *text)
 	if (isdigit((unsigned char)text[0])) {
 		char *end;
 		long n = strtol(text, &end, 10);
-		if (*end || n < 1 || n > 64)
+		if (*end || n > 64)
 			return -1;
 		return (int)n;
 	}

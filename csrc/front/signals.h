@@ -2,7 +2,8 @@
 #ifndef TSRUN_FRONT_SIGNALS_H
 #define TSRUN_FRONT_SIGNALS_H
 
-/* A signal by number (1-64) or name (KILL, SIGKILL, any case); -1 if neither. */
+/* A signal by number (0-64; 0 checks the process is there) or name (KILL, SIGKILL, any
+ * case); -1 if neither. */
 int parse_signal(const char *text);
 
 #endif

@@ -1,4 +1,5 @@
 import type { Device, DeviceCgroup } from '../spec/generated/config.js';
+import { deviceAccess } from './device-access.js';
 
 export interface DeviceRule {
   allow: boolean;
@@ -21,12 +22,12 @@ const DEFAULT_ALLOWED: DeviceRule[] = [
  * defaults, then every device of linux.devices (a device put in the container is usable).
  */
 export function deviceRules(rules: DeviceCgroup[] | undefined, devices: Device[] | undefined): DeviceRule[] {
-  const out: DeviceRule[] = (rules ?? []).map((d) => ({
+  const out: DeviceRule[] = (rules ?? []).map((d, i) => ({
     allow: d.allow,
     type: (d.type ?? 'a') as DeviceRule['type'],
     major: d.major ?? '*',
     minor: d.minor ?? '*',
-    access: d.access || 'rwm',
+    access: deviceAccess(d.access, `linux.resources.devices[${i}].access`),
   }));
   out.push(...DEFAULT_ALLOWED);
   for (const d of devices ?? []) {

@@ -1,6 +1,7 @@
 import { TsrunError } from '../errors.js';
 import type { Linux } from '../spec/generated/config.js';
 import { ruleText, type DeviceRule } from './devices.js';
+import { deviceAccess } from './device-access.js';
 import { blkioWeightToIoWeight, pageSizeBytes, sharesToWeight } from './convert.js';
 
 export type Resources = NonNullable<Linux['resources']>;
@@ -60,7 +61,7 @@ export function validateResources(r: Resources): void {
   });
   (r.devices ?? []).forEach((d, i) => {
     if (d.type !== undefined && !['a', 'b', 'c'].includes(d.type)) throw new TsrunError(`linux.resources.devices[${i}].type: must be a, b or c: "${d.type}"`);
-    if (d.access !== undefined && !/^[rwm]*$/.test(d.access)) throw new TsrunError(`linux.resources.devices[${i}].access: must be made of r, w, m: "${d.access}"`);
+    deviceAccess(d.access, `linux.resources.devices[${i}].access`);
   });
   for (const key of Object.keys(r.unified ?? {})) {
     if (!/^[a-z_]+\.[a-z0-9_.]+$/.test(key) || key.includes('..') || key.includes('/')) throw new TsrunError(`linux.resources.unified: invalid key "${key}"`);

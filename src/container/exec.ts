@@ -62,7 +62,7 @@ export function execProcess(o: ExecOptions): Launched {
   const status = statusOf(containerDir(o.root, o.id), s);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'creating') throw new TsrunError('cannot exec in a container that is still being created');
-  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
+  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
   saved ??= loadSavedConfigBytes(o.root, o.id);
   const { config: cfg, bytes: configBytes } = saved;
   const records: PlanRecord[] = [['version', PLAN_VERSION]];

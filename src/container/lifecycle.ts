@@ -117,11 +117,11 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
 
 const SIGNALS = new Map<string, number>(Object.entries(osConstants.signals));
 
-/** A signal by name (KILL, SIGKILL) or number, as runc's kill takes it. */
+/** A signal by name (KILL, SIGKILL) or number, as runc's kill takes it; 0 checks the process is there. */
 export function parseSignal(text: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n < 1 || n > 64) throw new TsrunError(`invalid signal: ${text}`);
+    if (n > 64) throw new TsrunError(`invalid signal: ${text}`);
     return n;
   }
   const name = text.toUpperCase();
@@ -130,15 +130,14 @@ export function parseSignal(text: string): number {
   return n;
 }
 
-export function killContainer(root: string, id: string, signal: number, all: boolean): void {
-  withContainerLock(root, id, () => killLocked(root, id, signal, all));
+/** runc's kill: the container is looked up before the signal is read, so a missing one is the error. */
+export function killContainer(root: string, id: string, signal: string, all: boolean): void {
+  withContainerLock(root, id, () => killLocked(root, id, parseSignal(signal), all));
 }
 
 function killLocked(root: string, id: string, signal: number, all: boolean): void {
   const s = loadState(root, id);
   const status = statusOf(containerDir(root, id), s);
-  // pid 0 would signal tsrun's own process group: a create that never got a pid has no process.
-  if (status === 'stopped' || s.pid <= 0) throw new TsrunError('container not running');
   const send = (pids: number[]): void => {
     for (const pid of pids) {
       try {
@@ -148,7 +147,25 @@ function killLocked(root: string, id: string, signal: number, all: boolean): voi
       }
     }
   };
-  if (!all) return send([s.pid]);
+  // A frozen process dies of SIGKILL only once thawed: as runc, a paused container killed is
+  // thawed, and a failed thaw is not the kill's error.
+  const thawIfKilled = (): void => {
+    if (status !== 'paused' || signal !== osConstants.signals.SIGKILL) return;
+    try {
+      setFrozen(s.freezer, false);
+    } catch (e) {
+      log('warning', (e as Error).message);
+    }
+  };
+  if (!all) {
+    // pid 0 would signal tsrun's own process group: a create that never got a pid has no process.
+    if (status === 'stopped' || s.pid <= 0) throw new TsrunError('container not running');
+    send([s.pid]);
+    return thawIfKilled();
+  }
+  // As runc, --all signals whatever is left in the cgroup, of a stopped container too (nothing,
+  // or children that outlived a pid 1 without its own pid namespace).
+  if (status === 'stopped') return send(cgroupPids(s.cgroupDirs));
   // Frozen, no process can fork a new one between reading the pid list and signalling it.
   let freeze = status === 'running';
   try {
@@ -167,6 +184,7 @@ function killLocked(root: string, id: string, signal: number, all: boolean): voi
       if (existsSync(s.freezer!.dir)) throw e;
     }
   }
+  thawIfKilled();
 }
 
 /**

@@ -35,15 +35,20 @@ export function readResourcesFile(path: string): Resources {
   }
 }
 
-/** Applies new limits to a live container's cgroups (runtime.md doesn't define update; runc's does this). */
-export function updateContainer(root: string, id: string, r: Resources): void {
-  withContainerLock(root, id, () => updateLocked(root, id, r));
+/**
+ * Applies new limits to a live container's cgroups (runtime.md doesn't define update; runc's
+ * does this). As runc: the container is looked up, then the new limits read, then its status
+ * checked, and the errors come in that order.
+ */
+export function updateContainer(root: string, id: string, resources: () => Resources): void {
+  withContainerLock(root, id, () => updateLocked(root, id, resources));
 }
 
-function updateLocked(root: string, id: string, r: Resources): void {
+function updateLocked(root: string, id: string, resources: () => Resources): void {
   const s = loadState(root, id);
+  const r = resources();
   const status = statusOf(containerDir(root, id), s);
-  if (status === 'stopped') throw new TsrunError(`cannot update a stopped container`);
+  if (status === 'stopped') throw new TsrunError('container not running');
   // The device list is the container's own business after create: update leaves it alone.
   if (s.systemd) updateSystemdUnit(s.systemd, s.cgroupDirs, r, (m) => log('warning', m));
   else applyResources(s.cgroupDirs, r, [], (m) => log('warning', m));

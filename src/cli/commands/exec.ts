@@ -3,7 +3,8 @@ import type { Command } from '../../main.js';
 import { waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, list, minArgs, withoutValues, type Parsed } from '../args.js';
 import { execProcess, validateProcess, type Process } from '../../container/exec.js';
-import { TsrunError } from '../../errors.js';
+import { TsrunError, UsageError } from '../../errors.js';
+import type { Globals } from '../globals.js';
 import { preserveFdsOf } from './create.js';
 
 const flags = [
@@ -41,10 +42,7 @@ function processFromFlags(p: Parsed, base: Process | undefined): Process {
     proc.user = { ...proc.user, uid: Number(m[1]), gid: m[2] === undefined ? proc.user?.gid ?? 0 : Number(m[2]) };
   }
   const gids = list(p, 'additional-gids');
-  if (gids.length) {
-    if (gids.some((g) => !/^\d+$/.test(g))) throw new TsrunError(`--additional-gids: must be numeric: ${gids.join(', ')}`);
-    proc.user = { ...proc.user, additionalGids: gids.map(Number) };
-  }
+  if (gids.length) proc.user = { ...proc.user, additionalGids: gids.map(Number) };
   if (bool(p, 'no-new-privs')) proc.noNewPrivileges = true;
   const caps = list(p, 'cap');
   if (caps.length) {
@@ -59,44 +57,63 @@ function processFromFlags(p: Parsed, base: Process | undefined): Process {
   return proc;
 }
 
+/** Everything exec does once its arguments are read. */
+function execFromArgs(argv: string[], p: Parsed, preserveFds: number, g: Globals): number {
+  const id = p.args[0]!;
+  const file = str(p, 'process');
+  let proc: Process | ((base: Process | undefined) => Process);
+  let processBytes: Buffer | undefined;
+  if (file) {
+    let raw: unknown;
+    try {
+      processBytes = readFileSync(file);
+      raw = JSON.parse(processBytes.toString('utf8'));
+    } catch (e) {
+      throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
+    }
+    // as runc: with --process the other process flags (--apparmor, --process-label...) are unused
+    proc = validateProcess(raw);
+  } else {
+    proc = (base) => processFromFlags(p, base);
+  }
+  const detach = bool(p, 'detach');
+  const launched = execProcess({
+    root: g.root,
+    id,
+    process: proc,
+    processBytes,
+    keyArgv: withoutValues(argv, p, ['pid-file', 'process']),
+    consoleSocket: str(p, 'console-socket'),
+    pidFile: str(p, 'pid-file'),
+    preserveFds,
+    detach,
+    ignorePaused: bool(p, 'ignore-paused'),
+  });
+  if (detach) return 0;
+  return waitForeground(launched);
+}
+
+/**
+ * As runc: once its arguments are read, an exec that fails exits 255 with "exec failed: ...",
+ * a status the exec'd process's own (returned as is) can't be confused with.
+ */
+const EXEC_FAILED = 255;
+
 const command: Command = {
   flags,
   usage: '[command options] <container-id> <command> [command options]  || -p process.json <container-id>',
-  async run(argv, g) {
+  run(argv, g) {
     const p = parseArgs(argv, flags, 'exec');
+    // Values Go's flag package would have refused: usage errors, exit 1.
+    const preserveFds = preserveFdsOf(str(p, 'preserve-fds'));
+    const gids = list(p, 'additional-gids');
+    if (gids.some((gid) => !/^\d+$/.test(gid))) throw new UsageError(`invalid value "${gids.join(',')}" for flag -additional-gids: must be numeric`, 'exec', true);
     minArgs(p, 1, 'exec');
-    const id = p.args[0]!;
-    const file = str(p, 'process');
-    let proc: Process | ((base: Process | undefined) => Process);
-    let processBytes: Buffer | undefined;
-    if (file) {
-      let raw: unknown;
-      try {
-        processBytes = readFileSync(file);
-        raw = JSON.parse(processBytes.toString('utf8'));
-      } catch (e) {
-        throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
-      }
-      // as runc: with --process the other process flags (--apparmor, --process-label...) are unused
-      proc = validateProcess(raw);
-    } else {
-      proc = (base) => processFromFlags(p, base);
+    try {
+      return execFromArgs(argv, p, preserveFds, g);
+    } catch (e) {
+      throw new TsrunError(`exec failed: ${e instanceof Error ? e.message : String(e)}`, EXEC_FAILED);
     }
-    const detach = bool(p, 'detach');
-    const launched = execProcess({
-      root: g.root,
-      id,
-      process: proc,
-      processBytes,
-      keyArgv: withoutValues(argv, p, ['pid-file', 'process']),
-      consoleSocket: str(p, 'console-socket'),
-      pidFile: str(p, 'pid-file'),
-      preserveFds: preserveFdsOf(str(p, 'preserve-fds')),
-      detach,
-      ignorePaused: bool(p, 'ignore-paused'),
-    });
-    if (detach) return 0;
-    return waitForeground(launched);
   },
 };
 export default command;

@@ -1,12 +1,12 @@
 import type { Command } from '../../main.js';
-import { parseArgs } from '../args.js';
+import { parseArgs, exactArgs } from '../args.js';
 import { features } from '../../spec/features.js';
 
 const command: Command = {
   flags: [],
   usage: '',
   run(argv) {
-    parseArgs(argv, [], 'features');
+    exactArgs(parseArgs(argv, [], 'features'), 0, 'features');
     process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
     return 0;
   },

@@ -1,5 +1,5 @@
 import type { Command } from '../../main.js';
-import { parseArgs, str, bool } from '../args.js';
+import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { listIds, loadState } from '../../state/store.js';
 import { describe, type ContainerState } from '../../container/describe.js';
 import { TsrunError } from '../../errors.js';
@@ -20,6 +20,7 @@ const command: Command = {
   usage: '[command options]',
   run(argv, g) {
     const p = parseArgs(argv, flags, 'list');
+    exactArgs(p, 0, 'list');
     const format = str(p, 'format') ?? 'table';
     if (format !== 'table' && format !== 'json') throw new TsrunError(`invalid format option: ${format}`);
     const states: ContainerState[] = [];

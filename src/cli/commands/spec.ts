@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../../main.js';
-import { parseArgs, str, bool } from '../args.js';
+import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { defaultSpec } from '../../spec/default-spec.js';
 import { TsrunError } from '../../errors.js';
 
@@ -15,6 +15,7 @@ const command: Command = {
   usage: '[command options]',
   run(argv) {
     const p = parseArgs(argv, flags, 'spec');
+    exactArgs(p, 0, 'spec');
     const file = join(str(p, 'bundle') ?? '.', 'config.json');
     if (existsSync(file)) throw new TsrunError('File config.json exists. Remove it first');
     const spec = defaultSpec(bool(p, 'rootless'), process.getuid?.() ?? 0, process.getgid?.() ?? 0);

@@ -71,8 +71,7 @@ const command: Command = {
     exactArgs(p, 1, 'update');
     if (str(p, 'l3-cache-schema') !== undefined || str(p, 'mem-bw-schema') !== undefined) throw new TsrunError('intel RDT: no resctrl filesystem is mounted on this host');
     const file = str(p, 'resources');
-    const base = file ? readResourcesFile(file) : {};
-    updateContainer(g.root, p.args[0]!, fromFlags(p, base));
+    updateContainer(g.root, p.args[0]!, () => fromFlags(p, file ? readResourcesFile(file) : {}));
     return 0;
   },
 };
