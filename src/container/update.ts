@@ -46,5 +46,5 @@ function updateLocked(root: string, id: string, r: Resources): void {
   if (status === 'stopped') throw new TsrunError(`cannot update a stopped container`);
   // The device list is the container's own business after create: update leaves it alone.
   if (s.systemd) updateSystemdUnit(s.systemd, s.cgroupDirs, r, (m) => log('warning', m));
-  else applyResources(s.cgroupDirs, r, [], (m) => log('warning', m));
+  else applyResources(s.cgroupDirs, r, undefined, (m) => log('warning', m));
 }
