@@ -1,10 +1,12 @@
 // The devices cgroup on this host's v1 hierarchy (config-linux.md#allowed-device-list): the rule
 // shapes runc's `spec`, Podman, Docker and containerd send give the devices.list runc 1.1.5 gives
-// (its emulator collapses the rules into a default and exceptions, written sorted).
-// test/cgroup2/tier.sh runs the same shapes through the cgroup v2 program, where the kernel's
-// verifier checks it.
+// (its emulator collapses the rules into a default and exceptions, written sorted), and a node in
+// linux.devices does not widen the list (config-linux.md#devices: containers MAY NOT access a
+// node the lists do not allow; runc: EPERM). test/cgroup2/tier.sh runs the same shapes through
+// the cgroup v2 program, where the kernel's verifier checks it.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
 import { cgroupDirsNamed } from './helpers/host.js';
 import type { ConfigSchema } from '../src/spec/generated/config.js';
@@ -25,6 +27,7 @@ const allowC = (major: number, minor?: number, access = 'rwm'): DeviceRules[numb
 /** What runc 1.1.5 lists for deny-all plus its AllowedDevices (specconv), sorted by major, minor, type. */
 const DEFAULTS = ['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:2 rwm', 'c 10:200 rwm', 'c 136:* rwm'];
 const withLine = (line: string, after: string): string[] => DEFAULTS.flatMap((l) => (l === after ? [l, line] : [l]));
+const KMSG = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o666 };
 
 t.test('devices.list is what runc 1.1.5 makes of the same rules', async (t) => {
   // Each expected list was read from runc 1.1.5's cgroup on this host for the same config.
@@ -45,4 +48,41 @@ t.test('devices.list is what runc 1.1.5 makes of the same rules', async (t) => {
     t.same(devicesList(id), want, name);
     h.ok(['delete', '--force', id]);
   }
+});
+
+t.test('a node in linux.devices does not widen the devices cgroup', async (t) => {
+  // config-linux.md#devices; runc 1.1.5 builds its cgroup rules from resources.devices and its
+  // AllowedDevices only, so writing the node fails with EPERM there too.
+  const sh = 'echo tsrun-test > /dev/kmsg && echo kmsg-written; echo x > /dev/null && echo null-ok';
+  const run = (devices: DeviceRules): { list: string[]; out: string } => {
+    const id = h.id(t);
+    const b = h.bundle({ args: ['sh', '-c', `(${sh}) >/result 2>&1`], edit: (c) => void ((c.linux!.resources = { devices }), (c.linux!.devices = [KMSG])) });
+    h.ok(['create', '--bundle', b, id]);
+    const list = devicesList(id);
+    h.ok(['start', id]);
+    t.equal(h.waitStatus(id, 'stopped'), 'stopped', 'the container ran');
+    return { list, out: readFileSync(join(b, 'rootfs', 'result'), 'utf8') };
+  };
+  const denied = run([DENY_ALL]);
+  t.same(denied.list, DEFAULTS, 'deny-all: c 1:11 is not in devices.list');
+  t.match(denied.out, /\/dev\/kmsg.*Operation not permitted/, 'deny-all: writing /dev/kmsg is refused');
+  t.notMatch(denied.out, /kmsg-written/, 'deny-all: nothing was written');
+  t.match(denied.out, /null-ok/, 'deny-all: the default /dev/null is usable');
+  // the control: the same node, allowed by a resources rule, is writable
+  const allowed = run([DENY_ALL, allowC(1, 11, 'w')]);
+  t.same(allowed.list, withLine('c 1:11 w', 'c 1:9 rwm'), 'allow c 1:11 w: listed');
+  t.match(allowed.out, /kmsg-written/, 'a resources rule, not the node, opens /dev/kmsg');
+  // allow-all, then a deny exception: the exception holds although the node is listed
+  const except = run([ALLOW_ALL, { allow: false, type: 'c', major: 1, minor: 11, access: 'w' }]);
+  t.match(except.out, /\/dev\/kmsg.*Operation not permitted/, 'allow-all but c 1:11 w: writing /dev/kmsg is refused');
+  t.match(except.out, /null-ok/, 'allow-all but c 1:11 w: /dev/null is usable');
+});
+
+t.test('a default device named in linux.devices stays allowed', async (t) => {
+  // A difference from runc kept on purpose (docs/CONFORMANCE.md): runc 1.1.5 drops a default
+  // rule when linux.devices names its path, and then fails to reopen its own /dev/null.
+  const id = h.id(t);
+  const b = h.bundle({ args: ['sh', '-c', 'echo x > /dev/null && echo null-ok'], edit: (c) => void ((c.linux!.resources = { devices: [DENY_ALL] }), (c.linux!.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }])) });
+  const r = h.ok(['run', '--bundle', b, id]);
+  t.match(r.stdout, /null-ok/, '/dev/null is usable');
 });

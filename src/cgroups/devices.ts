@@ -1,5 +1,5 @@
 import { TsrunError } from '../errors.js';
-import type { Device, DeviceCgroup } from '../spec/generated/config.js';
+import type { DeviceCgroup } from '../spec/generated/config.js';
 
 /** One entry of linux.resources.devices, or of the defaults below, with its wildcards as '*'. */
 export interface DeviceRule {
@@ -58,10 +58,11 @@ export function exceptionText(e: DeviceException): string {
 
 /**
  * config-linux.md#allowed-device-list: the rules in the listed order, then the default allowed
- * devices, then every device of linux.devices, applied as the v1 devices cgroup applies writes
- * to devices.allow and devices.deny.
+ * devices, applied as the v1 devices cgroup applies writes to devices.allow and devices.deny.
+ * linux.devices takes no part: a node put in the container does not widen the rules (runc
+ * neither; config-linux.md#devices: containers MAY NOT access nodes the lists do not allow).
  */
-export function devicePolicy(rules: DeviceCgroup[] | undefined, devices: Device[] | undefined): DevicePolicy {
+export function devicePolicy(rules: DeviceCgroup[] | undefined): DevicePolicy {
   const input: DeviceRule[] = (rules ?? []).map((d, i) => ({
     allow: d.allow,
     type: (d.type ?? 'a') as DeviceRule['type'],
@@ -73,9 +74,6 @@ export function devicePolicy(rules: DeviceCgroup[] | undefined, devices: Device[
   }));
   let allowAll = false;
   let exceptions = new Map<string, DeviceException>();
-  for (const d of devices ?? []) {
-    if (d.type === 'c' || d.type === 'b' || d.type === 'u') input.push({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major ?? '*', minor: d.minor ?? '*', access: 'rwm', field: 'linux.devices' });
-  }
   for (const r of [...input, ...DEFAULT_ALLOWED]) {
     // "a" resets the whole cgroup, whatever numbers or access it names (v1 reads only the "a")
     if (r.type === 'a') {

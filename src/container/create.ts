@@ -65,7 +65,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   // Everything that only reads input is checked before anything is made.
   validateResources(cfg.linux?.resources ?? {});
   const sd = o.cgroups && o.systemd ? prepareSystemd(cfg, o.id, o.rootless) : undefined;
-  const devices = devicePolicy(cfg.linux?.resources?.devices, cfg.linux?.devices);
+  const devices = devicePolicy(cfg.linux?.resources?.devices);
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
   const info: StateInfo = { ociVersion: cfg.ociVersion, id: o.id, bundle, annotations: cfg.annotations as Record<string, string> | undefined };
