@@ -67,6 +67,9 @@ t.test('bad resources name the field and leave nothing', async (t) => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['negative memory limit', { memory: { limit: -5 } }, /linux\.resources\.memory\.limit/],
     ['device rule with a bad type', { devices: [{ allow: true, type: 'x', access: 'rwm' }] }, /linux\.resources\.devices\[0\]\.type/],
+    ['device rule with a negative major other than -1', { devices: [{ allow: true, type: 'c', major: -5, minor: 1, access: 'rwm' }] }, /linux\.resources\.devices\[0\]\.major/],
+    // runc 1.1.5 refuses it too: v1 would silently keep the access ("cannot punch hole in existing wildcard rule")
+    ['a deny inside an allowed wildcard', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 11, access: 'w' }] }, /linux\.resources\.devices\[2\]: deny c 1:11 w would punch a hole in the allowed wildcard c 1:\* rwm/],
     ['unified map on a v1 host', { unified: { 'memory.high': '1000000' } }, /linux\.resources\.unified/],
     ['bad unified key', { unified: { '../x': '1' } }, /linux\.resources\.unified/],
   ];

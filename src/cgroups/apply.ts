@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { hierarchies, isUnifiedHost, type Hierarchy } from './hierarchy.js';
-import type { DeviceRule } from './devices.js';
+import type { DevicePolicy } from './devices.js';
 import { v1Writes, v2Writes, validateResources, type CgroupWrite, type Resources } from './resources.js';
 
 /** The container's dir in the hierarchy that holds `controller` (v1), or in the v2 tree. */
@@ -76,7 +76,7 @@ function noCgroup(w: CgroupWrite): TsrunError {
  * Writes linux.resources into the container's cgroups (v1, v2, or hybrid: v1 controllers, with
  * controllers that only the v2 tree has, such as hugetlb here, written there).
  */
-export function applyResources(dirs: string[], r: Resources, devices: DeviceRule[], warn: (msg: string) => void, rootless = false): void {
+export function applyResources(dirs: string[], r: Resources, devices: DevicePolicy | undefined, warn: (msg: string) => void, rootless = false): void {
   validateResources(r);
   if (isUnifiedHost()) {
     const dir = dirs[0]!;

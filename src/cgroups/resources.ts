@@ -1,6 +1,6 @@
 import { TsrunError } from '../errors.js';
 import type { Linux } from '../spec/generated/config.js';
-import { ruleText, type DeviceRule } from './devices.js';
+import { exceptionText, type DevicePolicy } from './devices.js';
 import { deviceAccess } from './device-access.js';
 import { blkioWeightToIoWeight, pageSizeBytes, sharesToWeight } from './convert.js';
 
@@ -62,6 +62,10 @@ export function validateResources(r: Resources): void {
   (r.devices ?? []).forEach((d, i) => {
     if (d.type !== undefined && !['a', 'b', 'c'].includes(d.type)) throw new TsrunError(`linux.resources.devices[${i}].type: must be a, b or c: "${d.type}"`);
     deviceAccess(d.access, `linux.resources.devices[${i}].access`);
+    for (const n of ['major', 'minor'] as const) {
+      const v = d[n];
+      if (v !== undefined && v < -1) throw new TsrunError(`linux.resources.devices[${i}].${n}: must be -1 (all) or a device number: ${v}`);
+    }
   });
   for (const key of Object.keys(r.unified ?? {})) {
     if (!/^[a-z_]+\.[a-z0-9_.]+$/.test(key) || key.includes('..') || key.includes('/')) throw new TsrunError(`linux.resources.unified: invalid key "${key}"`);
@@ -71,14 +75,17 @@ export function validateResources(r: Resources): void {
 const devRule = (d: { major: number; minor: number }): string => `${d.major}:${d.minor}`;
 
 /** The v1 writes for resources, in the order runc makes them. */
-export function v1Writes(r: Resources, devices: DeviceRule[], currentMemsw?: () => number): CgroupWrite[] {
+export function v1Writes(r: Resources, devices: DevicePolicy | undefined, currentMemsw?: () => number): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   const add = (controller: string, file: string, value: string | number, field: string, optional = false): void => {
     w.push({ controller, file, value: String(value), field: `linux.resources.${field}`, optional });
   };
-  // Writing "a" to devices.deny empties the allow list; the rules that follow rebuild it.
-  if (devices.length) add('devices', 'devices.deny', 'a', 'devices');
-  for (const d of devices) add('devices', d.allow ? 'devices.allow' : 'devices.deny', ruleText(d), 'devices');
+  // "a" sets the default and empties the exception list; the exceptions that follow rebuild it.
+  if (devices) {
+    const [toDefault, toException] = devices.allowAll ? ['devices.allow', 'devices.deny'] : ['devices.deny', 'devices.allow'];
+    add('devices', toDefault, 'a', 'devices');
+    for (const e of devices.exceptions) add('devices', toException, exceptionText(e), 'devices');
+  }
   const m = r.memory;
   if (m) {
     // memsw must never be below the limit: raise memsw first when growing, the limit first when shrinking.

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
 import { validateResources } from '../cgroups/resources.js';
 import { deviceFilterProgram } from '../cgroups/device-filter.js';
-import { deviceRules } from '../cgroups/devices.js';
+import { devicePolicy } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
 import { isUnifiedHost } from '../cgroups/hierarchy.js';
 import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
@@ -65,6 +65,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   // Everything that only reads input is checked before anything is made.
   validateResources(cfg.linux?.resources ?? {});
   const sd = o.cgroups && o.systemd ? prepareSystemd(cfg, o.id, o.rootless) : undefined;
+  const devices = devicePolicy(cfg.linux?.resources?.devices);
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
   const info = stateInfo(cfg, o.id, bundle);
@@ -98,7 +99,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       hooks: laterHooks(cfg.hooks),
     };
     const records: PlanRecord[] = [...plan.records];
-    const devices = deviceRules(cfg.linux?.resources?.devices, cfg.linux?.devices);
     let placeChild: ((pid: number) => void) | undefined;
     if (sd) {
       // The unit is made with pid 1 in it while the C parent waits (cgroup_sync), as runc and

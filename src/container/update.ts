@@ -51,5 +51,5 @@ function updateLocked(root: string, id: string, resources: () => Resources): voi
   if (status === 'stopped') throw new TsrunError('container not running');
   // The device list is the container's own business after create: update leaves it alone.
   if (s.systemd) updateSystemdUnit(s.systemd, s.cgroupDirs, r, (m) => log('warning', m));
-  else applyResources(s.cgroupDirs, r, [], (m) => log('warning', m));
+  else applyResources(s.cgroupDirs, r, undefined, (m) => log('warning', m));
 }

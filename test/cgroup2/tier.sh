@@ -104,6 +104,49 @@ b=$(bundle devallow '{"devices":[{"allow":true,"type":"c","major":1,"minor":11,"
 out=$(T run --bundle "$b" cg2-devallow 2>&1)
 check "an allow rule opens that device for writing" grep -q "write-ok" <<<"$out"
 
+# The rule shapes clients send (config-linux.md#allowed-device-list), each loaded through this
+# kernel's verifier at create: runc spec's deny-all (also the first rule of Podman's, Docker's
+# and containerd's lists), allow-all, a list ending in allow-all, exceptions to allow-all, -1 as
+# "every number". /dev/kmsg is in linux.devices each time: the node must not widen the rules
+# (config-linux.md#devices; runc 1.1.5 refuses the write with EPERM as well).
+kmsg='[{"path":"/dev/kmsg","type":"c","major":1,"minor":11,"fileMode":438}]'
+# CAP_MKNOD and the default "c *:* m" let the shell make the node; the program decides the write.
+try='mknod /dev/kmsg c 1 11 2>/dev/null; [ -c /dev/kmsg ] && echo tsrun-test > /dev/kmsg && echo kmsg-written; echo x > /dev/null && echo null-ok; exec 3<>/dev/ptmx && echo ptmx-ok'
+# edit DIR JS: runs JS on DIR/config.json's object c.
+edit() { node -e 'const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f)); new Function("c", process.argv[2])(c); fs.writeFileSync(f, JSON.stringify(c));' "$1" "$2"; }
+devrun() { # NAME RESOURCES-JSON: runs $try with /dev/kmsg in linux.devices, prints what it said
+  local b; b=$(bundle "$1" "$2" sh -c "$try")
+  edit "$b" "c.linux.devices = $kmsg"
+  T run --bundle "$b" "cg2-$1" 2>&1
+}
+out=$(devrun devspec '{"devices":[{"allow":false,"access":"rwm"}]}')
+check "runc spec's deny-all: the program loads; /dev/null and /dev/ptmx work" grep -qz "null-ok.*ptmx-ok" <<<"$out"
+check "runc spec's deny-all: /dev/kmsg is refused, though linux.devices has it" grep -q "kmsg.*Operation not permitted" <<<"$out"
+out=$(devrun devall '{"devices":[{"allow":true,"access":"rwm"}]}')
+check "allow-all: the program loads; /dev/kmsg is writable" grep -qz "kmsg-written.*null-ok" <<<"$out"
+out=$(devrun devend '{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"r"},{"allow":true,"access":"rwm"}]}')
+check "a list ending in allow-all allows everything" grep -qz "kmsg-written.*null-ok" <<<"$out"
+out=$(devrun devexc '{"devices":[{"allow":true,"access":"rwm"},{"allow":false,"type":"c","major":1,"minor":11,"access":"w"},{"allow":false,"type":"b","access":"rwm"}]}')
+check "allow-all with deny exceptions: /dev/kmsg refused though linux.devices has it, /dev/null works" grep -qz "kmsg.*Operation not permitted.*null-ok" <<<"$out"
+out=$(devrun devwild '{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":-1,"access":"w"}]}')
+check "c 1:-1 w (every minor): /dev/kmsg is writable" grep -q "kmsg-written" <<<"$out"
+# Podman's list (Docker's and containerd's are the same but for c 5:1), with a terminal as
+# `podman run -t` asks: the pty comes from /dev/ptmx (c 5:2) and /dev/pts (c 136:*).
+podman='{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","access":"m"},{"allow":true,"type":"b","access":"m"}'
+for mm in 1:3 1:5 1:7 5:0 5:1 5:2 1:8 1:9 10:200; do podman+=",{\"allow\":true,\"type\":\"c\",\"major\":${mm%:*},\"minor\":${mm#*:},\"access\":\"rwm\"}"; done
+podman+=',{"allow":true,"type":"c","major":136,"access":"rwm"}]}'
+b=$(bundle devpod "$podman" sh -c "$try; tty")
+edit "$b" 'c.process.terminal = true'
+build/recvtty "$tmp/pod.sock" >"$tmp/pod.out" 2>&1 &
+recv_pid=$!
+for _ in $(seq 100); do [ -S "$tmp/pod.sock" ] && break; sleep 0.1; done
+# a run that fails before it sends the pty leaves recvtty waiting
+T run --console-socket "$tmp/pod.sock" --bundle "$b" cg2-devpod >"$tmp/pod.run" 2>&1 || kill $recv_pid 2>/dev/null
+wait $recv_pid
+out=$(cat "$tmp/pod.out" "$tmp/pod.run")
+check "Podman's list: /dev/null, /dev/ptmx and the terminal on /dev/pts work" grep -qz "null-ok.*ptmx-ok.*/dev/pts/" <<<"$out"
+check "Podman's list: /dev/kmsg is refused" grep -q "kmsg.*Operation not permitted" <<<"$out"
+
 # linux.resources.unified: written as given (config-linux.md#unified); an unknown file is an error.
 b=$(bundle uni '{"unified":{"memory.high":"50003968","pids.max":"9"}}' true)
 T create --bundle "$b" cg2-uni

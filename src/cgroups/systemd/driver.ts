@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TsrunError } from '../../errors.js';
 import type { Config } from '../../spec/load.js';
 import { applyResources } from '../apply.js';
-import type { DeviceRule } from '../devices.js';
+import type { DevicePolicy } from '../devices.js';
 import { hierarchies, isUnifiedHost } from '../hierarchy.js';
 import { cgroupDirsFor, createCgroups } from '../manage.js';
 import type { Resources } from '../resources.js';
@@ -69,7 +69,7 @@ function unitCgroup(bus: Bus, sd: SystemdCreate): string[] {
  * io.max, hugetlb, ...). On v1 the hierarchies systemd does not manage get the dirs by cgroupfs.
  * Returns the dirs, one per hierarchy.
  */
-export function startSystemdUnit(sd: SystemdCreate, pid: number, cfg: Config, devices: DeviceRule[], warn: (m: string) => void): string[] {
+export function startSystemdUnit(sd: SystemdCreate, pid: number, cfg: Config, devices: DevicePolicy, warn: (m: string) => void): string[] {
   const r: Resources = cfg.linux?.resources ?? {};
   const unified = isUnifiedHost();
   const isSlice = sd.unit.endsWith('.slice');
@@ -95,7 +95,7 @@ export function startSystemdUnit(sd: SystemdCreate, pid: number, cfg: Config, de
  * DeviceAllow say exactly what the rules say (runc attaches its own program in any case; one
  * program fewer to load is a create that is that much shorter).
  */
-export function needsDeviceProgram(devices: DeviceRule[]): boolean {
+export function needsDeviceProgram(devices: DevicePolicy): boolean {
   return !deviceProperties(devices).exact;
 }
 
@@ -105,7 +105,7 @@ export function updateSystemdUnit(unit: SystemdUnit, dirs: string[], r: Resource
     let version: number | undefined;
     const res = isUnifiedHost() ? resourceProperties(r, undefined, () => (version ??= systemdVersion(bus))) : { props: [], resources: r };
     setUnitProperties(bus, unit.unit, res.props);
-    applyResources(dirs, res.resources, [], warn, unit.user);
+    applyResources(dirs, res.resources, undefined, warn, unit.user);
   });
 }
 

@@ -4,7 +4,7 @@
 // afterwards (apply.ts), as runc's driver does after SetUnitProperties.
 import { TsrunError } from '../../errors.js';
 import { sharesToWeight, blkioWeightToIoWeight } from '../convert.js';
-import type { DeviceRule } from '../devices.js';
+import { accessText, type DevicePolicy } from '../devices.js';
 import type { Resources } from '../resources.js';
 import type { DbusValue, Variant } from './wire.js';
 
@@ -53,26 +53,23 @@ export function cpuQuotaProperties(quota: number, period: number, version: () =>
 }
 
 /**
- * DevicePolicy and DeviceAllow for the container's device rules. systemd only has an allow list
- * over "deny everything": when the rules are that (deny all, then allows), they become
- * DevicePolicy=strict with the allows; any other shape (a deny after an allow, "*:N" rules)
- * becomes DevicePolicy=auto with no list, and tsrun's own device program (attached to the same
- * cgroup) enforces the rules exactly. The first DeviceAllow, empty, clears an existing list.
- * `exact`: the unit's own device program is the rules, and tsrun's is not needed.
+ * DevicePolicy and DeviceAllow for the container's device policy (runc's
+ * generateDeviceProperties). systemd only has an allow list over "deny everything": a deny-all
+ * policy becomes DevicePolicy=strict with its exceptions as the list; allow-all (with or without
+ * exceptions) or a "*:N" exception becomes DevicePolicy=auto with no list, and tsrun's own
+ * device program (attached to the same cgroup) enforces the policy exactly. The first
+ * DeviceAllow, empty, clears an existing list. `exact`: the unit's own device program is the
+ * policy, and tsrun's is not needed.
  */
-export function deviceProperties(rules: DeviceRule[]): { props: Property[]; exact: boolean } {
+export function deviceProperties(policy: DevicePolicy): { props: Property[]; exact: boolean } {
   const allowAll = { props: [['DeviceAllow', { sig: 'a(ss)', value: [] }], ['DevicePolicy', { sig: 's', value: 'auto' }]] as Property[], exact: false };
-  let start = -1;
-  rules.forEach((r, i) => {
-    if (r.type === 'a' && !r.allow) start = i;
-  });
-  if (start < 0) return allowAll;
+  if (policy.allowAll) return allowAll;
   const entries: DbusValue[] = [];
-  for (const r of rules.slice(start + 1)) {
-    if (!r.allow || r.type === 'a' || (r.major === '*' && r.minor !== '*')) return allowAll;
-    const kind = r.type === 'b' ? 'block' : 'char';
-    const path = r.major === '*' ? `${kind}-*` : r.minor === '*' ? `${kind}-${r.major}` : `/dev/${kind}/${r.major}:${r.minor}`;
-    entries.push([path, r.access]);
+  for (const e of policy.exceptions) {
+    if (e.major === '*' && e.minor !== '*') return allowAll;
+    const kind = e.type === 'b' ? 'block' : 'char';
+    const path = e.major === '*' ? `${kind}-*` : e.minor === '*' ? `${kind}-${e.major}` : `/dev/${kind}/${e.major}:${e.minor}`;
+    entries.push([path, accessText(e.access)]);
   }
   return { props: [['DeviceAllow', { sig: 'a(ss)', value: [] }], ['DevicePolicy', { sig: 's', value: 'strict' }], ['DeviceAllow', { sig: 'a(ss)', value: entries }]], exact: true };
 }
@@ -117,7 +114,7 @@ export interface ResourceProperties {
  * The unit properties for linux.resources on cgroup v2. `version` gives systemd's version, asked
  * for only when a property depends on it (a D-Bus round trip).
  */
-export function resourceProperties(r: Resources, devices: DeviceRule[] | undefined, version: () => number): ResourceProperties {
+export function resourceProperties(r: Resources, devices: DevicePolicy | undefined, version: () => number): ResourceProperties {
   const props: Property[] = devices ? deviceProperties(devices).props : [];
   const out: Resources = { ...r };
   const m = r.memory;
