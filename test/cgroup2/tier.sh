@@ -115,6 +115,25 @@ out=$(T create --bundle "$b" cg2-unibad 2>&1); rc=$?
 check "an unknown unified file is refused, naming it" grep -q "linux.resources.unified.memory.nosuch" <<<"$out"
 check "and leaves no cgroup or state" [ $rc -ne 0 ] && [ ! -e "$(cg cg2-unibad)" ] && [ ! -e "$root/cg2-unibad" ]
 
+# cgroups as runc 1.1.5 handles them (P10); test/cgroup-edges.ts has the v1 side.
+# (a) a cgroupsPath that exists already: frozen is refused at once, with processes a warning.
+cfg_path() { # bundle, cgroupsPath
+  node -e '
+    const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+    c.linux.cgroupsPath = process.argv[2]; fs.writeFileSync(f, JSON.stringify(c));' "$1" "$2"
+}
+mkdir "$(cg cg2-frozen)" && echo 1 >"$(cg cg2-frozen)/cgroup.freeze"
+b=$(bundle frozen '{}' true); cfg_path "$b" /cg2-frozen
+out=$(timeout 60 build/Release/tsrun --root "$root" create --bundle "$b" cg2-frozen-c 2>&1); rc=$?
+check "a frozen cgroupsPath is refused at once (rc=$rc)" grep -q "container's cgroup unexpectedly frozen" <<<"$out"
+check "and left frozen, with no container" [ "$(cat "$(cg cg2-frozen)/cgroup.freeze")" = 1 ] && [ ! -e "$root/cg2-frozen-c" ]
+echo 0 >"$(cg cg2-frozen)/cgroup.freeze"; rmdir "$(cg cg2-frozen)"
+mkdir "$(cg cg2-busy)"; sleep 300 & busy=$!; echo $busy >"$(cg cg2-busy)/cgroup.procs"
+b=$(bundle busy '{}' sleep 300); cfg_path "$b" /cg2-busy
+out=$(T run -d --bundle "$b" cg2-busy-c 2>&1); rc=$?
+check "a cgroupsPath with a process: runc's warning, and it runs (rc=$rc)" grep -q "container's cgroup is not empty: 1 process(es) found" <<<"$out"
+T delete -f cg2-busy-c; kill $busy 2>/dev/null; wait $busy 2>/dev/null; rmdir "$(cg cg2-busy)" 2>/dev/null
+
 # bad input leaves nothing behind.
 b=$(bundle bad '{"pids":{"limit":-5}}' true)
 out=$(T create --bundle "$b" cg2-bad 2>&1); rc=$?

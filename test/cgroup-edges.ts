@@ -1,0 +1,106 @@
+// Cgroup cases runc 1.1.5 handles that a plain create/delete does not reach: a cgroupsPath that
+// exists already (frozen, or holding processes), sub-cgroups made in the container's cgroup,
+// `exec --cgroup`, and cfs period/quota changes the kernel takes only in one order. v1 here
+// (this host's controllers are real v1 ones); test/cgroup2/tier.sh has the v2 side.
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness } from './helpers/runtime.js';
+import { alive, cgroupMounts } from './helpers/host.js';
+
+const h = new Harness(t);
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Host cgroup dirs of `rel` (a path below each hierarchy's root), one per hierarchy. */
+function dirsOf(rel: string): string[] {
+  return cgroupMounts().map((m) => join(m, rel));
+}
+
+/** mkdir of a cgroup; a new v1 cpuset one gets its parent's cpus and mems so tasks may join. */
+function mkCgroup(dir: string): void {
+  if (existsSync(dir)) return;
+  mkCgroup(join(dir, '..'));
+  mkdirSync(dir);
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const file = join(dir, f);
+    if (existsSync(file) && readFileSync(file, 'utf8').trim() === '') writeFileSync(file, readFileSync(join(dir, '..', f), 'utf8'));
+  }
+}
+
+/** Thaws, kills what runs in it and removes a cgroup dir with everything below it. */
+function rmCgroup(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmCgroup(join(dir, e.name));
+  try {
+    writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+  } catch {
+    // not the freezer hierarchy
+  }
+  for (const p of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (let i = 0; i < 200 && existsSync(dir); i++) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      sleep(10);
+    }
+  }
+}
+
+/** A cgroup name of this test run outside the containers' ids (which cleanup checks for leaks). */
+function hostCgroup(t: Test, tag: string): string {
+  const name = `tsrun-test-${tag}-${process.pid}`;
+  t.teardown(() => dirsOf(name).forEach(rmCgroup));
+  return name;
+}
+
+t.test('a frozen cgroup named by cgroupsPath is refused at once, and left as it was', async (t) => {
+  // runc (libcontainer/factory_linux.go): "container's cgroup unexpectedly frozen"; joining it
+  // would stop pid 1 before it reports ready, and create would wait for ever.
+  const name = hostCgroup(t, 'frozen');
+  const freezer = cgroupMounts().find((m) => existsSync(join(m, 'freezer.state')) || m.endsWith('/freezer'))!;
+  mkdirSync(join(freezer, name));
+  writeFileSync(join(freezer, name, 'freezer.state'), 'FROZEN');
+  for (const [what, path] of [['the cgroup itself', `/${name}`], ['a cgroup to be made in it', `/${name}/inner`]]) {
+    const id = h.id(t);
+    const started = Date.now();
+    const r = h.tsrun(['create', '--bundle', h.bundle({ edit: (c) => void (c.linux!.cgroupsPath = path) }), id]);
+    t.not(r.status, 0, `${what}: create fails`);
+    t.ok(Date.now() - started < 10000, `${what}: without waiting (${Date.now() - started} ms)`);
+    t.match(r.stderr, /linux\.cgroupsPath: container's cgroup unexpectedly frozen: \/sys\/fs\/cgroup\/freezer\//, `${what}: runc's words and the path`);
+    t.equal(h.state(id), null, `${what}: no container`);
+    t.same(dirsOf(name).filter((d) => existsSync(d)), [join(freezer, name)], `${what}: no cgroup made, the frozen one kept`);
+    t.equal(readFileSync(join(freezer, name, 'freezer.state'), 'utf8').trim(), 'FROZEN', `${what}: still frozen`);
+  }
+});
+
+t.test('a cgroupsPath that holds processes: runc\'s warning, and the container runs', async (t) => {
+  // runc 1.1 (factory_linux.go): a warning, not an error ("won't be supported in runc 1.2").
+  const name = hostCgroup(t, 'busy');
+  const other = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+  other.unref();
+  t.teardown(() => void other.kill('SIGKILL'));
+  for (const d of dirsOf(name)) {
+    mkCgroup(d);
+    writeFileSync(join(d, 'cgroup.procs'), String(other.pid));
+  }
+  const id = h.id(t);
+  const r = h.tsrun(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'], edit: (c) => void (c.linux!.cgroupsPath = `/${name}`) }), id]);
+  t.equal(r.status, 0, `run succeeds: ${r.stderr}`);
+  t.match(r.stderr, /level=warning msg="container's cgroup is not empty: 1 process\(es\) found"/);
+  t.equal(h.state(id)?.status, 'running');
+  // Not runc's: it kills pid 1 only, then fails to remove the cgroup and leaves both behind.
+  h.ok(['delete', '--force', id]);
+  t.notOk(alive(other.pid!), 'delete kills every process of the cgroup, the one that was there before too');
+  t.same(dirsOf(name).filter((d) => existsSync(d)), [], 'and removes the cgroup');
+});
+
