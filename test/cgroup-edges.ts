@@ -7,9 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
-import { alive, cgroupMounts } from './helpers/host.js';
+import { alive, cgroupDirsNamed, cgroupMounts } from './helpers/host.js';
 
 const h = new Harness(t);
+const NODE = { TSRUN_FRONT_DELEGATE_ALL: '1' };
+const FRONT = { TSRUN_FRONT_NO_DELEGATE: '1' };
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -63,6 +65,10 @@ function hostCgroup(t: Test, tag: string): string {
   return name;
 }
 
+function procs(dir: string): number[] {
+  return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
 t.test('a frozen cgroup named by cgroupsPath is refused at once, and left as it was', async (t) => {
   // runc (libcontainer/factory_linux.go): "container's cgroup unexpectedly frozen"; joining it
   // would stop pid 1 before it reports ready, and create would wait for ever.
@@ -103,4 +109,34 @@ t.test('a cgroupsPath that holds processes: runc\'s warning, and the container r
   t.notOk(alive(other.pid!), 'delete kills every process of the cgroup, the one that was there before too');
   t.same(dirsOf(name).filter((d) => existsSync(d)), [], 'and removes the cgroup');
 });
+
+for (const [side, env] of [['front end', FRONT], ['TypeScript', NODE]] as const) {
+  t.test(`delete --force with sub-cgroups made in the container's cgroup (${side})`, async (t) => {
+    // runc's RemovePath removes sub-cgroups depth-first; its ps and signalAllProcesses read the
+    // pids of the whole subtree (GetAllPids). Without a pid namespace, a process moved into a
+    // sub-cgroup does not die with pid 1: delete must find it there too.
+    const id = h.id(t);
+    const bundle = h.bundle({
+      args: ['sh', '-c', 'sleep 1000 & wait'],
+      edit: (c) => void (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'pid')),
+    });
+    h.ok(['run', '-d', '--bundle', bundle, id]);
+    const dirs = cgroupDirsNamed([id]);
+    const pid1 = h.state(id)!.pid;
+    let child = 0;
+    for (let i = 0; i < 200 && !child; i++, sleep(20)) child = procs(dirs[0]!).find((p) => p !== pid1) ?? 0;
+    t.ok(child, 'the container\'s sleep runs');
+    for (const d of dirs) {
+      mkCgroup(join(d, 'sub', 'deeper'));
+      mkCgroup(join(d, 'empty'));
+      writeFileSync(join(d, 'sub', 'deeper', 'cgroup.procs'), String(child));
+    }
+    const ps = JSON.parse(h.ok(['ps', '--format', 'json', id]).stdout) as number[];
+    t.same(ps.sort(), [pid1, child].sort(), 'ps lists the process in the sub-cgroup');
+    const r = h.tsrun(['delete', '--force', id], { env });
+    t.equal(r.status, 0, `delete --force succeeds: ${r.stderr}`);
+    t.notOk(alive(child), 'the process in the sub-cgroup is killed');
+    t.same(cgroupDirsNamed([id]), [], 'no cgroup dir is left');
+  });
+}
 

@@ -133,6 +133,14 @@ b=$(bundle busy '{}' sleep 300); cfg_path "$b" /cg2-busy
 out=$(T run -d --bundle "$b" cg2-busy-c 2>&1); rc=$?
 check "a cgroupsPath with a process: runc's warning, and it runs (rc=$rc)" grep -q "container's cgroup is not empty: 1 process(es) found" <<<"$out"
 T delete -f cg2-busy-c; kill $busy 2>/dev/null; wait $busy 2>/dev/null; rmdir "$(cg cg2-busy)" 2>/dev/null
+# (b) delete -f removes the sub-cgroups made in the container's cgroup, with what runs there.
+b=$(bundle subcg '{}' sleep 300)
+T run -d --bundle "$b" cg2-subcg
+mkdir -p "$(cg cg2-subcg)/sub/deeper"
+T exec -d cg2-subcg sleep 300
+for p in $(cat "$(cg cg2-subcg)/cgroup.procs"); do [ "$p" = "$(T state cg2-subcg | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')" ] || echo "$p" >"$(cg cg2-subcg)/sub/deeper/cgroup.procs"; done
+T delete -f cg2-subcg; rc=$?
+check "delete -f removes sub-cgroups with a process in them (rc=$rc)" [ $rc = 0 ] && [ ! -e "$(cg cg2-subcg)" ]
 
 # bad input leaves nothing behind.
 b=$(bundle bad '{"pids":{"limit":-5}}' true)
