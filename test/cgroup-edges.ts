@@ -140,3 +140,37 @@ for (const [side, env] of [['front end', FRONT], ['TypeScript', NODE]] as const)
   });
 }
 
+t.test('exec --cgroup puts the process in a sub-cgroup of the container', async (t) => {
+  // runc 1.1 exec.go: --cgroup [<controller>[,<controller>]:]<path>, an existing sub-cgroup.
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
+  const dirs = cgroupDirsNamed([id]);
+  for (const d of dirs) mkCgroup(join(d, 'sub'));
+  const memory = dirs.find((d) => d.includes('/memory/'))!;
+  mkCgroup(join(memory, 'only-mem'));
+  /** The container process's cgroup per hierarchy line of /proc/self/cgroup ("4:memory" → path). */
+  const cgroupsOf = (out: string): Map<string, string> =>
+    new Map(out.trim().split('\n').map((l) => [l.slice(0, l.lastIndexOf(':')), l.slice(l.lastIndexOf(':') + 1)]));
+  for (const env of [NODE, FRONT, FRONT]) {
+    const all = cgroupsOf(h.ok(['exec', '--cgroup', 'sub', id, 'cat', '/proc/self/cgroup'], { env }).stdout);
+    t.ok(all.size > 3 && [...all.values()].every((p) => p.endsWith(`/${id}/sub`)), `every hierarchy: ${[...all.values()].join(' ')} (${Object.keys(env)[0]})`);
+  }
+  const one = cgroupsOf(h.ok(['exec', '--cgroup', 'memory:only-mem', id, 'cat', '/proc/self/cgroup']).stdout);
+  for (const [k, p] of one) t.ok(p.endsWith(k.endsWith(':memory') ? `/${id}/only-mem` : `/${id}`), `memory:only-mem: ${k} in ${p}`);
+  const two = cgroupsOf(h.ok(['exec', '--cgroup', 'memory,pids:sub', '--cgroup', 'cpu:sub', id, 'cat', '/proc/self/cgroup']).stdout);
+  for (const [k, p] of two) t.ok(p.endsWith(/:(memory|pids|cpu)$/.test(k) ? `/${id}/sub` : `/${id}`), `memory,pids:sub cpu:sub: ${k} in ${p}`);
+  const bad: [string[], RegExp][] = [
+    [['a:b:c'], /invalid --cgroup argument: a:b:c/],
+    [['sub', 'memory:sub'], /invalid --cgroup argument: sub \(missing <controller>: prefix\)/],
+    [['../escape'], /--cgroup: \.\.\/escape is not a sub cgroup path/],
+    [['nosuch:sub'], /--cgroup: unknown controller nosuch/],
+    [['missing'], /--cgroup: sub-cgroup \/sys\/fs\/cgroup\/\S+\/missing does not exist/],
+  ];
+  for (const [args, re] of bad) {
+    const r = h.tsrun(['exec', ...args.flatMap((a) => ['--cgroup', a]), id, 'true']);
+    t.not(r.status, 0, `${args.join(' ')}: refused`);
+    t.match(r.stderr, re, `${args.join(' ')}: says why`);
+  }
+  t.same(procs(join(memory, 'sub')), [], 'no exec\'d process is left in a sub-cgroup');
+});
+

@@ -141,6 +141,12 @@ T exec -d cg2-subcg sleep 300
 for p in $(cat "$(cg cg2-subcg)/cgroup.procs"); do [ "$p" = "$(T state cg2-subcg | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')" ] || echo "$p" >"$(cg cg2-subcg)/sub/deeper/cgroup.procs"; done
 T delete -f cg2-subcg; rc=$?
 check "delete -f removes sub-cgroups with a process in them (rc=$rc)" [ $rc = 0 ] && [ ! -e "$(cg cg2-subcg)" ]
+# (c) exec --cgroup: the process joins a sub-cgroup of the container's.
+b=$(bundle execcg '{}' sleep 300)
+T run -d --bundle "$b" cg2-execcg
+mkdir "$(cg cg2-execcg)/sub"
+check "exec --cgroup joins the sub-cgroup" grep -qx "0::/cg2-execcg/sub" <(T exec --cgroup sub cg2-execcg cat /proc/self/cgroup)
+T delete -f cg2-execcg
 
 # bad input leaves nothing behind.
 b=$(bundle bad '{"pids":{"limit":-5}}' true)
