@@ -174,3 +174,35 @@ t.test('exec --cgroup puts the process in a sub-cgroup of the container', async 
   t.same(procs(join(memory, 'sub')), [], 'no exec\'d process is left in a sub-cgroup');
 });
 
+t.test('update lowers cfs period and quota under a parent that caps the ratio', async (t) => {
+  // The kernel refuses a cfs_period_us that the current quota no longer fits (quota/period above
+  // the parent's): runc writes the period, and on EINVAL the quota first and the period again.
+  const parent = hostCgroup(t, 'cpu');
+  const cpu = dirsOf(parent).find((d) => /\/cpu(,cpuacct)?\//.test(d))!;
+  mkdirSync(cpu);
+  writeFileSync(join(cpu, 'cpu.cfs_period_us'), '100000');
+  writeFileSync(join(cpu, 'cpu.cfs_quota_us'), '50000');
+  const id = h.id(t);
+  const bundle = h.bundle({
+    args: ['sleep', '1000'],
+    edit: (c) => {
+      c.linux!.cgroupsPath = `/${parent}/${id}`;
+      c.linux!.resources = { ...c.linux!.resources, cpu: { quota: 50000, period: 100000 } };
+    },
+  });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  t.teardown(() => void h.tsrun(['delete', '--force', id]));
+  const read = (): string => ['cpu.cfs_quota_us', 'cpu.cfs_period_us'].map((f) => readFileSync(join(cpu, id, f), 'utf8').trim()).join('/');
+  const flags = h.tsrun(['update', '--cpu-period', '50000', '--cpu-quota', '25000', id]);
+  t.equal(flags.status, 0, `flags: ${flags.stderr}`);
+  t.equal(read(), '25000/50000', 'flags: both written');
+  const res = h.path(`${id}-res.json`);
+  writeFileSync(res, JSON.stringify({ cpu: { quota: 10000, period: 20000 } }));
+  const file = h.tsrun(['update', '-r', res, id]);
+  t.equal(file.status, 0, `-r: ${file.stderr}`);
+  t.equal(read(), '10000/20000', '-r: both written');
+  const over = h.tsrun(['update', '--cpu-quota', '15000', id]);
+  t.not(over.status, 0, 'a quota above what the parent allows is still refused');
+  t.match(over.stderr, /linux\.resources\.cpu\.quota: write \\"15000\\" to \S+cpu\.cfs_quota_us: EINVAL/);
+  t.equal(read(), '10000/20000', 'and nothing changed');
+});

@@ -147,6 +147,14 @@ T run -d --bundle "$b" cg2-execcg
 mkdir "$(cg cg2-execcg)/sub"
 check "exec --cgroup joins the sub-cgroup" grep -qx "0::/cg2-execcg/sub" <(T exec --cgroup sub cg2-execcg cat /proc/self/cgroup)
 T delete -f cg2-execcg
+# (d) update: cpu.max is "QUOTA [PERIOD]"; one of the two alone keeps the other.
+b=$(bundle cpumax '{"cpu":{"quota":50000,"period":50000}}' sleep 300)
+T run -d --bundle "$b" cg2-cpumax
+T update --cpu-quota 20000 cg2-cpumax
+check "update: a quota alone keeps the period" [ "$(cat "$(cg cg2-cpumax)/cpu.max")" = "20000 50000" ]
+T update --cpu-period 100000 cg2-cpumax
+check "update: a period alone keeps the quota" [ "$(cat "$(cg cg2-cpumax)/cpu.max")" = "20000 100000" ]
+T delete -f cg2-cpumax
 
 # bad input leaves nothing behind.
 b=$(bundle bad '{"pids":{"limit":-5}}' true)
