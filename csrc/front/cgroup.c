@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,22 +78,68 @@ int cgroup_freeze(const struct saved_state *s, bool frozen, char *err, size_t er
 	return -1;
 }
 
+/* Adds the pids of dir and of every cgroup below it to pids[*n..max); false
+ * when dir's cgroup.procs cannot be read. */
+static bool pids_under(const char *dir, pid_t *pids, size_t *n, size_t max)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	int pid;
+	while (*n < max && fscanf(f, "%d", &pid) == 1)
+		pids[(*n)++] = pid;
+	fclose(f);
+	DIR *d = opendir(dir);
+	if (!d)
+		return true;
+	struct dirent *e;
+	while (*n < max && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		pids_under(path, pids, n, max);
+	}
+	closedir(d);
+	return true;
+}
+
 size_t cgroup_pids(const struct saved_state *s, pid_t *pids, size_t max)
 {
 	for (size_t i = 0; i < s->cgroup_dirs->len; i++) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/cgroup.procs", s->cgroup_dirs->items[i]->str);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			continue;
 		size_t n = 0;
-		int pid;
-		while (n < max && fscanf(f, "%d", &pid) == 1)
-			pids[n++] = pid;
-		fclose(f);
-		return n;
+		if (pids_under(s->cgroup_dirs->items[i]->str, pids, &n, max))
+			return n;
 	}
 	return 0;
+}
+
+/* rmdir of dir after its sub-cgroups, deepest first (runc's RemovePath);
+ * 0, or the errno of the first failure with its path in failed. */
+static int remove_tree(const char *dir, char *failed, size_t len)
+{
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	DIR *d = opendir(dir);
+	int err = 0;
+	if (d) {
+		struct dirent *e;
+		char path[4096];
+		while (!err && (e = readdir(d))) {
+			if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			err = remove_tree(path, failed, len);
+		}
+		closedir(d);
+	}
+	if (err)
+		return err;
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	snprintf(failed, len, "%s", dir);
+	return errno;
 }
 
 int cgroup_remove(const struct saved_state *s)
@@ -101,20 +148,17 @@ int cgroup_remove(const struct saved_state *s)
 	size_t off = 0;
 	for (size_t i = 0; i < s->cgroup_dirs->len; i++) {
 		const char *d = s->cgroup_dirs->items[i]->str;
+		char failed[4096] = "";
 		int err = 0;
 		for (int tries = 0; tries < 50; tries++) {
-			if (rmdir(d) == 0 || errno == ENOENT) {
-				err = 0;
-				break;
-			}
-			err = errno;
+			err = remove_tree(d, failed, sizeof(failed));
 			if (err != EBUSY)
 				break;
 			sleep_ms(10);
 		}
 		if (err && off < sizeof(failures))
 			off += (size_t)snprintf(failures + off, sizeof(failures) - off, "%s%s: %s",
-						off ? "; " : "", d, strerror(err));
+						off ? "; " : "", failed, strerror(err));
 	}
 	return off ? log_error("remove cgroup: %s", failures) : 0;
 }

@@ -15,9 +15,10 @@ int cgroup_freeze(const struct saved_state *s, bool frozen, char *err, size_t er
 /* How many pids kill --all and delete read from a cgroup at once. */
 #define MAX_PIDS 65536
 
-/* The pids of the first readable cgroup.procs; how many (at most max). */
+/* The pids of the first readable cgroup and its sub-cgroups; how many (at most max). */
 size_t cgroup_pids(const struct saved_state *s, pid_t *pids, size_t max);
-/* rmdir of every cgroup dir (EBUSY retried); 0, or logs the error and returns 1. */
+/* rmdir of every cgroup dir with its sub-cgroups, deepest first (EBUSY
+ * retried); 0, or logs the error and returns 1. */
 int cgroup_remove(const struct saved_state *s);
 
 void sleep_ms(unsigned ms);

@@ -47,13 +47,16 @@ export function enableControllers(mountpoint: string, dir: string, controllers: 
   }
 }
 
-function write(dir: string, w: CgroupWrite): void {
+/** Writes one file; false when the kernel said EINVAL and `w` may be tried again later. */
+function write(dir: string, w: CgroupWrite, mayDefer = false): boolean {
   const file = join(dir, w.file);
-  if (w.optional && !existsSync(file)) return;
+  if (w.optional && !existsSync(file)) return true;
   try {
     writeFileSync(file, w.value);
+    return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (mayDefer && w.againAfterNext && code === 'EINVAL') return false;
     const why = code === 'ENOENT' ? 'the kernel has no such cgroup file' : (e as Error).message;
     throw new TsrunError(`${w.field}: write ${JSON.stringify(w.value)} to ${file}: ${why}`);
   }
@@ -64,6 +67,15 @@ function tryWrite(dir: string, w: CgroupWrite): void {
     write(dir, w);
   } catch {
     // rootless devices rules: ignored, as runc does
+  }
+}
+
+/** The quota half of a v2 cpu.max ("max" when there is none yet). */
+function currentQuota(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'cpu.max'), 'utf8').split(' ')[0] || 'max';
+  } catch {
+    return 'max';
   }
 }
 
@@ -80,7 +92,7 @@ export function applyResources(dirs: string[], r: Resources, devices: DevicePoli
   validateResources(r);
   if (isUnifiedHost()) {
     const dir = dirs[0]!;
-    const writes = v2Writes(r, warn);
+    const writes = v2Writes(r, warn, () => currentQuota(dir));
     if (!dir && writes.length) throw noCgroup(writes[0]!);
     const mount = hierarchies()[0]!.mountpoint;
     enableControllers(mount, dir, new Set(writes.map((w) => w.controller)));
@@ -93,6 +105,7 @@ export function applyResources(dirs: string[], r: Resources, devices: DevicePoli
   }
   const memDir = dirFor(dirs, (h) => h.controllers.includes('memory'));
   const currentMemsw = (): number => Number(readFileSync(join(memDir!, 'memory.memsw.limit_in_bytes'), 'utf8'));
+  let deferred: { dir: string; w: CgroupWrite } | undefined;
   for (const w of v1Writes(r, devices, memDir ? currentMemsw : undefined)) {
     const dir = dirFor(dirs, (h) => h.controllers.includes(w.controller));
     // runc's rootless cgroups: the devices controller is not expected to work, every other
@@ -102,7 +115,12 @@ export function applyResources(dirs: string[], r: Resources, devices: DevicePoli
       continue;
     }
     if (dir) {
-      write(dir, w);
+      if (!write(dir, w, true)) {
+        deferred = { dir, w };
+        continue;
+      }
+      if (deferred) write(deferred.dir, deferred.w);
+      deferred = undefined;
       continue;
     }
     const skipped = hierarchies().some((h, i) => (h.controllers.includes(w.controller) || (w.controller === 'hugetlb' && h.version === 2)) && dirs[i] === '');

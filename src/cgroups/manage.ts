@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync, rmdirSync, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { sleepMs } from '../util/sleep.js';
@@ -116,40 +116,72 @@ export function procsFiles(dirs: string[]): string[] {
   return dirs.filter(Boolean).map((d) => join(d, 'cgroup.procs'));
 }
 
-/** Pids in the container's cgroup, from the first hierarchy that has the dir. */
+/** Pids in the container's cgroup and its sub-cgroups (runc's GetAllPids), from the first hierarchy that has the dir. */
 export function cgroupPids(dirs: string[]): number[] {
   for (const d of dirs.filter(Boolean)) {
-    try {
-      return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      continue;
-    }
+    const pids: number[] = [];
+    if (pidsUnder(d, pids)) return pids;
   }
   return [];
 }
 
-/** Removes the container's cgroups; a dir still busy with exiting tasks is retried briefly. */
+/** Adds the pids of `dir` and of every cgroup below it; false when `dir` cannot be read. */
+function pidsUnder(dir: string, out: number[]): boolean {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+  } catch {
+    return false;
+  }
+  for (const p of text.split('\n')) if (p) out.push(Number(p));
+  for (const sub of subdirs(dir)) pidsUnder(join(dir, sub), out);
+  return true;
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes the container's cgroups with the sub-cgroups made in them (by the container through a
+ * writable cgroup mount, or from the host), deepest first as runc's RemovePath; a dir still busy
+ * with exiting tasks is retried briefly.
+ */
 export function removeCgroups(dirs: string[]): void {
   const failures: string[] = [];
   for (const d of dirs) {
     if (!d || !existsSync(d)) continue;
-    let err: unknown;
+    let err: NodeJS.ErrnoException | undefined;
     for (let i = 0; i < 50; i++) {
-      try {
-        rmdirSync(d);
-        err = undefined;
-        break;
-      } catch (e) {
-        err = e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-          err = undefined;
-          break;
-        }
-        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') break;
-        sleepMs(10);
-      }
+      err = removeTree(d);
+      if (err?.code !== 'EBUSY') break;
+      sleepMs(10);
     }
-    if (err) failures.push(`${d}: ${(err as Error).message}`);
+    if (err) failures.push(`${err.path ?? d}: ${err.message}`);
   }
   if (failures.length) throw new TsrunError(`remove cgroup: ${failures.join('; ')}`);
+}
+
+/** rmdir of a cgroup after its sub-cgroups; the first error, undefined when it is gone. */
+function removeTree(dir: string): NodeJS.ErrnoException | undefined {
+  const rm = (): NodeJS.ErrnoException | undefined => {
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== 'ENOENT') return err;
+    }
+    return undefined;
+  };
+  // One rmdir in the common case: no sub-cgroups.
+  if (!rm()) return undefined;
+  for (const sub of subdirs(dir)) {
+    const err = removeTree(join(dir, sub));
+    if (err) return err;
+  }
+  return rm();
 }

@@ -15,6 +15,8 @@ export interface CgroupWrite {
   field: string;
   /** Skip quietly when the kernel has no such file (deprecated knobs). */
   optional?: boolean;
+  /** Refused with EINVAL, try it once more after the next write (runc's cfs period before quota). */
+  againAfterNext?: boolean;
 }
 
 const limit = (v: number): string => (v === -1 ? '-1' : String(v));
@@ -105,8 +107,14 @@ export function v1Writes(r: Resources, devices: DevicePolicy | undefined, curren
     if (c.cpus) add('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus');
     if (c.mems) add('cpuset', 'cpuset.mems', c.mems, 'cpu.mems');
     if (c.shares) add('cpu', 'cpu.shares', c.shares, 'cpu.shares');
-    if (c.period) add('cpu', 'cpu.cfs_period_us', c.period, 'cpu.period');
-    if (c.quota !== undefined && c.quota !== 0) add('cpu', 'cpu.cfs_quota_us', c.quota, 'cpu.quota');
+    const quota = c.quota !== undefined && c.quota !== 0;
+    if (c.period) {
+      add('cpu', 'cpu.cfs_period_us', c.period, 'cpu.period');
+      // The kernel refuses a period the current quota does not fit in (its ratio above the
+      // parent's): runc then writes the quota first and the period after it.
+      if (quota) w[w.length - 1]!.againAfterNext = true;
+    }
+    if (quota) add('cpu', 'cpu.cfs_quota_us', c.quota!, 'cpu.quota');
     if (c.burst !== undefined) add('cpu', 'cpu.cfs_burst_us', c.burst, 'cpu.burst');
     if (c.realtimePeriod) add('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'cpu.realtimePeriod');
     if (c.realtimeRuntime) add('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'cpu.realtimeRuntime');
@@ -138,7 +146,7 @@ export function v1Writes(r: Resources, devices: DevicePolicy | undefined, curren
 }
 
 /** The v2 writes for resources; v1-only knobs are converted where the kernel docs give a way. */
-export function v2Writes(r: Resources, warn: (msg: string) => void): CgroupWrite[] {
+export function v2Writes(r: Resources, warn: (msg: string) => void, currentQuota: () => string = () => 'max'): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   const add = (file: string, value: string | number, field: string): void => {
     w.push({ controller: file.slice(0, file.indexOf('.')), file, value: String(value), field: `linux.resources.${field}` });
@@ -161,10 +169,10 @@ export function v2Writes(r: Resources, warn: (msg: string) => void): CgroupWrite
   if (c) {
     if (c.realtimePeriod || c.realtimeRuntime) throw new TsrunError('linux.resources.cpu.realtimeRuntime: realtime scheduling is not supported on cgroup v2');
     if (c.shares) add('cpu.weight', sharesToWeight(c.shares), 'cpu.shares');
-    if ((c.quota !== undefined && c.quota !== 0) || c.period) {
-      const quota = c.quota === undefined || c.quota === 0 || c.quota === -1 ? 'max' : String(c.quota);
-      add('cpu.max', `${quota} ${c.period || 100000}`, 'cpu.quota');
-    }
+    // cpu.max is "QUOTA [PERIOD]": a quota alone keeps the period, a period alone keeps the
+    // quota there is (runc's update passes the quota it remembers), as on v1's two files.
+    if (c.quota !== undefined && c.quota !== 0) add('cpu.max', `${c.quota === -1 ? 'max' : c.quota}${c.period ? ` ${c.period}` : ''}`, 'cpu.quota');
+    else if (c.period) add('cpu.max', `${currentQuota()} ${c.period}`, 'cpu.period');
     if (c.burst !== undefined) add('cpu.max.burst', c.burst, 'cpu.burst');
     if (c.idle !== undefined) add('cpu.idle', c.idle, 'cpu.idle');
     if (c.cpus) add('cpuset.cpus', c.cpus, 'cpu.cpus');

@@ -6,7 +6,8 @@ import { deviceFilterProgram } from '../cgroups/device-filter.js';
 import { devicePolicy } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
 import { isUnifiedHost } from '../cgroups/hierarchy.js';
-import { createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
+import { cgroupDirsFor, createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
+import { checkPreexisting } from '../cgroups/preexisting.js';
 import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit } from '../cgroups/systemd/driver.js';
 import { log } from '../cli/log.js';
 import { TsrunError } from '../errors.js';
@@ -114,6 +115,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         saveState(dir, state);
       };
     } else if (o.cgroups) {
+      checkPreexisting(cgroupDirsFor(cgroupsPath), (m) => log('warning', m));
       cgroupDirs = createCgroups(cgroupsPath, { rootless: o.rootless, explicitPath: !!cfg.linux?.cgroupsPath, note: (m) => log('debug', m) });
       state.cgroupDirs = cgroupDirs;
       state.freezer = freezerOf(cgroupDirs);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { procsFiles } from '../cgroups/manage.js';
+import { subCgroupDirs } from '../cgroups/sub-cgroup.js';
 import { TsrunError } from '../errors.js';
 import { encodePlan, PLAN_VERSION, type PlanRecord } from '../plan/encode.js';
 import { NS_PROC_NAME, type NsType } from '../plan/namespaces.js';
@@ -35,6 +36,8 @@ export interface ExecOptions {
   preserveFds: number;
   detach: boolean;
   ignorePaused: boolean;
+  /** --cgroup: sub-cgroups of the container's to join instead ([<controller>:]<path>). */
+  subCgroups?: string[];
 }
 
 /** Checks a --process file's object with the config schema, so errors name process.FIELD. */
@@ -69,7 +72,8 @@ export function execProcess(o: ExecOptions): Launched {
   for (const n of cfg.linux?.namespaces ?? []) {
     records.push(['ns', n.type, `/proc/${s.pid}/ns/${NS_PROC_NAME[n.type as NsType]}`]);
   }
-  for (const p of procsFiles(s.cgroupDirs)) records.push(['cgroup', p]);
+  const cgroupDirs = o.subCgroups?.length ? subCgroupDirs(s.cgroupDirs, o.subCgroups) : s.cgroupDirs;
+  for (const p of procsFiles(cgroupDirs)) records.push(['cgroup', p]);
   records.push(...planTerminal(proc, o.consoleSocket, o.detach));
   if (o.preserveFds) records.push(['preserve_fds', o.preserveFds]);
   records.push(...planProcess(proc, cfg, { extraEnv: [], setgroupsDenied: setgroupsDenied(s.pid) }));

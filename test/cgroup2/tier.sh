@@ -158,6 +158,47 @@ out=$(T create --bundle "$b" cg2-unibad 2>&1); rc=$?
 check "an unknown unified file is refused, naming it" grep -q "linux.resources.unified.memory.nosuch" <<<"$out"
 check "and leaves no cgroup or state" [ $rc -ne 0 ] && [ ! -e "$(cg cg2-unibad)" ] && [ ! -e "$root/cg2-unibad" ]
 
+# cgroups as runc 1.1.5 handles them (P10); test/cgroup-edges.ts has the v1 side.
+# (a) a cgroupsPath that exists already: frozen is refused at once, with processes a warning.
+cfg_path() { # bundle, cgroupsPath
+  node -e '
+    const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+    c.linux.cgroupsPath = process.argv[2]; fs.writeFileSync(f, JSON.stringify(c));' "$1" "$2"
+}
+mkdir "$(cg cg2-frozen)" && echo 1 >"$(cg cg2-frozen)/cgroup.freeze"
+b=$(bundle frozen '{}' true); cfg_path "$b" /cg2-frozen
+out=$(timeout 60 build/Release/tsrun --root "$root" create --bundle "$b" cg2-frozen-c 2>&1); rc=$?
+check "a frozen cgroupsPath is refused at once (rc=$rc)" grep -q "container's cgroup unexpectedly frozen" <<<"$out"
+check "and left frozen, with no container" [ "$(cat "$(cg cg2-frozen)/cgroup.freeze")" = 1 ] && [ ! -e "$root/cg2-frozen-c" ]
+echo 0 >"$(cg cg2-frozen)/cgroup.freeze"; rmdir "$(cg cg2-frozen)"
+mkdir "$(cg cg2-busy)"; sleep 300 & busy=$!; echo $busy >"$(cg cg2-busy)/cgroup.procs"
+b=$(bundle busy '{}' sleep 300); cfg_path "$b" /cg2-busy
+out=$(T run -d --bundle "$b" cg2-busy-c 2>&1); rc=$?
+check "a cgroupsPath with a process: runc's warning, and it runs (rc=$rc)" grep -q "container's cgroup is not empty: 1 process(es) found" <<<"$out"
+T delete -f cg2-busy-c; kill $busy 2>/dev/null; wait $busy 2>/dev/null; rmdir "$(cg cg2-busy)" 2>/dev/null
+# (b) delete -f removes the sub-cgroups made in the container's cgroup, with what runs there.
+b=$(bundle subcg '{}' sleep 300)
+T run -d --bundle "$b" cg2-subcg
+mkdir -p "$(cg cg2-subcg)/sub/deeper"
+T exec -d cg2-subcg sleep 300
+for p in $(cat "$(cg cg2-subcg)/cgroup.procs"); do [ "$p" = "$(T state cg2-subcg | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')" ] || echo "$p" >"$(cg cg2-subcg)/sub/deeper/cgroup.procs"; done
+T delete -f cg2-subcg; rc=$?
+check "delete -f removes sub-cgroups with a process in them (rc=$rc)" [ $rc = 0 ] && [ ! -e "$(cg cg2-subcg)" ]
+# (c) exec --cgroup: the process joins a sub-cgroup of the container's.
+b=$(bundle execcg '{}' sleep 300)
+T run -d --bundle "$b" cg2-execcg
+mkdir "$(cg cg2-execcg)/sub"
+check "exec --cgroup joins the sub-cgroup" grep -qx "0::/cg2-execcg/sub" <(T exec --cgroup sub cg2-execcg cat /proc/self/cgroup)
+T delete -f cg2-execcg
+# (d) update: cpu.max is "QUOTA [PERIOD]"; one of the two alone keeps the other.
+b=$(bundle cpumax '{"cpu":{"quota":50000,"period":50000}}' sleep 300)
+T run -d --bundle "$b" cg2-cpumax
+T update --cpu-quota 20000 cg2-cpumax
+check "update: a quota alone keeps the period" [ "$(cat "$(cg cg2-cpumax)/cpu.max")" = "20000 50000" ]
+T update --cpu-period 100000 cg2-cpumax
+check "update: a period alone keeps the quota" [ "$(cat "$(cg cg2-cpumax)/cpu.max")" = "20000 100000" ]
+T delete -f cg2-cpumax
+
 # bad input leaves nothing behind.
 b=$(bundle bad '{"pids":{"limit":-5}}' true)
 out=$(T create --bundle "$b" cg2-bad 2>&1); rc=$?

@@ -31,7 +31,7 @@ export function mountsUnder(path: string): string[] {
 }
 
 /** The mount points of the cgroup hierarchies (v1 controllers and cgroup2). */
-function cgroupMounts(): string[] {
+export function cgroupMounts(): string[] {
   return [...new Set(mountLines().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => m.mountpoint))];
 }
 

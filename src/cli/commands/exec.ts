@@ -22,7 +22,7 @@ const flags = [
   { names: ['no-new-privs'], value: false, help: 'set the no new privileges value for the process' },
   { names: ['cap', 'c'], value: true, multi: true, help: 'add a capability to the bounding set for the process' },
   { names: ['preserve-fds'], value: true, help: 'pass N additional file descriptors to the container' },
-  { names: ['cgroup'], value: true, multi: true, hidden: true },
+  { names: ['cgroup'], value: true, multi: true, help: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
   { names: ['ignore-paused'], value: false, help: 'allow exec in a paused container' },
 ];
 
@@ -88,6 +88,7 @@ function execFromArgs(argv: string[], p: Parsed, preserveFds: number, g: Globals
     preserveFds,
     detach,
     ignorePaused: bool(p, 'ignore-paused'),
+    subCgroups: list(p, 'cgroup'),
   });
   if (detach) return 0;
   return waitForeground(launched);
