@@ -17,6 +17,7 @@
 #include "lsm.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "passwd.h"
 #include "process.h"
 #include "resolve.h"
 #include "rootfs.h"
@@ -141,6 +142,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	umask(p->has_umask ? p->umask : 022);
 	if (p->cwd && chdir(p->cwd) < 0)
 		fail("cwd", "chdir %s", p->cwd);
+	passwd_home(p);
 	/* config.md#process: optional at create; such a container waits
 	 * here until it is deleted (start refuses it) */
 	char *path = p->args ? process_find_exec(p) : NULL;

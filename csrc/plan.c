@@ -166,7 +166,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "cpu_affinity", 2 }, { "mempolicy", 3 }, { "user", 2 },
 	{ "groups", VAR }, { "umask", 1 }, { "caps", VAR },
 	{ "no_new_privs", 0 }, { "terminal", 2 }, { "console_socket", 1 },
-	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR },
+	{ "execfifo", 1 }, { "preserve_fds", 1 }, { "cwd", 1 }, { "env", VAR }, { "home", 1 },
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
 	{ "seccomp_agent", VAR }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
 	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
@@ -340,6 +340,9 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 		p->cwd = f[0];
 	} else if (IS("env")) {
 		p->env = strv(f, n);
+	} else if (IS("home")) {
+		p->has_home = true;
+		p->home_uid = u32(f[0], "uid");
 	} else if (IS("args")) {
 		if (n < 1)
 			failx(STEP, "record args: empty argv");

@@ -133,6 +133,8 @@ struct plan {
 	unsigned preserve_fds;
 	const char *cwd;
 	char **env;                     /* NULL terminated */
+	bool has_home;                  /* add HOME from /etc/passwd (passwd.c) */
+	uid_t home_uid;
 	char **args;                    /* NULL terminated */
 	bool wait;
 };

@@ -262,3 +262,13 @@ t.test('a failed exec exits 255 with "exec failed: ...", as runc; the process\'s
   t.equal(h.tsrun(['exec', '--preserve-fds', 'x', id, 'true']).status, 1, 'a flag value Go would refuse: exit 1');
   t.equal(h.tsrun(['exec', '-g', 'abc', id, 'true']).status, 1, '-g abc: exit 1');
 });
+
+t.test('exec: HOME from the container\'s /etc/passwd for the exec\'d user (runc)', async (t) => {
+  const id = running(t);
+  const home = (...flags: string[]): string => h.ok(['exec', ...flags, id, 'sh', '-c', 'env | grep ^HOME=']).stdout.trim();
+  t.equal(home('-u', '1000'), 'HOME=/home/user', 'uid 1000: its passwd entry');
+  t.equal(home('-u', '65534'), 'HOME=/nonexistent', 'nobody: its entry, as it is');
+  t.equal(home('-u', '4242'), 'HOME=/', 'no entry: /');
+  t.equal(home(), 'HOME=/root', 'root');
+  t.equal(home('-u', '1000', '-e', 'HOME=/x'), 'HOME=/x', 'a HOME given with -e stays');
+});

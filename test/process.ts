@@ -1,6 +1,8 @@
 // The container's process as the probe sees it: config.md#process and config.md#hostname.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Harness } from './helpers/runtime.js';
 import { capMask, hostHasCap, probe } from './helpers/probe.js';
 
@@ -151,4 +153,31 @@ t.test('stdio handed over by the caller changes owner, not group, for a non-root
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^1000 0\n/, 'owner 1000, group still 0');
   t.match(r.stdout, /reopened/, 'the user reopened its stdout');
+});
+
+t.test('HOME from the container\'s /etc/passwd when the env has none or an empty one (runc)', async (t) => {
+  // runc's setupUser: if HOME is unset or empty after the config's env, it is the home field
+  // of the user's /etc/passwd entry in the container, or "/" without one.
+  const home = (user: { uid: number; gid: number }, env?: string[], prepare?: (rootfs: string) => void): string => {
+    const r = h.tsrun(['run', '--bundle', h.bundle({
+      args: ['sh', '-c', 'env | grep ^HOME='],
+      prepare,
+      edit: (c) => {
+        c.process!.user = user;
+        if (env) c.process!.env = env;
+      },
+    }), h.id(t)]);
+    t.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  t.equal(home({ uid: 1000, gid: 1000 }), 'HOME=/home/user', 'uid 1000: its passwd entry');
+  t.equal(home({ uid: 0, gid: 0 }), 'HOME=/root', 'root: its passwd entry too');
+  t.equal(home({ uid: 4242, gid: 4242 }), 'HOME=/', 'a uid without an entry: /');
+  t.equal(home({ uid: 1000, gid: 1000 }, ['PATH=/bin', 'HOME=/elsewhere']), 'HOME=/elsewhere', 'the config\'s HOME stays');
+  t.equal(home({ uid: 1000, gid: 1000 }, ['PATH=/bin', 'HOME=']), 'HOME=/home/user', 'an empty HOME is replaced, once');
+  t.equal(home({ uid: 1000, gid: 1000 }, undefined, (rootfs) => rmSync(join(rootfs, 'etc', 'passwd'))), 'HOME=/', 'no /etc/passwd: /');
+  t.equal(home({ uid: 1000, gid: 1000 }, undefined, (rootfs) => {
+    rmSync(join(rootfs, 'etc', 'passwd'));
+    execFileSync('mkfifo', [join(rootfs, 'etc', 'passwd')]);
+  }), 'HOME=/', 'a FIFO at /etc/passwd is not waited on: /');
 });

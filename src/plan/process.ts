@@ -80,9 +80,16 @@ export function planProcess(p: Process, cfg: Config, opts: ProcessPlanOptions): 
   if (u.username) throw new TsrunError('process.user.username: only numeric uid/gid are supported on Linux');
   if (u.umask !== undefined) out.push(['umask', u.umask]);
   out.push(['cwd', p.cwd]);
-  const env = [...(p.env ?? [])];
-  if (!env.some((e) => e.startsWith('HOME='))) env.push('HOME=/');
-  out.push(['env', ...env, ...opts.extraEnv]);
+  const env = p.env ?? [];
+  // As runc: a HOME the env lacks or leaves empty (the last one counts, as Go's os.Setenv leaves
+  // it) is the user's home in the container's /etc/passwd, or "/".
+  const home = env.filter((e) => e.startsWith('HOME=')).pop();
+  if (home === undefined || home === 'HOME=') {
+    out.push(['env', ...env.filter((e) => !e.startsWith('HOME=')), ...opts.extraEnv]);
+    out.push(['home', u.uid ?? 0]);
+  } else {
+    out.push(['env', ...env, ...opts.extraEnv]);
+  }
   out.push(['args', ...p.args]);
   // groups/user/caps are applied last in the child (after the exec fifo), in this order.
   if (!opts.setgroupsDenied) out.push(['groups', ...(u.additionalGids ?? [])]);
