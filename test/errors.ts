@@ -66,6 +66,24 @@ const cases: { name: string; spec: string; edit: (c: Config) => void; message: R
     command: 'run',
   },
   {
+    name: 'an env entry that is not NAME=VALUE',
+    spec: 'config.md#process: env has environ(7) semantics; runc 1.1.5 refuses an entry without a name or "=" (populateProcessEnvironment)',
+    edit: (c) => void c.process!.env!.push('JUST_A_NAME'),
+    message: /process\.env\[\d+\]: not NAME=VALUE: \\"JUST_A_NAME\\"/,
+  },
+  {
+    name: 'an env entry with an empty name',
+    spec: 'as above',
+    edit: (c) => void c.process!.env!.push('=value'),
+    message: /process\.env\[\d+\]: not NAME=VALUE/,
+  },
+  {
+    name: 'an env entry with a NUL byte',
+    spec: 'as above: a C string cannot hold it',
+    edit: (c) => void c.process!.env!.push('A=b\u0000c'),
+    message: /process\.env\[\d+\]: contains a NUL byte/,
+  },
+  {
     name: 'a device rule whose access names none of r, w, m',
     spec: 'config-linux.md#allowed-device-list: access is a composition of r, w and m; runc 1.1.5 fails such a rule too',
     edit: (c) => void c.linux!.resources!.devices!.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'RW' }),

@@ -245,6 +245,7 @@ t.test('a failed exec exits 255 with "exec failed: ...", as runc; the process\'s
     ['no command', ['exec', id], /exec failed: /],
     ['unreadable process file', ['exec', '--process', h.path('none.json'), id], /exec failed: read process .*none\.json/],
     ['pid file in a missing dir', ['exec', '--pid-file', h.path('no/such/dir/pid'), id, 'true'], /exec failed: .*no\/such\/dir/],
+    ['-e without =', ['exec', '-e', 'JUST_A_NAME', id, 'true'], /exec failed: process\.env\[\d+\]: not NAME=VALUE/],
   ];
   for (const [what, args, words] of cases) {
     const r = h.tsrun(args);

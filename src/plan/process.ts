@@ -81,6 +81,12 @@ export function planProcess(p: Process, cfg: Config, opts: ProcessPlanOptions): 
   if (u.umask !== undefined) out.push(['umask', u.umask]);
   out.push(['cwd', p.cwd]);
   const env = p.env ?? [];
+  // As runc's populateProcessEnvironment: NAME=VALUE with a name, and no NUL (which would also
+  // cut a plan field).
+  env.forEach((e, i) => {
+    if (e.indexOf('=') < 1) throw new TsrunError(`process.env[${i}]: not NAME=VALUE: ${JSON.stringify(e)}`);
+    if (e.includes('\0')) throw new TsrunError(`process.env[${i}]: contains a NUL byte: ${JSON.stringify(e)}`);
+  });
   // As runc: a HOME the env lacks or leaves empty (the last one counts, as Go's os.Setenv leaves
   // it) is the user's home in the container's /etc/passwd, or "/".
   const home = env.filter((e) => e.startsWith('HOME=')).pop();
