@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test/e2e/containerd.sh: containerd (containerd-shim-runc-v2 + ctr) scenarios against
 # RUNTIME=tsrun|runc|crun, given to the shim with `ctr run --runc-binary`. Starts its own
-# containerd (config/root/state/socket under $E2E/containerd) by PID and stops it at the end.
-# Needs test/e2e/setup.sh first. ONLY=regex runs the matching scenarios only.
+# containerd (config/root/state/socket under $E2E/containerd) by PID and stops it at the end;
+# imports setup.sh's image archive into namespace tsrun-e2e when it is missing.
+# Needs test/e2e/setup.sh first. ONLY=regex or E2E_SET=cgroup selects scenarios (lib.sh, before t).
 set -uo pipefail
 SUITE=containerd
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,10 @@ finish() {
 }
 trap finish EXIT
 containerd_start || { echo "not ok - containerd_start"; echo "0 passed, 1 failed"; exit 1; }
+if ! ctrc image ls -q | grep -qx "$IMG"; then   # once per containerd root
+  ctrc image import --base-name localhost/busybox "$ARCHIVE" >/dev/null || ctrc image import "$ARCHIVE" >/dev/null
+  ctrc image ls -q | grep -qx "$IMG" || ctrc image tag "$(ctrc image ls -q | head -1)" "$IMG"
+fi
 cleanup_all
 
 crun_() { ctrc run --runc-binary "$BIN" "$@"; }   # ctr run with the runtime under test
@@ -35,10 +40,6 @@ tty_ctr() { timeout -k 5 60 script -qec "$CTRC $*" /dev/null </dev/null | tr -d 
 task_status() { ctrc task ls | awk -v c="$1" '$1 == c { print $3 }'; }
 task_pid() { ctrc task ls | awk -v c="$1" '$1 == c { print $2 }'; }
 wait_status() { local i; for i in $(seq 50); do [ "$(task_status "$1")" = "$2" ] && return 0; sleep 0.2; done; fail "$1 never $2 (now $(task_status "$1"))"; }
-cgfile() {
-  local path; path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
-  cat "/sys/fs/cgroup/$2$path/$3"
-}
 run_d() { must crun_ -d "$@" >/dev/null; }
 
 c_run_rm() { local out; out=$(crun_ --rm "$IMG" c-rm echo hello) || fail "run: $?"; want_eq "$out" hello; }
@@ -67,7 +68,7 @@ c_exec_detach() {
 c_task_ps() { local out; out=$(ctrc task ps ex) || fail "task ps: $?"; echo "$out"; want_match "$out" "$(task_pid ex)" "pid 1 listed"; }
 c_metrics() {
   local out; out=$(ctrc task metrics ex) || fail "metrics: $?"; echo "$out"
-  want_match "$out" "memory.usage_in_bytes +[0-9]+" "memory usage"
+  want_match "$out" "memory.usage(_in_bytes)? +[0-9]+" "memory usage (v1 or v2 metrics)"
 }
 c_pause_resume() {
   must ctrc task pause ex; want_eq "$(task_status ex)" PAUSED "after pause"
@@ -101,18 +102,36 @@ c_kill_all() {
 }
 c_delete_f() {
   run_d "$IMG" c-delf sleep 1005
-  local pid; pid=$(task_pid c-delf)
+  local pid cg; pid=$(task_pid c-delf); cg=$(cg_dir "$pid" memory) || fail "no cgroup"
   must ctrc task delete -f c-delf
   ! kill -0 "$pid" 2>/dev/null || fail "process $pid still alive"
   ! ctrc task ls | grep -q c-delf || fail "task still listed"
+  want_cg_gone "$cg"
 }
 c_memory_limit() {
   run_d --memory-limit 67108864 "$IMG" c-mem sleep 1000
-  want_eq "$(cgfile "$(task_pid c-mem)" memory memory.limit_in_bytes)" 67108864 "memory.limit_in_bytes"
+  want_eq "$(cg_get "$(task_pid c-mem)" memory.limit)" 67108864 "memory limit"
+}
+c_memory_oom() {
+  crun_ --rm --memory-limit 33554432 "$IMG" c-oom sh -c "$MEMORY_HOG"
+  local rc=$?; want_eq $rc 137 "status of a task over its memory limit"
 }
 c_cpus() {
   run_d --cpus 0.5 "$IMG" c-cpu sleep 1000
-  want_eq "$(cgfile "$(task_pid c-cpu)" cpu cpu.cfs_quota_us)" 50000 "cfs_quota_us"
+  local pid; pid=$(task_pid c-cpu)
+  want_eq "$(cg_get "$pid" cpu.quota)" 50000 "cpu quota"
+  ctrc task exec --exec-id busy c-cpu timeout 1 sh -c 'while :; do :; done'
+  want_cg_throttled "$pid"
+}
+c_default_devices() {
+  # (ctr's default spec grants CAP_MKNOD)
+  local out; out=$(crun_ --rm "$IMG" c-devs sh -c "$DEFAULT_DEVICES_SH" 2>&1) || fail "run: $?: $out"
+  want_default_devices "$out"
+}
+c_device() {
+  # --device adds /dev/kmsg, and its rule: the node opens (for writing, nothing written).
+  local out; out=$(crun_ --rm --device /dev/kmsg "$IMG" c-dev sh -c 'ls -l /dev/kmsg; true >/dev/kmsg && echo opened' 2>&1) || fail "run: $?: $out"
+  want_match "$out" "^crw" "device node"; want_match "$out" "opened$" "open"
 }
 c_cap_drop() {
   local out; out=$(crun_ --rm --cap-drop CAP_NET_RAW --cap-drop CAP_CHOWN "$IMG" c-cap sh -c 'grep CapEff /proc/self/status; chown 1 /tmp && echo chowned') || true
@@ -160,14 +179,14 @@ c_runc_root() {
   must ctrc task delete c-root
 }
 
-sel() { [ -z "${ONLY:-}" ] || [[ $1 =~ $ONLY ]]; }
-t() { local name=$1; shift; sel "$name" && check "$name" "$@"; }
+SET_cgroup="exec task_ps metrics pause_resume kill_all delete_f memory_limit memory_oom cpus default_devices
+  device privileged"
 
 t run_rm c_run_rm
 t exit_code c_exit_code
 t run_tty c_run_tty
 t run_d c_run_d
-if sel 'task_ls exec exec_user_cwd exec_exit_code exec_tty exec_detach task_ps metrics pause_resume'; then crun_ -d "$IMG" ex sleep 1000 >/dev/null || echo "# could not start ex"; fi
+if any_sel task_ls exec exec_user_cwd exec_exit_code exec_tty exec_detach task_ps metrics pause_resume; then crun_ -d "$IMG" ex sleep 1000 >/dev/null || echo "# could not start ex"; fi
 KEEP=1 t task_ls c_task_ls
 KEEP=1 t exec c_exec
 # (before exec_user_cwd: after a `ctr task exec --user`, ctr 1.6's `exec -d` never runs its
@@ -186,7 +205,10 @@ t delete c_delete
 t kill_all c_kill_all
 t delete_f c_delete_f
 t memory_limit c_memory_limit
+t memory_oom c_memory_oom
 t cpus c_cpus
+t default_devices c_default_devices
+t device c_device
 t cap_drop c_cap_drop
 t read_only c_read_only
 t bind_mount c_bind_mount

@@ -12,6 +12,7 @@ E2E=${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}
 TSRUN_JS=$E2E_TOP/build/Release/tsrun
 RUNTIME=${RUNTIME:-tsrun}
 IMG=localhost/busybox:tsrun
+ARCHIVE=${E2E_ARCHIVE:-$E2E/busybox.oci.tar}   # IMG as an OCI archive (setup.sh)
 NET=tsrune2e                 # podman's default network in the tests (own bridge, own subnet)
 NET_IF=tsrune2e0
 NET_SUBNET=10.231.231.0/24
@@ -78,27 +79,91 @@ want_match() { [[ $1 =~ $2 ]] || fail "${3:-value}: got [$1], want match of /$2/
 want_no_match() { [[ ! $1 =~ $2 ]] || fail "${3:-value}: got [$1], must not match /$2/"; }
 
 # check NAME FUNC [ARGS...]: runs FUNC in a subshell (fail/exit end it), logs to LOGDIR/NAME.log,
-# then runs the suite's per-scenario cleanup (function `between`, if defined).
+# then runs the suite's per-scenario cleanup (function `between NAME`, if defined). RESULTS
+# gets "NAME<TAB>ok|skip|FAIL<TAB>SECONDS".
 check() {
   local name=$1; shift
-  local log=$LOGDIR/$name.log rc t0=$SECONDS
+  local log=$LOGDIR/$name.log rc t0=$SECONDS took
   ( "$@" ) >"$log" 2>&1 </dev/null; rc=$?
+  took=$((SECONDS - t0))
   if [ $rc = 0 ]; then
-    PASSED=$((PASSED + 1)); echo "ok - $name"; printf '%s\tok\n' "$name" >>"$RESULTS"
+    PASSED=$((PASSED + 1)); echo "ok - $name"; printf '%s\tok\t%s\n' "$name" "$took" >>"$RESULTS"
   elif [ $rc = 77 ]; then
     SKIPPED=$((SKIPPED + 1)); echo "ok - $name # SKIP $(grep -m1 '^SKIP:' "$log" | cut -c7-)"
-    printf '%s\tskip\n' "$name" >>"$RESULTS"
+    printf '%s\tskip\t%s\n' "$name" "$took" >>"$RESULTS"
   else
-    FAILED=$((FAILED + 1)); echo "not ok - $name"; printf '%s\tFAIL\n' "$name" >>"$RESULTS"
+    FAILED=$((FAILED + 1)); echo "not ok - $name"; printf '%s\tFAIL\t%s\n' "$name" "$took" >>"$RESULTS"
     tail -n 12 "$log" | sed 's/^/#   /'
   fi
-  [ $((SECONDS - t0)) -lt 30 ] || echo "#   ($name took $((SECONDS - t0))s)"
-  if declare -F between >/dev/null; then between >>"$LOGDIR/_between.log" 2>&1 </dev/null; fi
+  [ "$took" -lt 30 ] || echo "#   ($name took ${took}s)"
+  if declare -F between >/dev/null; then between "$name" >>"$LOGDIR/_between.log" 2>&1 </dev/null; fi
 }
+# t NAME FUNC [ARGS...]: the scenario NAME, unless left out. ONLY=regex runs the names it
+# matches; E2E_SET=NAME runs only the names the suite lists in SET_<NAME> (SET_cgroup: the
+# scenarios that touch devices and cgroups, which the cgroup v2 guest tier runs).
+sel() {
+  [ -z "${ONLY:-}" ] || [[ $1 =~ $ONLY ]] || return 1
+  [ -z "${E2E_SET:-}" ] && return 0
+  local list="SET_$E2E_SET"; list=${!list:-}
+  [[ " ${list//$'\n'/ } " == *" $1 "* ]]
+}
+any_sel() { local n; for n; do sel "$n" && return 0; done; return 1; }
+t() { local name=$1; shift; sel "$name" && check "$name" "$@"; }
 summary() {
   echo "# $SUITE with RUNTIME=$RUNTIME: logs in $LOGDIR, runtime calls in $E2E/trace/$RUNTIME.log"
   if [ "$SKIPPED" -gt 0 ]; then echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
   else echo "$PASSED passed, $FAILED failed"; fi
+}
+
+# ---- cgroups: v1 controllers on the hybrid host, pure v2 in the test guests -----------------
+cg_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+# cg_dir PID CONTROLLER: the process's cgroup directory (CONTROLLER's hierarchy under v1).
+cg_dir() {
+  local path
+  if cg_v2; then path=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+  else path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup"); fi
+  [ -n "$path" ] || { echo "no $2 cgroup for pid $1" >&2; return 1; }
+  if cg_v2; then echo "/sys/fs/cgroup$path"; else echo "/sys/fs/cgroup/$2$path"; fi
+}
+# cg_get PID KEY: a value of the process's cgroup in v1's terms, read from the v1 or v2 file.
+# KEY: memory.limit (bytes), cpu.quota and cpu.period (us), cpu.nr_throttled, pids.max.
+cg_get() {
+  local d; d=$(cg_dir "$1" "${2%%.*}") || return 1
+  case $2 in
+    memory.limit) if cg_v2; then cat "$d/memory.max"; else cat "$d/memory.limit_in_bytes"; fi ;;
+    cpu.quota) if cg_v2; then cut -d' ' -f1 "$d/cpu.max"; else cat "$d/cpu.cfs_quota_us"; fi ;;
+    cpu.period) if cg_v2; then cut -d' ' -f2 "$d/cpu.max"; else cat "$d/cpu.cfs_period_us"; fi ;;
+    cpu.nr_throttled) awk '$1 == "nr_throttled" { print $2 }' "$d/cpu.stat" ;;
+    pids.max) cat "$d/pids.max" ;;
+    *) echo "cg_get: unknown key $2" >&2; return 1 ;;
+  esac
+}
+# want_cg_gone DIR: the container's cgroup DIR is removed (within 2 s) once it is deleted.
+want_cg_gone() {
+  local i; for i in $(seq 20); do [ -d "$1" ] || return 0; sleep 0.1; done
+  fail "cgroup $1 left behind ($(cat "$1/cgroup.procs" 2>/dev/null | wc -l) processes in it)"
+}
+# want_cg_throttled PID: a busy loop the caller ran in PID's cgroup was throttled by its quota.
+want_cg_throttled() {
+  local n; n=$(cg_get "$1" cpu.nr_throttled) || fail "no cpu.stat"
+  [ "${n:-0}" -gt 0 ] || fail "a busy loop under the CPU quota was never throttled (nr_throttled ${n:-none})"
+}
+# In a container: allocates until the memory limit OOM-kills it (exit 137).
+MEMORY_HOG='x=a; while :; do x=$x$x$x$x; done'
+# In a container: one line per default device in use (config-linux.md#default-devices), then
+# the error opening a /dev/kmsg node (c 1:11, not a default device) made with mknod: the
+# runtime's device rules must refuse it ("Operation not permitted"; mknod needs CAP_MKNOD).
+# (true, not the special builtin ":": a failed redirection of a special builtin ends the shell)
+DEFAULT_DEVICES_SH='echo x >/dev/null && echo null; head -c 3 /dev/zero | wc -c; head -c 3 /dev/urandom | wc -c
+head -c 3 /dev/random | wc -c; echo x 2>&1 >/dev/full; true <>/dev/ptmx && echo ptmx
+mknod /tmp/kmsg c 1 11 && { true >/tmp/kmsg; } 2>&1; echo done'
+want_default_devices() { # OUTPUT of DEFAULT_DEVICES_SH
+  echo "$1"
+  want_eq "$(head -4 <<<"$1" | tr '\n' ' ')" "null 3 3 3 " "/dev/null, /dev/zero, /dev/urandom, /dev/random"
+  want_match "$1" "No space left on device" "write to /dev/full"
+  want_match "$1" $'\nptmx\n' "open /dev/ptmx"
+  want_match "$1" "kmsg: Operation not permitted" "open of a /dev/kmsg node"
+  want_match "$1" $'\ndone$' "the end of the script"
 }
 
 # On this hybrid host crun 1.8.1 refuses to run while the controller-less cgroup2 is mounted at
@@ -120,12 +185,12 @@ net_teardown() {
   if [ "${before_chains:-1}" = 0 ] && command -v iptables >/dev/null; then
     local tbl rule chain
     for tbl in filter nat; do
-      iptables -t "$tbl" -S | grep -E '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING|INPUT) .*NETAVARK' | while read -r rule; do
+      iptables -t "$tbl" -S 2>/dev/null | grep -E '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING|INPUT) .*NETAVARK' | while read -r rule; do
         # shellcheck disable=SC2086
         eval iptables -t "$tbl" -D "${rule#-A }"
       done
-      for chain in $(iptables -t "$tbl" -S | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$tbl" -F "$chain"; done
-      for chain in $(iptables -t "$tbl" -S | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$tbl" -X "$chain"; done
+      for chain in $(iptables -t "$tbl" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$tbl" -F "$chain"; done
+      for chain in $(iptables -t "$tbl" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^NETAVARK/ { print $2 }'); do iptables -t "$tbl" -X "$chain"; done
     done
   fi
   [ -z "$before_fwd" ] || sysctl -qw net.ipv4.ip_forward="$before_fwd"

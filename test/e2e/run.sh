@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# test/e2e/run.sh [--compare] [--suites "podman containerd docker"]: the end-to-end tier.
-# Runs setup.sh, then each suite for RUNTIME=tsrun (the three suites at once: they share
-# nothing: own podman storage, own containerd, own dockerd), and with --compare the same for
-# runc and crun (crun's pass in a private mount namespace without /sys/fs/cgroup/unified).
+# test/e2e/run.sh [--compare | --runtimes "tsrun runc"] [--suites "podman containerd docker"]:
+# the end-to-end tier. Runs setup.sh, then each suite for RUNTIME=tsrun (the three suites at
+# once: they share nothing: own podman storage, own containerd, own dockerd), and with
+# --compare the same for runc and crun (crun's pass in a private mount namespace without
+# /sys/fs/cgroup/unified). The suites read ONLY and E2E_SET (lib.sh) to run fewer scenarios.
 # Prints every scenario line, the scenario x runtime table, and a closing "N passed, N failed"
-# that counts tsrun's scenarios only; exits non-zero when one of them failed.
+# that counts the first runtime's (tsrun's) scenarios only; exits non-zero when one failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 . ./lib.sh
@@ -13,8 +14,9 @@ runtimes=(tsrun) suites=(podman containerd docker)
 while [ $# -gt 0 ]; do
   case $1 in
     --compare) runtimes=(tsrun runc crun) ;;
+    --runtimes) read -ra runtimes <<<"$2"; shift ;;
     --suites) read -ra suites <<<"$2"; shift ;;
-    *) echo "usage: $0 [--compare] [--suites \"podman containerd docker\"]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--compare | --runtimes \"tsrun runc crun\"] [--suites \"podman containerd docker\"]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -23,7 +25,7 @@ bash ./setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$E2E/out"
 for rt in "${runtimes[@]}"; do
   : >"$E2E/trace/$rt.log"
-  pids=()
+  pids=() t1=$SECONDS
   for s in "${suites[@]}"; do
     rm -f "$E2E/results/$s.$rt.tsv"
     RUNTIME=$rt bash "./$s.sh" >"$E2E/out/$s.$rt.out" 2>&1 &
@@ -31,33 +33,34 @@ for rt in "${runtimes[@]}"; do
   done
   wait "${pids[@]}"
   for s in "${suites[@]}"; do echo "# ---- $s, RUNTIME=$rt"; grep -v -E '^[0-9]+ passed, ' "$E2E/out/$s.$rt.out"; done
+  echo "# RUNTIME=$rt: the suites took $((SECONDS - t1))s"
 done
 net_teardown
 
-# The table: one row per suite/scenario, one column per runtime.
+# The table: one row per suite/scenario, one column per runtime (the result, the seconds).
 echo
-printf '%-32s' "scenario"; for rt in "${runtimes[@]}"; do printf ' %-6s' "$rt"; done; echo
-pass=0 fail=0
+printf '%-32s' "scenario"; for rt in "${runtimes[@]}"; do printf ' %-10s' "$rt"; done; echo
+# n_results SUITE RUNTIME RESULT: how many of the pass's scenarios had RESULT (ok, FAIL).
+n_results() { local n=0 f=$E2E/results/$1.$2.tsv; [ -f "$f" ] && n=$(grep -c $'\t'"$3"$'\t' "$f"); echo "${n:-0}"; }
+main=${runtimes[0]} pass=0 fail=0
 for s in "${suites[@]}"; do
-  cat "$E2E/results/$s.tsrun.tsv" "$E2E/results/$s".*.tsv 2>/dev/null | cut -f1 | awk '!seen[$0]++' | while read -r name; do
+  cat "$E2E/results/$s.$main.tsv" "$E2E/results/$s".*.tsv 2>/dev/null | cut -f1 | awk '!seen[$0]++' | while read -r name; do
     printf '%-32s' "$s/$name"
     for rt in "${runtimes[@]}"; do
-      r=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$E2E/results/$s.$rt.tsv" 2>/dev/null)
-      printf ' %-6s' "${r:--}"
+      r=$(awk -F'\t' -v n="$name" '$1 == n { print $2 " " $3 "s" }' "$E2E/results/$s.$rt.tsv" 2>/dev/null)
+      printf ' %-10s' "${r:--}"
     done
     echo
   done
-  pass=$((pass + $(grep -c $'\tok$' "$E2E/results/$s.tsrun.tsv" 2>/dev/null || true)))
-  fail=$((fail + $(grep -c $'\tFAIL$' "$E2E/results/$s.tsrun.tsv" 2>/dev/null || true)))
+  pass=$((pass + $(n_results "$s" "$main" ok)))
+  fail=$((fail + $(n_results "$s" "$main" FAIL)))
   # A suite that died before writing its summary counts as a failure.
-  grep -qE '^[0-9]+ passed, ' "$E2E/out/$s.tsrun.out" || fail=$((fail + 1))
+  grep -qE '^[0-9]+ passed, ' "$E2E/out/$s.$main.out" || fail=$((fail + 1))
 done
-for rt in "${runtimes[@]}"; do
-  [ "$rt" = tsrun ] && continue
+for rt in "${runtimes[@]:1}"; do
   p=0 f=0
   for s in "${suites[@]}"; do
-    p=$((p + $(grep -c $'\tok$' "$E2E/results/$s.$rt.tsv" 2>/dev/null || true)))
-    f=$((f + $(grep -c $'\tFAIL$' "$E2E/results/$s.$rt.tsv" 2>/dev/null || true)))
+    p=$((p + $(n_results "$s" "$rt" ok))); f=$((f + $(n_results "$s" "$rt" FAIL)))
   done
   echo "# $rt: $p passed, $f failed"
 done

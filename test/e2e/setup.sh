@@ -4,17 +4,24 @@
 #    docker.io (dockerd 20.10), without letting their packages start the system daemons
 #  - builds tsrun if build/Release/tsrun is missing
 #  - writes $E2E (default /tmp/tsrun-e2e): runtime wrappers bin/{tsrun,runc,crun} that log each
-#    call (argv, env, cwd, fds, stdin of `update -r -`) to trace/NAME.log and exec the runtime;
+#    call (argv, env, cwd, fds, stdin of `update -r -`) to trace/NAME.log and exec the runtime
+#    (E2E_TRACE=0: symlinks, no log: a logged call forks a dozen times, seconds in a guest);
 #    containers.conf (CONTAINERS_CONF), storage.conf, registries.conf; containerd's config.toml
 #  - builds localhost/busybox:tsrun from Debian's busybox-static (no registry): podman import,
-#    and for containerd an OCI archive (podman save) imported with ctr into namespace tsrun-e2e
+#    and for containerd an OCI archive (podman save; containerd.sh imports it with ctr).
+#    With E2E_ARCHIVE (an archive another setup made: the cgroup v2 guest tier gives the
+#    host's), podman loads the image from it instead of building it.
+#  - E2E_NETNS=none: containers get no network by default (containers.conf netns; the
+#    user-mode-linux guest has no veth or bridge)
 #  - creates podman's test network (bridge tsrune2e0, 10.231.231.0/24) as the default network
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs=(podman conmon containerd netavark aardvark-dns iptables runc crun busybox-static util-linux docker.io)
+# (one dpkg-query: a call costs a second in the test guests, which run this too)
+installed=" $(dpkg-query -W -f '${db:Status-Status}:${Package} ' "${pkgs[@]}" 2>/dev/null) "
 missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${pkgs[@]}"; do [[ $installed == *" installed:$p "* ]] || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -36,6 +43,7 @@ for rt in tsrun runc crun; do
     tsrun) real=$TSRUN_JS ;;
     *) real=$(command -v "$rt") ;;
   esac
+  if [ "${E2E_TRACE:-1}" = 0 ]; then ln -sfn "$real" "$E2E/bin/$rt"; continue; fi
   cat >"$E2E/bin/$rt.new" <<EOF
 #!/bin/bash
 # Logs this runtime call, then execs $real with the same argv, env, cwd and fds.
@@ -63,6 +71,7 @@ done
 # CONTAINERS_CONF replaces the whole system containers.conf: everything the tests need is here.
 cat >"$CONTAINERS_CONF" <<EOF
 [containers]
+${E2E_NETNS:+netns = \"$E2E_NETNS\"}
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 log_driver = "k8s-file"
 
@@ -116,7 +125,10 @@ EOF
 
 # ---- busybox image ---------------------------------------------------------------------
 rootfs=$E2E/rootfs
-if ! podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" image exists "$IMG"; then
+if podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" image exists "$IMG"; then :
+elif [ -n "${E2E_ARCHIVE:-}" ] && [ -f "$ARCHIVE" ]; then
+  podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" load -q -i "$ARCHIVE" >/dev/null
+else
   echo "setup: building $IMG from /bin/busybox"
   rm -rf "$rootfs"
   mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home/user,var/tmp,run}
@@ -130,8 +142,8 @@ if ! podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" im
   tar -C "$rootfs" -c . | podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
     import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' - "$IMG" >/dev/null
 fi
-[ -f "$E2E/busybox.oci.tar" ] || podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
-  save --format oci-archive -o "$E2E/busybox.oci.tar" "$IMG"
+[ -f "$ARCHIVE" ] || podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
+  save --format oci-archive -o "$ARCHIVE" "$IMG"
 
 # ---- podman's test network -------------------------------------------------------------
 # Before-state of the host, so teardown removes only what the tests added.
@@ -158,14 +170,4 @@ if [ ! -f "$E2E/networks/$NET.json" ]; then
 EOF
 fi
 
-# ---- containerd image ------------------------------------------------------------------
-started=0
-containerd_running || { containerd_start; started=1; }
-if ! ctrc image ls -q | grep -qx "$IMG"; then
-  echo "setup: importing $IMG into containerd namespace $CTR_NS"
-  ctrc image import --base-name localhost/busybox "$E2E/busybox.oci.tar" >/dev/null ||
-    ctrc image import "$E2E/busybox.oci.tar" >/dev/null
-  ctrc image ls -q | grep -qx "$IMG" || ctrc image tag "$(ctrc image ls -q | head -1)" "$IMG"
-fi
-[ $started = 0 ] || containerd_stop
-echo "setup: ready in $E2E (podman image $IMG, containerd namespace $CTR_NS)"
+echo "setup: ready in $E2E (podman image $IMG; containerd.sh imports $ARCHIVE)"
