@@ -68,6 +68,7 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	hooks_run(p, "createContainer", "creating");
 	test_pause("pivot");
 	rootfs_enter(p, rootfd);
+	mounts_remount_ro(p);
 	process_sysctl(p);
 	test_pause("masked");
 	paths_masked(p);

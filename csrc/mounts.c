@@ -170,6 +170,29 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 		close(top);
 }
 
+/* Only the mount at the destination, as runc's remountReadonly: what was
+ * mounted in it (/dev/pts, /dev/shm) keeps its own flags. */
+void mounts_remount_ro(struct plan *p)
+{
+	int root = -1;
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		struct plan_mount *m = &p->mounts[i];
+		if (!m->ro_later)
+			continue;
+		if (root < 0 && (root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			fail(STEP, "open /");
+		int fd = in_root_open(root, m->destination, O_PATH);
+		if (fd < 0)
+			fail(STEP, "reopen %s to make it read-only", m->destination);
+		struct tsr_mount_attr attr = { .attr_set = TSR_MOUNT_ATTR_RDONLY };
+		if (sys_mount_setattr(fd, "", AT_EMPTY_PATH, &attr) < 0)
+			fail(STEP, "make %s read-only", m->destination);
+		close(fd);
+	}
+	if (root >= 0)
+		close(root);
+}
+
 void mounts_apply(struct plan *p, int rootfd)
 {
 	for (size_t i = 0; i < p->n_mounts; i++)

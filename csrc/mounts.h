@@ -6,6 +6,9 @@
 
 void mounts_apply(struct plan *p, int rootfd);
 
+/* After pivot_root: the mounts of `remount_ro` records made read-only. */
+void mounts_remount_ro(struct plan *p);
+
 /* MS_REMOUNT|MS_BIND with flags; on EPERM retry keeping the flags the
  * kernel locked (nosuid, nodev, noexec, atime) as runc does */
 void remount_bind(const char *step, const char *path, const char *shown,

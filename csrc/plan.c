@@ -170,7 +170,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
 	{ "seccomp_agent", VAR }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
 	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
-	{ "mount_label", 1 }, { "relabel", 2 },
+	{ "mount_label", 1 }, { "relabel", 2 }, { "remount_ro", 1 },
 };
 
 /* hook PHASE PATH TIMEOUT ARGC ARG... ENV... */
@@ -367,6 +367,13 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 			failx(STEP, "record relabel %s: not after a mount of it",
 			      f[0]);
 		p->mounts[p->n_mounts - 1].relabel = f[1];
+	} else if (IS("remount_ro")) {
+		/* follows its mount record */
+		if (!p->n_mounts ||
+		    strcmp(p->mounts[p->n_mounts - 1].destination, f[0]))
+			failx(STEP, "record remount_ro %s: not after a mount of it",
+			      f[0]);
+		p->mounts[p->n_mounts - 1].ro_later = true;
 	} else if (IS("mount_label")) {
 		p->mount_label = f[0];
 	} else if (IS("apparmor")) {

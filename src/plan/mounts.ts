@@ -71,15 +71,21 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLab
     const idmapped = o.idmap || !!m.uidMappings?.length || !!m.gidMappings?.length;
     if (idmapped && (!m.uidMappings?.length || !m.gidMappings?.length)) throw new TsrunError(`${field}: an idmapped mount needs both uidMappings and gidMappings`);
     if (idmapped && !(o.flags & MS.BIND)) throw new TsrunError(`${field}: idmapped mounts are only supported for bind mounts`);
+    const bind = !!(o.flags & MS.BIND) || type === 'bind';
     let data = o.data.join(',');
-    if (mountLabel) data = labelMountData(type, !!(o.flags & MS.BIND) || type === 'bind', data, mountLabel);
-    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, o.flags, o.propagation, data, o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+    if (mountLabel) data = labelMountData(type, bind, data, mountLabel);
+    // runc mounts a tmpfs, and a /dev that is not a bind, read-write and makes it read-only only
+    // once the devices, /dev symlinks, the console and tmpcopyup are written in it (finalizeRootfs).
+    const roLater = !bind && !!(o.flags & MS.RDONLY) && (type === 'tmpfs' || posix.normalize(m.destination).replace(/\/+$/, '') === '/dev');
+    const flags = roLater ? o.flags & ~MS.RDONLY : o.flags;
+    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, flags, o.propagation, data, o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
     // runc labels an mqueue mount's root instead of passing context=
     if (mountLabel && type === 'mqueue' && !(o.flags & MS.BIND)) out.push(['relabel', m.destination, mountLabel]);
     if (o.copyUp) {
       if (type !== 'tmpfs') throw new TsrunError(`${field}.options: tmpcopyup is only for tmpfs mounts`);
       out.push(['tmpcopyup', m.destination]);
     }
+    if (roLater) out.push(['remount_ro', m.destination]);
   });
   if (cfg.root?.readonly) out.push(['readonly_rootfs']);
   for (const p of cfg.linux?.maskedPaths ?? []) {
@@ -105,3 +111,4 @@ export function planNoPivot(hasMountNs: boolean): PlanRecord[] {
   if (hasMountNs) out.push(['nopivot_hide', 'proc'], ['nopivot_hide', 'sysfs']);
   return out;
 }
+
