@@ -78,7 +78,9 @@ static int bind_attach(struct plan_mount *m, int fd)
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
 	if (m->flags & MS_REC)
 		flags |= AT_RECURSIVE;
-	int tree = sys_open_tree(AT_FDCWD, m->source, flags);
+	int tree = m->source_fd >= 0
+			   ? sys_open_tree(m->source_fd, "", flags | AT_EMPTY_PATH)
+			   : sys_open_tree(AT_FDCWD, m->source, flags);
 	if (tree < 0)
 		fail(STEP, "open_tree bind source %s for %s", m->source,
 		     m->destination);
@@ -126,7 +128,7 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 	}
 	if (bind) {
 		struct stat st;
-		if (stat(m->source, &st) < 0)
+		if ((m->source_fd >= 0 ? fstat(m->source_fd, &st) : stat(m->source, &st)) < 0)
 			fail(STEP, "stat bind source %s for %s", m->source,
 			     m->destination);
 		dir = S_ISDIR(st.st_mode);
@@ -168,6 +170,10 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 	apply_attrs(m, rootfd, top);
 	if (top >= 0)
 		close(top);
+	if (m->source_fd >= 0) {
+		close(m->source_fd);
+		m->source_fd = -1;
+	}
 }
 
 /* Only the mount at the destination, as runc's remountReadonly: what was

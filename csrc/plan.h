@@ -29,6 +29,8 @@ struct plan_mount {
 	int idmap_tree;    /* idmapped: detached tree made by the parent */
 	bool copyup;       /* tmpcopyup: fill the tmpfs with what it covers */
 	bool ro_later;     /* remount_ro: made read-only after pivot_root */
+	bool source_by_parent; /* the parent opens the source for the child */
+	int source_fd;     /* that fd (O_PATH), received before the release */
 	const char *relabel; /* SELinux file label of its root, or NULL */
 };
 

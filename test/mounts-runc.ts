@@ -3,7 +3,7 @@
 // sources only host root may reach with a user namespace (opened before the container's root,
 // an unprivileged host uid, could be refused them).
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, type Config } from './helpers/runtime.js';
 import { mountAt, probe, readOf, statOf, type ProbeStat } from './helpers/probe.js';
@@ -52,4 +52,49 @@ t.test('readonlyPaths /dev: only /dev itself goes read-only, as runc', async (t)
   t.match(statOf(p, '/dev'), { access: EROFS, open: EROFS }, '/dev');
   t.ok(writable(statOf(p, '/dev/shm')), '/dev/shm stays writable');
   t.equal(mountAt(p, '/dev/shm')?.options.split(',')[0], 'rw');
+});
+
+t.test('user namespace: bind sources only host root may reach are bound', async (t) => {
+  // runc (nsexec.c send_mountsources): the sources are opened by host root in the container's
+  // mount namespace and passed to its init, so the mapped root (host uid 100000 here) need not
+  // be able to search a 0700 root-owned directory on the way.
+  const locked = h.path('locked');
+  mkdirSync(join(locked, 'pub'), { recursive: true });
+  writeFileSync(join(locked, 'pub', 'f.txt'), 'dir bound\n');
+  writeFileSync(join(locked, 'file.txt'), 'file bound\n');
+  chmodSync(join(locked, 'pub'), 0o755);
+  chmodSync(join(locked, 'file.txt'), 0o644);
+  chmodSync(locked, 0o700);
+  const map = { containerID: 0, hostID: 100000, size: 65536 };
+  const userns = (c: Config): void => {
+    c.linux!.namespaces!.push({ type: 'user' });
+    c.linux!.uidMappings = [map];
+    c.linux!.gidMappings = [map];
+    c.mounts = c.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
+  };
+  // The mount points exist: the rootfs belongs to host root, and the mapped root may not make them.
+  const points = (rootfs: string): void => {
+    mkdirSync(join(rootfs, 'in'));
+    writeFileSync(join(rootfs, 'one.txt'), '');
+  };
+  const p = probe(h, t, {
+    probeArgs: ['read', '/in/f.txt', '/one.txt'],
+    prepare: points,
+    edit: (c) => {
+      userns(c);
+      c.mounts!.push({ destination: '/in', type: 'bind', source: join(locked, 'pub'), options: ['rbind', 'ro'] });
+      c.mounts!.push({ destination: '/one.txt', type: 'bind', source: join(locked, 'file.txt'), options: ['bind'] });
+    },
+  });
+  t.equal(readOf(p, '/in/f.txt').content, 'dir bound\n', 'a directory below it');
+  t.equal(readOf(p, '/one.txt').content, 'file bound\n', 'a file in it');
+  const id = h.id(t);
+  const bundle = h.bundle({ args: ['true'], prepare: points, edit: (c) => {
+    userns(c);
+    c.mounts!.push({ destination: '/in', type: 'bind', source: join(locked, 'missing'), options: ['rbind'] });
+  } });
+  const r = h.tsrun(['run', '--bundle', bundle, id]);
+  t.not(r.status, 0, 'a missing source fails');
+  t.match(r.stderr, new RegExp(`bind source ${join(locked, 'missing')} for /in: No such file or directory`), 'naming it');
+  t.equal(h.state(id), null, 'and leaves no container');
 });
