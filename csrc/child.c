@@ -68,6 +68,7 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	hooks_run(p, "createContainer", "creating");
 	test_pause("pivot");
 	rootfs_enter(p, rootfd);
+	mounts_remount_ro(p);
 	process_sysctl(p);
 	test_pause("masked");
 	paths_masked(p);
@@ -100,6 +101,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 {
 	int fifo = -1;
 
+	mountsrc_receive(p, release_fd);
 	p->host_pid = release_wait(release_fd);
 	close(release_fd);
 	/* born dumpable when an unprivileged parent had to write our id maps */

@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	ns_write_id_maps(p, child);
 	process_limits_of(p, child);
 	ns_join_cgroups(p, child);
+	mountsrc_send(p, child, rel[0]);
 	test_pause("release");
 	release_child(rel[0], child);
 	close(rel[0]);

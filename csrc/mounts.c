@@ -78,7 +78,9 @@ static int bind_attach(struct plan_mount *m, int fd)
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
 	if (m->flags & MS_REC)
 		flags |= AT_RECURSIVE;
-	int tree = sys_open_tree(AT_FDCWD, m->source, flags);
+	int tree = m->source_fd >= 0
+			   ? sys_open_tree(m->source_fd, "", flags | AT_EMPTY_PATH)
+			   : sys_open_tree(AT_FDCWD, m->source, flags);
 	if (tree < 0)
 		fail(STEP, "open_tree bind source %s for %s", m->source,
 		     m->destination);
@@ -126,7 +128,7 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 	}
 	if (bind) {
 		struct stat st;
-		if (stat(m->source, &st) < 0)
+		if ((m->source_fd >= 0 ? fstat(m->source_fd, &st) : stat(m->source, &st)) < 0)
 			fail(STEP, "stat bind source %s for %s", m->source,
 			     m->destination);
 		dir = S_ISDIR(st.st_mode);
@@ -168,6 +170,33 @@ static void mount_one(struct plan_mount *m, int rootfd, const char *label)
 	apply_attrs(m, rootfd, top);
 	if (top >= 0)
 		close(top);
+	if (m->source_fd >= 0) {
+		close(m->source_fd);
+		m->source_fd = -1;
+	}
+}
+
+/* Only the mount at the destination, as runc's remountReadonly: what was
+ * mounted in it (/dev/pts, /dev/shm) keeps its own flags. */
+void mounts_remount_ro(struct plan *p)
+{
+	int root = -1;
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		struct plan_mount *m = &p->mounts[i];
+		if (!m->ro_later)
+			continue;
+		if (root < 0 && (root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			fail(STEP, "open /");
+		int fd = in_root_open(root, m->destination, O_PATH);
+		if (fd < 0)
+			fail(STEP, "reopen %s to make it read-only", m->destination);
+		struct tsr_mount_attr attr = { .attr_set = TSR_MOUNT_ATTR_RDONLY };
+		if (sys_mount_setattr(fd, "", AT_EMPTY_PATH, &attr) < 0)
+			fail(STEP, "make %s read-only", m->destination);
+		close(fd);
+	}
+	if (root >= 0)
+		close(root);
 }
 
 void mounts_apply(struct plan *p, int rootfd)

@@ -6,6 +6,15 @@
 
 void mounts_apply(struct plan *p, int rootfd);
 
+/* mountsrc.c, parent before the release: open the `source_by_parent`
+ * sources in the child's mount namespace and send them over sock */
+void mountsrc_send(struct plan *p, pid_t child, int sock);
+/* mountsrc.c, child before the release: receive them into source_fd */
+void mountsrc_receive(struct plan *p, int sock);
+
+/* After pivot_root: the mounts of `remount_ro` records made read-only. */
+void mounts_remount_ro(struct plan *p);
+
 /* MS_REMOUNT|MS_BIND with flags; on EPERM retry keeping the flags the
  * kernel locked (nosuid, nodev, noexec, atime) as runc does */
 void remount_bind(const char *step, const char *path, const char *shown,

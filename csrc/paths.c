@@ -121,9 +121,11 @@ void paths_readonly(struct plan *p)
 						 AT_RECURSIVE | AT_EMPTY_PATH);
 		if (tree < 0)
 			fail(step, "open_tree %s", path);
+		/* the clone keeps what is mounted below (MS_REC in runc's
+		 * bind) but only its top goes read-only, as runc's remount:
+		 * readonlyPaths /dev leaves /dev/shm and /dev/pts writable */
 		struct tsr_mount_attr attr = { .attr_set = TSR_MOUNT_ATTR_RDONLY };
-		if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
-				      &attr) < 0)
+		if (sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0)
 			fail(step, "make %s read-only", path);
 		attach(tree, fd, step, path);
 		close(fd);

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -102,6 +103,7 @@ static void rec_mount(struct plan *p, char **f)
 	m->uidmap = f[8];
 	m->gidmap = f[9];
 	m->idmap_tree = -1;
+	m->source_fd = -1;
 	if (m->destination[0] != '/')
 		failx(STEP, "record mount: destination \"%s\" is not absolute",
 		      m->destination);
@@ -170,7 +172,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
 	{ "seccomp_agent", VAR }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
 	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
-	{ "mount_label", 1 }, { "relabel", 2 },
+	{ "mount_label", 1 }, { "relabel", 2 }, { "remount_ro", 1 }, { "source_by_parent", 1 },
 };
 
 /* hook PHASE PATH TIMEOUT ARGC ARG... ENV... */
@@ -367,6 +369,20 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 			failx(STEP, "record relabel %s: not after a mount of it",
 			      f[0]);
 		p->mounts[p->n_mounts - 1].relabel = f[1];
+	} else if (IS("source_by_parent")) {
+		/* follows its bind mount record */
+		struct plan_mount *m = p->n_mounts ? &p->mounts[p->n_mounts - 1] : NULL;
+		if (!m || strcmp(m->destination, f[0]) || !(m->flags & MS_BIND) || *m->uidmap)
+			failx(STEP, "record source_by_parent %s: not after a bind mount of it (idmapped ones excepted)",
+			      f[0]);
+		m->source_by_parent = true;
+	} else if (IS("remount_ro")) {
+		/* follows its mount record */
+		if (!p->n_mounts ||
+		    strcmp(p->mounts[p->n_mounts - 1].destination, f[0]))
+			failx(STEP, "record remount_ro %s: not after a mount of it",
+			      f[0]);
+		p->mounts[p->n_mounts - 1].ro_later = true;
 	} else if (IS("mount_label")) {
 		p->mount_label = f[0];
 	} else if (IS("apparmor")) {

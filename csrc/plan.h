@@ -28,6 +28,9 @@ struct plan_mount {
 	uint64_t attr_set, attr_clr;
 	int idmap_tree;    /* idmapped: detached tree made by the parent */
 	bool copyup;       /* tmpcopyup: fill the tmpfs with what it covers */
+	bool ro_later;     /* remount_ro: made read-only after pivot_root */
+	bool source_by_parent; /* the parent opens the source for the child */
+	int source_fd;     /* that fd (O_PATH), received before the release */
 	const char *relabel; /* SELinux file label of its root, or NULL */
 };
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "util.h"
 
 static volatile sig_atomic_t winch;
 
@@ -30,31 +31,6 @@ int relay_socketpair(int *parent_end)
 		fail("terminal", "socketpair for the terminal relay");
 	*parent_end = sv[0];
 	return sv[1];
-}
-
-/* the master the child sends over the pair; -1 if the child failed first */
-static int recv_master(int sock)
-{
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} c;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
-	ssize_t r;
-	do
-		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0)
-		return -1;
-	struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
-	if (!h || h->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(h), sizeof(fd));
-	return fd;
 }
 
 static void copy_size(int master)
@@ -81,7 +57,7 @@ static int write_all(int fd, const char *buf, ssize_t n)
 
 void relay_run(int sock)
 {
-	int master = recv_master(sock);
+	int master = recv_fd(sock);
 	close(sock);
 	if (master < 0)
 		return;

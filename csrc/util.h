@@ -36,6 +36,9 @@ unsigned char *hex_decode(const char *step, const char *hex, size_t *len);
 
 /* one sendmsg of data with fd as SCM_RIGHTS (EINTR retried); sendmsg's result */
 ssize_t send_fd(int sock, int fd, const void *data, size_t len);
+/* One fd sent with send_fd (its data: one byte), close-on-exec; -1 at EOF or
+ * on a message without exactly one fd. */
+int recv_fd(int sock);
 
 /* move fd to a number >= min with O_CLOEXEC; closes the old one */
 int fd_move_high(int fd, int min);

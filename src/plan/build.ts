@@ -6,7 +6,7 @@ import { stateInfo } from '../hooks/state.js';
 import { planHooks, planState } from './hooks.js';
 import { PLAN_VERSION, type PlanRecord } from './encode.js';
 import { lsmState, planLsmProcess } from './lsm.js';
-import { planMounts, planNoPivot } from './mounts.js';
+import { planBindSources, planMounts, planNoPivot } from './mounts.js';
 import { planNamespaces, type NsType } from './namespaces.js';
 import { planProcess } from './process.js';
 import { planRootless } from './rootless.js';
@@ -14,7 +14,7 @@ import { planSeccomp } from './seccomp.js';
 import { planSysctl } from './sysctl.js';
 import { checkNetDevices } from '../container/netdevices.js';
 import { planTerminal } from './terminal.js';
-import { runningInUserNs } from '../util/rootless.js';
+import { rootlessEuid, runningInUserNs } from '../util/rootless.js';
 
 export interface PlanInput {
   cfg: Config;
@@ -53,7 +53,7 @@ export function buildPlan(i: PlanInput): Plan {
   const records: PlanRecord[] = [['version', PLAN_VERSION], ...nsRecords, ...rootless];
   const mountLabel = cfg.linux?.mountLabel;
   if (mountLabel && !lsm.selinux) i.debug(`linux.mountLabel "${mountLabel}": SELinux is not enabled on this host; the label is ignored`);
-  records.push(...planMounts(cfg, i.bundle, i.rootfs, lsm.selinux ? mountLabel : undefined));
+  records.push(...planMounts(cfg, i.bundle, i.rootfs, lsm.selinux ? mountLabel : undefined, planBindSources(ns, rootlessEuid())));
   if (i.noPivot) records.push(...planNoPivot(ns.has('mount')));
   // mknod needs CAP_MKNOD in the initial user namespace: in any other, host nodes are bound.
   records.push(...planDevices(cfg, ns.get('user') === '' || runningInUserNs()));

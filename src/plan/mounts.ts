@@ -44,9 +44,10 @@ function isProcfs(path: string): boolean {
 /**
  * config.md#mounts and the rootfs fields, as plan records in config order. `mountLabel` is
  * linux.mountLabel when SELinux is enabled (else undefined: the label is then ignored, as crun
- * does; runc would add it anyway and fail every tmpfs mount).
+ * does; runc would add it anyway and fail every tmpfs mount). `sourcesByParent`: the C parent
+ * opens each bind's source for the child (see planBindSources).
  */
-export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLabel?: string): PlanRecord[] {
+export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLabel?: string, sourcesByParent = false): PlanRecord[] {
   const out: PlanRecord[] = [['rootfs', rootfs]];
   if (mountLabel) {
     checkMountLabel(mountLabel);
@@ -71,15 +72,22 @@ export function planMounts(cfg: Config, bundle: string, rootfs: string, mountLab
     const idmapped = o.idmap || !!m.uidMappings?.length || !!m.gidMappings?.length;
     if (idmapped && (!m.uidMappings?.length || !m.gidMappings?.length)) throw new TsrunError(`${field}: an idmapped mount needs both uidMappings and gidMappings`);
     if (idmapped && !(o.flags & MS.BIND)) throw new TsrunError(`${field}: idmapped mounts are only supported for bind mounts`);
+    const bind = !!(o.flags & MS.BIND) || type === 'bind';
     let data = o.data.join(',');
-    if (mountLabel) data = labelMountData(type, !!(o.flags & MS.BIND) || type === 'bind', data, mountLabel);
-    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, o.flags, o.propagation, data, o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+    if (mountLabel) data = labelMountData(type, bind, data, mountLabel);
+    // runc mounts a tmpfs, and a /dev that is not a bind, read-write and makes it read-only only
+    // once the devices, /dev symlinks, the console and tmpcopyup are written in it (finalizeRootfs).
+    const roLater = !bind && !!(o.flags & MS.RDONLY) && (type === 'tmpfs' || posix.normalize(m.destination).replace(/\/+$/, '') === '/dev');
+    const flags = roLater ? o.flags & ~MS.RDONLY : o.flags;
+    out.push(['mount', source, m.destination, type === 'bind' ? '' : type, flags, o.propagation, data, o.attrSet, o.attrClr, mappingText(m.uidMappings), mappingText(m.gidMappings)]);
+    if (sourcesByParent && o.flags & MS.BIND && !idmapped) out.push(['source_by_parent', m.destination]);
     // runc labels an mqueue mount's root instead of passing context=
     if (mountLabel && type === 'mqueue' && !(o.flags & MS.BIND)) out.push(['relabel', m.destination, mountLabel]);
     if (o.copyUp) {
       if (type !== 'tmpfs') throw new TsrunError(`${field}.options: tmpcopyup is only for tmpfs mounts`);
       out.push(['tmpcopyup', m.destination]);
     }
+    if (roLater) out.push(['remount_ro', m.destination]);
   });
   if (cfg.root?.readonly) out.push(['readonly_rootfs']);
   for (const p of cfg.linux?.maskedPaths ?? []) {
@@ -104,4 +112,14 @@ export function planNoPivot(hasMountNs: boolean): PlanRecord[] {
   const out: PlanRecord[] = [['nopivot']];
   if (hasMountNs) out.push(['nopivot_hide', 'proc'], ['nopivot_hide', 'sysfs']);
   return out;
+}
+
+/**
+ * Whether the C parent opens the bind sources (runc's shouldSendMountSources): in a new user
+ * namespace the container's root is an unprivileged host uid that a source under a directory
+ * only host root may search would be refused to; the parent, host root, opens it for it in the
+ * new mount namespace. It needs root in its own user namespace to enter that one.
+ */
+export function planBindSources(ns: Map<string, string>, rootless: boolean): boolean {
+  return ns.get('user') === '' && ns.get('mount') === '' && !rootless;
 }
