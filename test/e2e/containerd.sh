@@ -120,7 +120,7 @@ c_cpus() {
   run_d --cpus 0.5 "$IMG" c-cpu sleep 1000
   local pid; pid=$(task_pid c-cpu)
   want_eq "$(cg_get "$pid" cpu.quota)" 50000 "cpu quota"
-  ctrc task exec --exec-id busy c-cpu timeout 1 sh -c 'while :; do :; done'
+  ctrc task exec --exec-id busy c-cpu timeout 3 sh -c 'while :; do :; done'
   want_cg_throttled "$pid"
 }
 c_default_devices() {
