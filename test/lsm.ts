@@ -255,7 +255,7 @@ function main(): void {
     const id = running(t);
     const errText = attrWriteError(AA_ATTR, `exec ${PROFILE}`);
     const r = h.tsrun(['exec', '--apparmor', PROFILE, id, 'true']);
-    t.equal(r.status, 1);
+    t.equal(r.status, 255, "a failed exec exits 255, as runc's");
     t.match(errorOf(r.stderr), new RegExp(`apparmor: write "exec ${PROFILE}" to ${AA_ATTR.replaceAll('/', '\\/')}: `));
     t.ok(r.stderr.toLowerCase().includes(errText), 'with the errno text');
     t.equal(h.state(id)?.status, 'running');
@@ -267,7 +267,7 @@ function main(): void {
   t.test('exec --process-label without SELinux is refused, as runc\'s exec does', async (t) => {
     const id = running(t);
     const r = h.tsrun(['exec', '--process-label', PROC_LABEL, id, 'true']);
-    t.equal(r.status, 1);
+    t.equal(r.status, 255, "a failed exec exits 255, as runc's");
     t.match(r.stderr, /selinux label is specified in config, but selinux is disabled or not supported/);
     t.equal(h.state(id)?.status, 'running');
   });

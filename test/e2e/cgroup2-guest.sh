@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The client tier on pure cgroup v2, inside the plain test guest (scripts/test-e2e-cgroup2.sh
 # boots it after running test/e2e/setup.sh on the host): the Podman and containerd scenarios
-# that touch devices and cgroups (SET_cgroup in each suite), cgroupfs driver, tsrun and runc.
+# that touch devices and cgroups (SET_cgroup in each suite), cgroupfs driver, tsrun (and runc).
 # The guest's own $E2E is on the tmpfs at /run (overlayfs cannot use the guest's overlay root
 # as its upper dir); the image comes from the archive the host's setup made. The runtimes'
 # calls are not logged (E2E_TRACE=0; E2E_TRACE=1 logs them, to $E2E/trace in the guest).
@@ -14,4 +14,6 @@ export TSRUN_E2E_DIR=/run/tsrun-e2e E2E_ARCHIVE=$host_e2e/busybox.oci.tar E2E_NE
 export E2E_TRACE=${E2E_TRACE:-0}
 # Docker only when asked (E2E_SUITES="podman containerd docker"): its daemon's start and image
 # load cost about a minute here, and its runtime calls come from the same shim as containerd's.
-exec bash "$(dirname "$0")/run.sh" --runtimes "${E2E_RUNTIMES:-tsrun runc}" --suites "${E2E_SUITES:-podman containerd}"
+# runc's column (E2E_RUNTIMES="tsrun runc") shows a failure is tsrun's own; npm test runs tsrun
+# alone, which saves a third of the tier's time.
+exec bash "$(dirname "$0")/run.sh" --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd}"
