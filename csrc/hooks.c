@@ -56,16 +56,22 @@ static int state_fd(const char *phase, const char *state)
 	return fd;
 }
 
-static _Noreturn void exec_hook(const struct plan_hook *h, int in)
+/* env: the hook's own, or with hook_process_env the process's as it is now
+ * (createContainer: before the `home` record's HOME is added; startContainer:
+ * after), as runc's init runs them with its environment */
+static _Noreturn void exec_hook(const struct plan_hook *h, int in, const char *cwd,
+				char **env)
 {
 	char *argv0[] = { (char *)h->path, NULL };
+	if (cwd && chdir(cwd) < 0)
+		fail(h->phase, "hook %s: chdir %s", h->path, cwd);
 	if (dup2(in, 0) < 0)
 		fail(h->phase, "hook %s: dup2 its stdin", h->path);
 	/* stdio only: no fd of ours (sync, fifo, preserved fds) reaches it */
 	if (sys_close_range(3, ~0U, 0) < 0)
 		fail(h->phase, "hook %s: close_range", h->path);
 	signal(SIGPIPE, SIG_DFL);
-	execve(h->path, h->argv[0] ? h->argv : argv0, h->env);
+	execve(h->path, h->argv[0] ? h->argv : argv0, env);
 	fail(h->phase, "hook %s: execve", h->path);
 }
 
@@ -117,7 +123,8 @@ void hooks_run(const struct plan *p, const char *phase, const char *status)
 		if (pid < 0)
 			fail(phase, "fork hook %s", h->path);
 		if (pid == 0)
-			exec_hook(h, in);
+			exec_hook(h, in, strcmp(phase, "createContainer") ? NULL : p->create_hooks_cwd,
+				  h->process_env && p->env ? p->env : h->env);
 		close(in);
 		int st = wait_hook(h, pid);
 		if (WIFSIGNALED(st))

@@ -172,7 +172,7 @@ static const struct { const char *tag; int nfields; } tags[] = {
 	{ "args", VAR }, { "wait", 0 }, { "seccomp", 2 }, { "device_filter", 2 }, { "tmpcopyup", 1 },
 	{ "seccomp_agent", VAR }, { "hook", VAR }, { "hooks_sync", 0 }, { "cgroup_sync", 0 },
 	{ "state", 3 }, { "apparmor", 1 }, { "selinux", 1 },
-	{ "mount_label", 1 }, { "relabel", 2 }, { "remount_ro", 1 }, { "source_by_parent", 1 },
+	{ "mount_label", 1 }, { "relabel", 2 }, { "remount_ro", 1 }, { "source_by_parent", 1 }, { "hooks_cwd", 2 }, { "hook_process_env", 0 },
 };
 
 /* hook PHASE PATH TIMEOUT ARGC ARG... ENV... */
@@ -369,6 +369,17 @@ static void record(struct plan *p, const char *tag, char **f, size_t n)
 			failx(STEP, "record relabel %s: not after a mount of it",
 			      f[0]);
 		p->mounts[p->n_mounts - 1].relabel = f[1];
+	} else if (IS("hook_process_env")) {
+		/* follows its hook record, which has no env of its own */
+		if (!p->n_hooks || p->hooks[p->n_hooks - 1].env[0])
+			failx(STEP, "record hook_process_env: not after a hook without env");
+		p->hooks[p->n_hooks - 1].process_env = true;
+	} else if (IS("hooks_cwd")) {
+		if (strcmp(f[0], "createContainer"))
+			failx(STEP, "record hooks_cwd: unknown phase \"%s\"", f[0]);
+		if (f[1][0] != '/')
+			failx(STEP, "record hooks_cwd: \"%s\" is not absolute", f[1]);
+		p->create_hooks_cwd = f[1];
 	} else if (IS("source_by_parent")) {
 		/* follows its bind mount record */
 		struct plan_mount *m = p->n_mounts ? &p->mounts[p->n_mounts - 1] : NULL;

@@ -59,6 +59,7 @@ struct plan_hook {
 	const char *phase, *path;
 	uint64_t timeout;               /* seconds; 0 = none */
 	char **argv, **env;             /* NULL terminated */
+	bool process_env;               /* hook_process_env: the process's env instead */
 };
 
 struct plan {
@@ -126,6 +127,7 @@ struct plan {
 	size_t n_hooks;
 	bool hooks_sync;                /* stop before pivot_root for TS hooks */
 	bool cgroup_sync;               /* after "pid", wait while TS places the child */
+	const char *create_hooks_cwd;   /* hooks_cwd createContainer, or NULL */
 	const char *state_head, *state_mid, *state_tail;
 	pid_t host_pid;                 /* the child's pid as the runtime sees it */
 

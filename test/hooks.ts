@@ -195,3 +195,47 @@ t.test('hook fields are checked', async (t) => {
     assertGone(t, id);
   }
 });
+
+t.test('hooks start where runc starts them, with the environment runc gives them', async (t) => {
+  // runc 1.1.5 configs.Command.Run: exec.Cmd{Env: hook.env} (a nil env is the runtime's own, an
+  // empty one is empty), no Dir: the runtime's cwd, which runc's create moves to the bundle. Its
+  // init runs createContainer in the rootfs and startContainer in process.cwd, with the
+  // container's environment. poststart: runc 1.1 runs them at the end of create, in the bundle.
+  const dir = h.path('hook-env');
+  mkdirSync(dir);
+  // sh's own variables aside, and tap's: its processinfo (NODE_OPTIONS --import) adds them to
+  // every process a Node under it spawns, tsrun's hooks included.
+  const line = (name: string, log: string): string => `echo "${name}|$(pwd)|$(env | grep -v '^PWD=\\|^SHLVL=\\|^_=\\|^NODE_OPTIONS=\\|^_TAPJS_' | sort | tr '\\n' ' ')" >> ${log}`;
+  const hook = (name: string, log: string, env?: string[]): Hook & { env?: string[] } => ({ path: '/bin/sh', args: ['sh', '-c', line(name, log)], ...(env ? { env } : {}) });
+  for (const env of [undefined, ['HOOKVAR=1']]) {
+    const log = join(dir, env ? 'own' : 'inherited');
+    const inContainer = env ? '/out/own' : '/out/inherited';
+    const { bundle } = hookBundle({
+      prestart: [hook('prestart', log, env)],
+      createRuntime: [hook('createRuntime', log, env)],
+      createContainer: [hook('createContainer', log, env)],
+      startContainer: [hook('startContainer', inContainer, env)],
+      poststart: [hook('poststart', log, env)],
+      poststop: [hook('poststop', log, env)],
+    }, ['true'], (c) => {
+      c.mounts!.find((m) => m.destination === '/out')!.source = dir;
+      c.process!.cwd = '/tmp';
+      c.process!.env = ['PATH=/bin:/usr/bin', 'PROCVAR=2'];
+    });
+    const id = h.id(t);
+    const caller = { CALLERVAR: '3' };
+    h.ok(['create', '--bundle', bundle, id], { env: caller });
+    h.ok(['start', id], { env: caller });
+    t.equal(h.waitStatus(id, 'stopped'), 'stopped');
+    h.ok(['delete', id], { env: caller });
+    const got = new Map(readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('|') as [string, string, string]).map(([n, cwd, e]) => [n, { cwd, env: e.trim() }]));
+    const runtimeEnv = env ? 'HOOKVAR=1' : `CALLERVAR=3 PATH=${process.env.PATH}`;
+    const what = env ? 'hook env' : 'no hook env';
+    t.same(got.get('prestart'), { cwd: bundle, env: runtimeEnv }, `${what}: prestart`);
+    t.same(got.get('createRuntime'), { cwd: bundle, env: runtimeEnv }, `${what}: createRuntime`);
+    t.same(got.get('createContainer'), { cwd: join(bundle, 'rootfs'), env: env ? 'HOOKVAR=1' : 'PATH=/bin:/usr/bin PROCVAR=2' }, `${what}: createContainer`);
+    t.same(got.get('startContainer'), { cwd: '/tmp', env: env ? 'HOOKVAR=1 PATH=/sbin:/usr/sbin:/bin:/usr/bin' : 'HOME=/root PATH=/bin:/usr/bin PROCVAR=2' }, `${what}: startContainer (HOME from the image's /etc/passwd; busybox sh sets a PATH when there is none)`);
+    t.same(got.get('poststart'), { cwd: bundle, env: runtimeEnv }, `${what}: poststart`);
+    t.same(got.get('poststop'), { cwd: h.tmp, env: runtimeEnv }, `${what}: poststop, in the caller's cwd`);
+  }
+});

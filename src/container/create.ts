@@ -69,6 +69,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const devices = devicePolicy(cfg.linux?.resources?.devices);
   const plan = buildPlan({ cfg, id: o.id, debug: (m) => log('debug', m), bundle, rootfs, fifo, consoleSocket: o.consoleSocket && resolve(o.consoleSocket), noPivot: o.noPivot, preserveFds, extraEnv, wait: o.wait, root: o.root });
 
+  // runc's create works in the bundle dir: its hooks start there.
+  const inBundle = { cwd: bundle };
   const info = stateInfo(cfg, o.id, bundle);
   loadNative(); // before mkdir: a missing addon must not leave an entry behind
   const dir = makeContainerDir(o.root, o.id);
@@ -132,8 +134,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).
     const hooksStep = (): void => {
       testPause('create:hooks');
-      runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid));
-      runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid));
+      runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid), inBundle);
+      runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid), inBundle);
     };
     // Saved at each step, so that a tsrun killed mid-create leaves a state `delete --force`
     // can clean up from: pid 0 ("creating") with the cgroups, then the pid.
@@ -174,7 +176,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       removeContainerDir(o.root, o.id);
     }
     // runtime.md#lifecycle: a failed create continues at step 12, so poststop hooks run too.
-    if (pid > 0) runHooksWarn(cfg.hooks, 'poststop', stateJson(info, 'stopped', undefined), (m) => log('warning', m));
+    if (pid > 0) runHooksWarn(cfg.hooks, 'poststop', stateJson(info, 'stopped', undefined), (m) => log('warning', m), inBundle);
     throw e;
   } finally {
     unlock();

@@ -50,13 +50,16 @@ export function startContainer(root: string, id: string): SavedState {
 function startLocked(root: string, id: string): SavedState {
   const cfg = savedConfig(root, id);
   const s = waitStart(root, id, cfg?.hooks);
+  // runc 1.1 runs poststart hooks at the end of create (before start, which runtime.md puts
+  // them after), so in the bundle dir: they start there here too, while it exists.
+  const ctx = existsSync(s.bundle) ? { cwd: s.bundle } : {};
   // Spec 1.0.x made a failing poststart hook a warning; from 1.1 on it fails start. A config
   // keeps the semantics of the version it declares.
   if (/^1\.0\./.test(cfg?.ociVersion ?? '')) {
-    runHooksWarn(cfg?.hooks, 'poststart', stateJson(info(s), 'running', s.pid), (m) => log('warning', m));
+    runHooksWarn(cfg?.hooks, 'poststart', stateJson(info(s), 'running', s.pid), (m) => log('warning', m), ctx);
   } else {
     try {
-      runHooks(cfg?.hooks, 'poststart', stateJson(info(s), 'running', s.pid));
+      runHooks(cfg?.hooks, 'poststart', stateJson(info(s), 'running', s.pid), ctx);
     } catch (e) {
       destroyAfterFailure(root, id);
       throw e;

@@ -15,13 +15,23 @@ function describe(phase: string, i: number, h: Hook): string {
   return `${phase} hook ${i} (${h.path})`;
 }
 
+/**
+ * Where a hook runs and with what environment, as runc 1.1's Hook.Run: `env` exactly when the
+ * hook has one (even empty), else the runtime's own; the runtime's working directory, which
+ * runc's create and run have moved to the bundle (`cwd`), and delete has not.
+ */
+export interface HookContext {
+  cwd?: string;
+}
+
 /** Runs one hook; returns an error message, or undefined when it exited 0. */
-function runOne(phase: string, i: number, h: Hook, state: string): string | undefined {
+function runOne(phase: string, i: number, h: Hook, state: string, ctx: HookContext): string | undefined {
   const args = h.args?.length ? h.args : [h.path];
   const r = childProcess().spawnSync(h.path, args.slice(1), {
     argv0: args[0],
     input: state,
-    env: Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+    cwd: ctx.cwd,
+    env: h.env ? Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: h.timeout ? h.timeout * 1000 : undefined,
     killSignal: 'SIGKILL',
@@ -38,17 +48,17 @@ function runOne(phase: string, i: number, h: Hook, state: string): string | unde
 }
 
 /** Runs the hooks of a phase in order; the first failure throws (create, start). */
-export function runHooks(hooks: Hooks | undefined, phase: HookPhase, state: string): void {
+export function runHooks(hooks: Hooks | undefined, phase: HookPhase, state: string, ctx: HookContext = {}): void {
   (hooks?.[phase] ?? []).forEach((h, i) => {
-    const err = runOne(phase, i, h, state);
+    const err = runOne(phase, i, h, state, ctx);
     if (err) throw new TsrunError(err);
   });
 }
 
 /** Runs every hook of a phase; failures are handed to `warn` and the rest still run (poststop). */
-export function runHooksWarn(hooks: Hooks | undefined, phase: HookPhase, state: string, warn: (m: string) => void): void {
+export function runHooksWarn(hooks: Hooks | undefined, phase: HookPhase, state: string, warn: (m: string) => void, ctx: HookContext = {}): void {
   (hooks?.[phase] ?? []).forEach((h, i) => {
-    const err = runOne(phase, i, h, state);
+    const err = runOne(phase, i, h, state, ctx);
     if (err) warn(err);
   });
 }

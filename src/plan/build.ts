@@ -68,7 +68,7 @@ export function buildPlan(i: PlanInput): Plan {
   }
   const info = stateInfo(cfg, i.id, i.bundle);
   records.push(...planSeccomp(cfg, i.debug, { info }, i.root));
-  const hooks = planHooks(cfg);
+  const hooks = planHooks(cfg, i.rootfs);
   records.push(...hooks);
   if (hooks.length) records.push(planState(info));
   if (i.wait) records.push(['wait']);
