@@ -6,11 +6,11 @@
 // more (src/spec/relax.ts: what runc and crun take): ajv is compared on the same patched
 // schemas, and each relaxation is shown apart, refused by the schemas as the spec ships them.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { TOP } from './helpers/runtime.js';
+import { loadBundled } from './helpers/bundle-ts.js';
 import { Gen, mutate, rng, type Json } from './helpers/mutate.js';
 
 interface FirstError {
@@ -29,23 +29,7 @@ interface Relax {
 }
 
 function tsrunValidator(): Relax & { configError(d: unknown): FirstError | undefined; unsupportedKeywords(s: unknown, where: string): string[]; configSchemas: Record<string, unknown> } {
-  const esbuild = req('esbuild') as typeof import('esbuild');
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-schema-'));
-  try {
-    const out = join(dir, 'validator.js');
-    esbuild.buildSync({
-      stdin: {
-        contents: "export { configError } from './src/spec/load.ts'; export { unsupportedKeywords } from './src/spec/schema.ts'; export { configSchemas } from './src/spec/generated/config-schemas.js'; export * from './src/spec/relax.ts';",
-        resolveDir: TOP,
-        loader: 'ts',
-      },
-      bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error',
-    });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return loadBundled("export { configError } from './src/spec/load.ts'; export { unsupportedKeywords } from './src/spec/schema.ts'; export { configSchemas } from './src/spec/generated/config-schemas.js'; export * from './src/spec/relax.ts';");
 }
 
 /** schemas/ as the spec ships them, with defs.json's one malformed ref repaired. */

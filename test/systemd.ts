@@ -5,13 +5,10 @@
 // runc's "systemd cgroup flag passed, but systemd support for managing cgroups is not available".
 // The driver itself runs in the systemd guest: test/systemd/tier.sh.
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { Harness, TOP } from './helpers/runtime.js';
-
-const req = createRequire(join(TOP, 'package.json'));
+import { Harness } from './helpers/runtime.js';
+import { loadBundled } from './helpers/bundle-ts.js';
 
 type Variant = { sig: string; value: unknown };
 type Property = [string, Variant];
@@ -28,31 +25,15 @@ interface Driver {
   messageLength(b: Buffer): number;
 }
 
-/** The driver's modules as tsrun bundles them (esbuild), loaded into this process. */
+/** The driver's modules as tsrun bundles them, loaded into this process. */
 function driver(): Driver {
-  const esbuild = req('esbuild') as typeof import('esbuild');
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-systemd-'));
-  try {
-    const out = join(dir, 'driver.js');
-    esbuild.buildSync({
-      stdin: {
-        contents: [
-          "export { expandSlice, unitPlace } from './src/cgroups/systemd/unit-name.ts';",
-          "export { rangeToBits, resourceProperties, deviceProperties } from './src/cgroups/systemd/properties.ts';",
-          "export { annotationProperties } from './src/cgroups/systemd/annotations.ts';",
-          "export { encodeMessage, decodeMessage, messageLength } from './src/cgroups/systemd/wire.ts';",
-          "export { devicePolicy } from './src/cgroups/devices.ts';",
-        ].join('\n'),
-        resolveDir: TOP,
-        loader: 'ts',
-      },
-      bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error',
-    });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return loadBundled<Driver>([
+    "export { expandSlice, unitPlace } from './src/cgroups/systemd/unit-name.ts';",
+    "export { rangeToBits, resourceProperties, deviceProperties } from './src/cgroups/systemd/properties.ts';",
+    "export { annotationProperties } from './src/cgroups/systemd/annotations.ts';",
+    "export { encodeMessage, decodeMessage, messageLength } from './src/cgroups/systemd/wire.ts';",
+    "export { devicePolicy } from './src/cgroups/devices.ts';",
+  ].join('\n'));
 }
 
 const d = driver();
