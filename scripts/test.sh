@@ -47,6 +47,13 @@ tier systemd TSRUN_SKIP_SYSTEMD scripts/test-systemd.sh
 tier e2e_cgroup2 TSRUN_SKIP_E2E_CGROUP2 scripts/test-e2e-cgroup2.sh
 tier e2e TSRUN_SKIP_E2E test/e2e/run.sh
 
+# The diagnostics of every failed tap assertion (its YAML block, cut at 30 lines), last, where a
+# reader of only the end of the output still sees why.
+if [ "$tap_fail" -gt 0 ]; then
+  echo "# failed tap assertions:"
+  awk '/^ +not ok /{on=1; n=0; end=sprintf("%*s...", match($0,/[^ ]/)+1, "")} on{print; n++; if ((n>1 && $0==end) || n>=30) on=0}' build/tap.log
+fi
+
 pass=$((tap_pass + cgroup2_pass + systemd_pass + e2e_cgroup2_pass + e2e_pass))
 fail=$((tap_fail + cgroup2_fail + systemd_fail + e2e_cgroup2_fail + e2e_fail))
 [ "$tap_rc" = 0 ] || [ "$tap_fail" -gt 0 ] || fail=$((fail + 1))

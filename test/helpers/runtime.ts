@@ -265,14 +265,28 @@ function removeCgroupLeaks(ids: Iterable<string>): string[] {
   return dirs.map((d) => `cgroup dir ${d} remained`);
 }
 
-/** Kills what is in the cgroup dirs and removes them, deepest first. */
+/** Kills what is in the cgroup dirs and removes them with every sub-cgroup a container or a test
+ * made in them, deepest first (rmdir of a cgroup that still has children is EBUSY forever). */
 function removeCgroupDirs(dirs: string[]): void {
-  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+  const tree: string[] = [];
+  const walk = (d: string): void => {
+    try {
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    } catch {
+      // gone meanwhile
+    }
+    tree.push(d);
+  };
+  for (const d of dirs) walk(d);
+  for (const d of tree) {
     try {
       for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
     } catch {
       // gone meanwhile
     }
+  }
+  // Children come before their parent in `tree`; a parent listed twice (nested names) is harmless.
+  for (const d of tree) {
     for (let i = 0; i < 100 && existsSync(d); i++) {
       try {
         rmdirSync(d);
