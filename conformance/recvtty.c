@@ -48,20 +48,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: recvtty SOCKET [INPUT]\n");
 		return 2;
 	}
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(argv[1]) >= sizeof(addr.sun_path)) {
+	/* Bound under a temporary name and renamed once listening: a caller that waits for SOCKET
+	 * to exist could otherwise connect between bind and listen and be refused. */
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", argv[1]) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		die(argv[1]);
 	}
-	strcpy(addr.sun_path, argv[1]);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	strcpy(addr.sun_path, tmp);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		die("socket");
+	unlink(tmp);
 	unlink(argv[1]);
 	if (bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("bind");
 	if (listen(s, 1) < 0)
 		die("listen");
+	if (rename(tmp, argv[1]) < 0)
+		die("rename");
 	/* tell the caller it may start the runtime now */
 	if (write(STDOUT_FILENO, "", 0) < 0)
 		die("stdout");
