@@ -15,7 +15,7 @@ import { commandLine, Gen, mutate, rng, type Json } from './helpers/mutate.js';
 
 const SEED = Number(process.env.TSRUN_FUZZ_SEED ?? 20261128);
 const MAX_CASES = Number(process.env.TSRUN_FUZZ_CASES ?? 400);
-const SECONDS = Number(process.env.TSRUN_FUZZ_SECONDS ?? 90);
+const SECONDS = Number(process.env.TSRUN_FUZZ_SECONDS ?? 60);
 const FIXTURES = join(TOP, 'test', 'fixtures');
 const CORPUS = join(FIXTURES, 'fuzz-corpus');
 

@@ -10,7 +10,7 @@
 // Kubernetes binds them, one `rshared` (Bidirectional), one `rslave` (HostToContainer). The
 // container mounts a tmpfs in its root and in each volume; then the host mounts one in each.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TSRUN, type Config, type TestLike } from './helpers/runtime.js';
@@ -69,7 +69,29 @@ interface Outcome {
 
 type Propagation = NonNullable<NonNullable<Config['linux']>['rootfsPropagation']>;
 
-function runOnce(t: TestLike, runtime: string, root: string, value: string | undefined, layout: 'dir' | 'mount'): Outcome {
+/** The propagation script in a mount namespace of its own; resolves with its exit status and stderr. */
+function unshared(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn('unshare', ['-m', '--propagation', 'unchanged', 'bash', '-c', SCRIPT, 'bash', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH },
+    });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      res({ status, stderr });
+    });
+  });
+}
+
+/** runc's and tsrun's runs of one value side by side (each in its own mount namespace and dirs). */
+function both(t: TestLike, value: string | undefined, layout: 'dir' | 'mount'): Promise<[Outcome, Outcome]> {
+  return Promise.all([runOnce(t, RUNC, h.path('runc-root'), value, layout), runOnce(t, TSRUN, h.root, value, layout)]);
+}
+
+async function runOnce(t: TestLike, runtime: string, root: string, value: string | undefined, layout: 'dir' | 'mount'): Promise<Outcome> {
   const id = h.id(t);
   t.teardown(() => void spawnSync(runtime, ['--root', root, 'delete', '--force', id]));
   const top = h.path(`top-${id}`);
@@ -92,13 +114,8 @@ function runOnce(t: TestLike, runtime: string, root: string, value: string | und
       );
     },
   });
-  const r = spawnSync('unshare', ['-m', '--propagation', 'unchanged', 'bash', '-c', SCRIPT, 'bash', runtime, root, id, bundle, top, layout, out], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    killSignal: 'SIGKILL',
-    env: { PATH: process.env.PATH },
-  });
-  if (r.status !== 0) throw new Error(`propagation script: exit ${r.status ?? r.signal}: ${r.stderr}`);
+  const r = await unshared([runtime, root, id, bundle, top, layout, out]);
+  if (r.status !== 0) throw new Error(`propagation script: exit ${r.status ?? 'killed'}: ${r.stderr}`);
   const read = (f: string): string => {
     try {
       return readFileSync(join(out, f), 'utf8');
@@ -138,8 +155,7 @@ t.test('the recursive values, and none, as runc 1.1.5', { skip: !RUNC && 'runc i
   for (const [layout, what] of layouts) {
     for (const value of [undefined, '', 'rprivate', 'rslave', 'rshared']) {
       const name = `${value === undefined ? 'unset' : JSON.stringify(value)}, ${what}`;
-      const runc = runOnce(t, RUNC, h.path('runc-root'), value, layout);
-      const ours = runOnce(t, TSRUN, h.root, value, layout);
+      const [runc, ours] = await both(t, value, layout);
       t.equal(runc.status, 0, `${name}: runc runs it (${runc.error})`);
       t.equal(ours.status, 0, `${name}: tsrun runs it (${ours.error})`);
       t.same(ours, { ...runc, error: ours.error }, `${name}: the same mountinfo fields and crossings as runc: ${JSON.stringify(runc)}`);
@@ -153,10 +169,9 @@ t.test('the recursive values, and none, as runc 1.1.5', { skip: !RUNC && 'runc i
 
 t.test('runbindable: "/" and every mount under it cannot be bound, where runc 1.1.5 cannot start', { skip: !RUNC && 'runc is not installed' }, async (t) => {
   for (const [layout, what] of layouts) {
-    const runc = runOnce(t, RUNC, h.path('runc-root'), 'runbindable', layout);
+    const [runc, ours] = await both(t, 'runbindable', layout);
     t.not(runc.status, 0, `${what}: runc fails`);
     t.match(runc.error, /error preparing rootfs: mount .*flags: 0x5000: invalid argument/, 'binding an unbindable rootfs onto itself');
-    const ours = runOnce(t, TSRUN, h.root, 'runbindable', layout);
     t.equal(ours.status, 0, `${what}: tsrun runs it (${ours.error})`);
     t.same(ours.propagation, { '/': 'unbindable', '/v1': 'unbindable', '/v2': 'unbindable', '/proc': 'unbindable' }, `${what}: every mount is unbindable`);
     t.same([ours.hostSees, ours.containerSees], [[], []], `${what}: and none receives or sends events`);
@@ -175,8 +190,7 @@ t.test('the values the spec defines: runc 1.1.5 but for "/" itself, which gets t
   };
   for (const [layout, what] of layouts) {
     for (const [value, [mine, seen]] of Object.entries(root)) {
-      const runc = runOnce(t, RUNC, h.path('runc-root'), value, layout);
-      const ours = runOnce(t, TSRUN, h.root, value, layout);
+      const [runc, ours] = await both(t, value, layout);
       t.equal(ours.status, 0, `${value}, ${what}: tsrun runs it (${ours.error})`);
       const expected = { ...runc, error: ours.error, propagation: { ...runc.propagation, '/': mine }, containerSees: [...seen, ...runc.containerSees.filter((m) => m !== '/out')] };
       t.same(ours, expected, `${value}, ${what}: runc's ${JSON.stringify(runc)} with "/" ${mine}`);
