@@ -2,7 +2,7 @@
 // (runc's exec; the process it runs follows config.md#process).
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { Harness, TOP, TSRUN, type TestLike } from './helpers/runtime.js';
@@ -80,8 +80,22 @@ t.test('exec into stopped and paused containers', async (t) => {
 t.test('many short execs leave no process or zombie behind', async (t) => {
   const id = running(t);
   const init = h.state(id)!.pid;
-  // Only tsrun-init processes this test made count: other containers may be up on the host.
-  const inits = (): string[] => execFileSync('ps', ['-eo', 'pid,stat,comm'], { encoding: 'utf8' }).split('\n').filter((l) => /tsrun-init/.test(l)).map((l) => l.trim());
+  // Only tsrun-init processes of this container count: other tests run containers at the same
+  // time. An exec's tsrun-init has joined the container's uts namespace; one that is a zombie
+  // (no namespaces left to read) counts when its parent is this test or the container's pid 1.
+  const uts = readlinkSync(`/proc/${init}/ns/uts`);
+  const ours = (pid: string, ppid: string): boolean => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/uts`) === uts;
+    } catch {
+      return ppid === String(process.pid) || ppid === String(init);
+    }
+  };
+  const inits = (): string[] =>
+    execFileSync('ps', ['-eo', 'pid,ppid,stat,comm'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /tsrun-init/.test(l) && ours(l.split(/\s+/)[0]!, l.split(/\s+/)[1]!));
   const before = new Set(inits());
   for (let i = 0; i < 12; i++) {
     const r = h.tsrun(['exec', id, 'true']);
