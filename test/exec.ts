@@ -249,6 +249,25 @@ t.test('signals to a foreground run reach the container\'s pid 1', async (t) => 
   t.equal(h.state(id), null, 'run deleted the container after it exited');
 });
 
+t.test('a signal that comes after start, before run waits, reaches the container', async (t) => {
+  // runc sets up its signal handling before the process starts. tsrun is held after start
+  // (the test-only step run:started) while the process runs with its trap set.
+  const id = h.id(t);
+  const bundle = h.bundle({ args: ['sh', '-c', 'trap "exit 44" INT; touch /tmp/ready; while :; do sleep 0.05; done'] });
+  const p = await pauseAt(h, id, ['run', '--bundle', bundle, id], 'run:started');
+  const pid = h.state(id)?.pid ?? 0;
+  for (let i = 0; i < 500 && !existsSync(`/proc/${pid}/root/tmp/ready`); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(existsSync(`/proc/${pid}/root/tmp/ready`), 'the process has set its trap');
+  p.tsrun.kill('SIGINT');
+  p.resume();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ status: number }>((res) => (timer = setTimeout(() => res({ status: -1 }), 20_000)));
+  const { status } = await Promise.race([p.exited, late]);
+  clearTimeout(timer);
+  if (status === -1) p.tsrun.kill('SIGKILL');
+  t.equal(status, 44, 'the process got SIGINT, and run returns its status');
+});
+
 t.test('a failed exec exits 255 with "exec failed: ...", as runc; the process\'s own status passes through', async (t) => {
   // runc 1.1.5 exec.go: fatalWithCode(fmt.Errorf("exec failed: %w", err), 255) for every error
   // after its argument check, so a caller tells a runtime failure from the command's status.

@@ -1,10 +1,11 @@
 import type { Command } from '../../main.js';
-import { waitForeground } from '../../container/foreground.js';
+import { forwardTo, waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { createContainer } from '../../container/create.js';
 import { deleteContainer, startContainer } from '../../container/lifecycle.js';
 import { createFlags, preserveFdsOf } from './create.js';
 import { log } from '../log.js';
+import { testPause } from '../../util/test-pause.js';
 
 const flags = [
   ...createFlags,
@@ -34,8 +35,13 @@ const command: Command = {
       rootless: g.rootlessCgroups,
       systemd: g.systemdCgroup,
     });
+    // runc listens for signals before its process starts: one that comes once the process runs,
+    // while start is still finishing (state, poststart hooks), must reach it, not end tsrun.
+    // Before execve the pid 1 has no handlers and ignores it, as runc's would.
+    if (!detach) forwardTo(c.pid);
     try {
       startContainer(g.root, id);
+      testPause('run:started');
     } catch (e) {
       deleteContainer(g.root, id, true);
       throw e;
