@@ -224,22 +224,33 @@ t.test('signals to a foreground exec reach the exec\'d process', async (t) => {
   await signalForeground(t, ['exec', id, ...TRAP('USR1', 43)], 'SIGUSR1', 43);
 });
 
-t.test('a signal that comes before tsrun waits (pid file, exec plan) still reaches the process', async (t) => {
-  // tsrun is held right after the launch (the test-only step exec:launched); the signal stays
-  // pending until it goes on, and must then be forwarded, not end tsrun.
-  const id = running(t);
-  const p = await pauseAt(h, id, ['exec', id, 'sh', '-c', 'trap "exit 42" TERM; touch /tmp/ready; while :; do sleep 0.05; done'], 'exec:launched');
-  const ready = `/proc/${h.state(id)!.pid}/root/tmp/ready`;
+/**
+ * Holds `args` at the test-only step `step` while the process (a trap for `sig` that exits
+ * `code`) runs and has touched /tmp/ready in container `id`, signals tsrun, lets it go on, and
+ * checks the process got the signal and tsrun returned its status.
+ */
+async function signalWhileHeld(t: Test, id: string, args: string[], step: string, sig: NodeJS.Signals, code: number): Promise<void> {
+  const p = await pauseAt(h, id, args, step);
+  const ready = `/proc/${h.state(id)?.pid ?? 0}/root/tmp/ready`;
   for (let i = 0; i < 500 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 20));
   t.ok(existsSync(ready), 'the process has set its trap');
-  p.tsrun.kill('SIGTERM');
+  p.tsrun.kill(sig);
   p.resume();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<{ status: number }>((res) => (timer = setTimeout(() => res({ status: -1 }), 20_000)));
   const { status } = await Promise.race([p.exited, late]);
   clearTimeout(timer);
   if (status === -1) p.tsrun.kill('SIGKILL');
-  t.equal(status, 42, 'the process got the signal, and tsrun returns its status');
+  t.equal(status, code, `the process got ${sig}, and tsrun returns its status`);
+}
+
+const HELD_TRAP = (sig: string, code: number): string[] => ['sh', '-c', `trap "exit ${code}" ${sig}; touch /tmp/ready; while :; do sleep 0.05; done`];
+
+t.test('a signal that comes before tsrun waits (pid file, exec plan) still reaches the process', async (t) => {
+  // tsrun is held right after the launch (the test-only step exec:launched); the signal stays
+  // pending until it goes on, and must then be forwarded, not end tsrun.
+  const id = running(t);
+  await signalWhileHeld(t, id, ['exec', id, ...HELD_TRAP('TERM', 42)], 'exec:launched', 'SIGTERM', 42);
 });
 
 t.test('signals to a foreground run reach the container\'s pid 1', async (t) => {
@@ -253,19 +264,7 @@ t.test('a signal that comes after start, before run waits, reaches the container
   // runc sets up its signal handling before the process starts. tsrun is held after start
   // (the test-only step run:started) while the process runs with its trap set.
   const id = h.id(t);
-  const bundle = h.bundle({ args: ['sh', '-c', 'trap "exit 44" INT; touch /tmp/ready; while :; do sleep 0.05; done'] });
-  const p = await pauseAt(h, id, ['run', '--bundle', bundle, id], 'run:started');
-  const pid = h.state(id)?.pid ?? 0;
-  for (let i = 0; i < 500 && !existsSync(`/proc/${pid}/root/tmp/ready`); i++) await new Promise((r) => setTimeout(r, 20));
-  t.ok(existsSync(`/proc/${pid}/root/tmp/ready`), 'the process has set its trap');
-  p.tsrun.kill('SIGINT');
-  p.resume();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ status: number }>((res) => (timer = setTimeout(() => res({ status: -1 }), 20_000)));
-  const { status } = await Promise.race([p.exited, late]);
-  clearTimeout(timer);
-  if (status === -1) p.tsrun.kill('SIGKILL');
-  t.equal(status, 44, 'the process got SIGINT, and run returns its status');
+  await signalWhileHeld(t, id, ['run', '--bundle', h.bundle({ args: HELD_TRAP('INT', 44) }), id], 'run:started', 'SIGINT', 44);
 });
 
 t.test('a failed exec exits 255 with "exec failed: ...", as runc; the process\'s own status passes through', async (t) => {
