@@ -80,8 +80,10 @@ int cmd_start(const char *root, const char *id)
 	enum status st = state_status(dir, &s);
 	if (st == ST_STOPPED)
 		rc = log_error("cannot start a container that has stopped");
+	else if (st == ST_RUNNING)
+		rc = log_error("cannot start an already running container");
 	else if (st != ST_CREATED)
-		rc = log_error("cannot start an already %s container", status_name(st));
+		rc = log_error("cannot start a container in the %s state", status_name(st));
 	else if (!s.has_process) {
 		/* such a container can never run anything: its init stops, so delete needs no --force */
 		kill(s.pid, SIGKILL);

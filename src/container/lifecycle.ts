@@ -81,7 +81,9 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   const dir = containerDir(root, id);
   const status = statusOf(dir, s);
   if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
-  if (status !== 'created') throw new TsrunError(`cannot start an already ${status} container`);
+  if (status === 'running') throw new TsrunError('cannot start an already running container');
+  // runc's words for the others (a paused created container): "in the paused state"
+  if (status !== 'created') throw new TsrunError(`cannot start a container in the ${status} state`);
   if (s.hasProcess === false) {
     // Such a container can never run anything: its init stops, so that delete needs no --force.
     killAll(s.id, s.cgroupDirs, s);
@@ -162,7 +164,8 @@ function killLocked(root: string, id: string, signal: number, all: boolean): voi
   };
   if (!all) {
     // pid 0 would signal tsrun's own process group: a create that never got a pid has no process.
-    if (status === 'stopped' || s.pid <= 0) throw new TsrunError('container not running');
+    // A frozen cgroup says "paused" even once pid 1 is gone: its pid may be another process's now.
+    if (status === 'stopped' || !isAlive(s)) throw new TsrunError('container not running');
     send([s.pid]);
     return thawIfKilled();
   }
