@@ -95,16 +95,14 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   testPause('start:opened');
   try {
-    const buf = Buffer.alloc(1);
-    for (;;) {
-      let n = -1;
-      try {
-        n = readSync(fd, buf, 0, 1, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      }
+    for (let polls = 0; ; polls++) {
+      const n = readStartByte(fd);
       if (n === 1) break;
+      if (polls === 0) testPause('start:polled');
       if (!isAlive(s)) {
+        // A short-lived process can take the fifo, write its byte, execve and exit between the
+        // read above and this look at pid 1: its byte then waits in the fifo, and it did start.
+        if (readStartByte(fd) === 1) break;
         if (!hooks?.startContainer?.length) throw new TsrunError('cannot start a container that has stopped');
         destroyAfterFailure(root, id);
         throw new TsrunError(`start ${id}: the container's process exited before execve: a startContainer hook failed (the reason is on the container's stderr)`);
@@ -118,6 +116,16 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   testPause('start:read');
   rmSync(fifo, { force: true });
   return s;
+}
+
+/** One non-blocking read of the start byte: 1, 0 (no writer yet) or -1 (EAGAIN: a writer, no byte yet). */
+function readStartByte(fd: number): number {
+  try {
+    return readSync(fd, Buffer.alloc(1), 0, 1, null);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    return -1;
+  }
 }
 
 const SIGNALS = new Map<string, number>(Object.entries(osConstants.signals));
