@@ -2,9 +2,10 @@
 // update, events and ps. Limits are written here but this host does not enforce all of them,
 // so these tests read the files back; test/cgroup2/tier.sh shows enforcement on cgroup v2.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { Harness } from './helpers/runtime.js';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { Harness, TSRUN } from './helpers/runtime.js';
 import { cgroupDirsNamed } from './helpers/host.js';
 
 const h = new Harness(t);
@@ -98,4 +99,60 @@ t.test('device rule access as runc 1.1.5 reads it: the set of r, w, m in it (v1 
   const list = cgFile(id, 'devices', 'devices.list').split('\n');
   t.ok(list.includes('c 1:11 rw'), `"rwa" is rw: ${list.join(', ')}`);
   t.ok(list.includes('c 1:12 rm'), '"mrr" is rm');
+});
+
+t.test('no cgroupsPath: the cgroup goes where runc 1.1.5 puts it, below the caller\'s own cgroup', async (t) => {
+  // runc's specconv makes Name=<id>, Parent="" of an empty cgroupsPath: a relative path, which
+  // its cgroupfs driver takes from the runtime's own cgroup in each v1 hierarchy (fs/paths.go,
+  // not pid 1's: on a systemd host that is /init.scope, which holds a process), from the parent
+  // of its own cgroup on pure v2 (fs2/defaultpath.go), and from the root of a hybrid host's
+  // controller-less v2 tree. tsrun runs here from a cgroup of its own in every hierarchy.
+  const id = h.id(t);
+  const caller = h.id(t); // named like a container, so a killed run's leftover is swept
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup2? /.test(l));
+  const want = new Map<string, string>(); // the /proc/PID/cgroup key (controllers, or "" for v2) -> its path
+  const made: string[] = [];
+  const procs: string[] = [];
+  for (const line of mounts) {
+    const [fstype, , opts] = line.split(' - ')[1]!.split(' ');
+    const mountpoint = line.split(' ')[4]!;
+    if (fstype === 'cgroup2') {
+      if (mountpoint !== '/sys/fs/cgroup') { want.set('', `/${id}`); continue; } // hybrid: from its root
+      made.push(`${mountpoint}/${caller}`, `${mountpoint}/${caller}/leaf`);
+      procs.push(`${mountpoint}/${caller}/leaf/cgroup.procs`);
+      want.set('', `/${caller}/${id}`);
+      continue;
+    }
+    const key = opts!.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'noprefix', 'cpuset_v2_mode'].includes(o) && !o.startsWith('release_agent=')).sort().join(',');
+    if (want.has(key)) continue; // the same hierarchy mounted twice
+    made.push(`${mountpoint}/${caller}`);
+    procs.push(`${mountpoint}/${caller}/cgroup.procs`);
+    want.set(key, `/${caller}/${id}`);
+  }
+  const bundle = h.bundle({ args: ['sleep', '1000'], edit: (c) => void (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 67108864 } }) });
+  try {
+    for (const d of made) {
+      mkdirSync(d);
+      // a new v1 cpuset cgroup has no cpus or mems, and nothing joins it until it has
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(`${d}/${f}`)) writeFileSync(`${d}/${f}`, readFileSync(`${dirname(d)}/${f}`));
+    }
+    const err = h.path(`${id}.err`);
+    const fd = openSync(err, 'w');
+    const r = spawnSync('sh', ['-c', 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 99; shift; done; shift; exec "$@"', 'sh', ...procs, '--', TSRUN, '--root', h.root, 'create', '--bundle', bundle, id], { stdio: ['ignore', 'ignore', fd], env: { PATH: process.env.PATH } });
+    closeSync(fd);
+    t.equal(r.status, 0, `create from the caller's cgroups: ${readFileSync(err, 'utf8')}`);
+    const pid = h.state(id)!.pid;
+    const got = new Map<string, string>();
+    for (const l of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
+      const [, ctrls, path] = /^\d+:([^:]*):(.*)$/.exec(l)!;
+      got.set(ctrls!.split(',').sort().join(','), path!);
+    }
+    t.same(Object.fromEntries(got), Object.fromEntries(want), 'pid 1\'s cgroups: the caller\'s own, then the ID');
+    t.equal(cgFile(id, 'memory', 'memory.limit_in_bytes'), '67108864', 'the memory limit is applied there');
+    h.ok(['delete', '--force', id]);
+    t.same(cgroupDirsNamed([id]), [], 'delete removes them');
+  } finally {
+    h.tsrun(['delete', '--force', id]);
+    for (const d of made.reverse()) if (existsSync(d)) rmdirSync(d);
+  }
 });

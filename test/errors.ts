@@ -156,6 +156,13 @@ t.test('the words callers turn into exit statuses, as runc words them', async (t
   t.not(path.status, 0);
   t.match(path.stderr, /executable file not found in \$PATH/, `not in PATH: ${path.stderr.trim()}`);
   t.notMatch(path.stderr, /permission denied/i, 'not a permission error (that would be 126, not 127)');
+  // runc 1.1.5: "invalid rootfs: stat /x: no such file or directory"
+  const noRoot = h.tsrun(['create', '--bundle', h.bundle({ edit: (c) => void (c.root!.path = '/no/such/rootfs') }), h.id(t)]);
+  t.equal(noRoot.status, 1);
+  t.match(noRoot.stderr, /root\.path: invalid rootfs: stat \/no\/such\/rootfs: no such file or directory/, `a missing rootfs: ${noRoot.stderr.trim()}`);
+  const fileRoot = h.tsrun(['create', '--bundle', h.bundle({ edit: (c) => void (c.root!.path = '/etc/passwd') }), h.id(t)]);
+  t.equal(fileRoot.status, 1);
+  t.match(fileRoot.stderr, /root\.path: invalid rootfs \/etc\/passwd: not a directory/, `a rootfs that is a file: ${fileRoot.stderr.trim()}`);
 });
 
 t.test('update: the container first, then the limits, then "container not running" (runc)', async (t) => {

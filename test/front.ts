@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TOP, type Result } from './helpers/runtime.js';
+import { alive, cgroupDirsNamed } from './helpers/host.js';
 
 const h = new Harness(t);
 const SLEEP = ['sleep', '1000'];
@@ -226,4 +227,44 @@ t.test('SIGKILL to a paused container thaws it, so it dies (runc), from both sid
   h.ok(['pause', id]);
   h.ok(['kill', id, 'TERM']);
   t.equal(h.state(id)?.status, 'paused', 'TERM: still paused');
+});
+
+t.test('a created container pauses as in runc, the same from both sides', async (t) => {
+  // runc 1.1.5 libcontainer: Pause() takes Running and Created; refreshState asks the freezer
+  // first (paused), then the exec fifo (created); start.go words every other state "cannot
+  // start a container in the <status> state".
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['pause', id]);
+  const again = h.tsrun(['pause', id]);
+  t.equal(again.status, 1, 'a second pause fails');
+  t.match(again.stderr, /container not running/, 'with runc\'s ErrNotRunning words');
+  t.match(bothSides(t, ['state', id], 'state of a paused created container').stdout, /"status": "paused"/);
+  const start = bothSides(t, ['start', id], 'start of a paused created container');
+  t.equal(start.status, 1);
+  t.match(start.stderr, /msg="cannot start a container in the paused state"/);
+  t.match(bothSides(t, ['delete', id], 'delete of a paused created container').stderr, /not stopped: paused/);
+  h.ok(['resume', id]);
+  t.equal(h.state(id)?.status, 'created', 'resume: created again, its pid 1 still at the exec fifo');
+  h.ok(['start', id]);
+  t.equal(h.state(id)?.status, 'running', 'and it starts');
+  h.ok(['delete', '--force', id]);
+  // A paused created container killed (SIGKILL thaws it) or force-deleted leaves nothing.
+  for (const [side, env] of [['front end', FRONT], ['Node', NODE]] as const) {
+    const killed = h.id(t);
+    h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), killed]);
+    h.ok(['pause', killed]);
+    t.equal(h.tsrun(['kill', killed, 'KILL'], { env }).status, 0, `${side}: kill`);
+    t.equal(h.waitStatus(killed, 'stopped'), 'stopped', `${side}: killed, it stops`);
+    t.equal(h.tsrun(['delete', killed], { env }).status, 0, `${side}: delete`);
+    const forced = h.id(t);
+    h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), forced]);
+    const pid = h.state(forced)!.pid;
+    h.ok(['pause', forced]);
+    const d = h.tsrun(['delete', '--force', forced], { env });
+    t.equal(d.status, 0, `${side}: delete --force: ${d.stderr}`);
+    t.equal(h.state(forced), null, `${side}: the entry is gone`);
+    t.notOk(alive(pid), `${side}: its pid 1 is gone`);
+    t.same(cgroupDirsNamed([killed, forced]), [], `${side}: no cgroup is left`);
+  }
 });

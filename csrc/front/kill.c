@@ -56,8 +56,9 @@ int cmd_kill(const char *root, const char *id, int sig, bool all)
 	enum status st = state_status(dir, &s);
 	if (all)
 		rc = kill_all(&s, st, sig);
-	/* pid 0 would signal this process group: a create that never got a pid has no process */
-	else if (st == ST_STOPPED || s.pid <= 0)
+	/* pid 0 would signal this process group: a create that never got a pid has no process;
+	 * a frozen cgroup says "paused" even once pid 1 is gone, and its pid may be reused */
+	else if (st == ST_STOPPED || !state_alive(&s))
 		rc = log_error("container not running");
 	else
 		rc = send(&s.pid, 1, sig);

@@ -47,8 +47,10 @@ static int serve(int argc, char **argv)
 {
 	struct parsed g, c;
 	/* tests: the same call through the TypeScript side; the test-only pause steps
-	 * (TSRUN_TEST_PAUSE_AT, src/util/test-pause.ts) are the TypeScript side's */
-	if (getenv("TSRUN_FRONT_DELEGATE_ALL") || getenv("TSRUN_TEST_PAUSE_AT"))
+	 * (TSRUN_TEST_PAUSE_AT, src/util/test-pause.ts) are the TypeScript side's, but
+	 * for the front end's own, named "front:..." */
+	const char *step = getenv("TSRUN_TEST_PAUSE_AT");
+	if (getenv("TSRUN_FRONT_DELEGATE_ALL") || (step && strncmp(step, "front:", 6) != 0))
 		return DELEGATE;
 	if (!parse_flags(argc, argv, 1, global_flags, sizeof(global_flags) / sizeof(global_flags[0]), &g))
 		return DELEGATE;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,14 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Test-only (src/util/test-pause.ts): with TSRUN_TEST_PAUSE_AT=<step>, stop here. */
+static void test_pause(const char *step)
+{
+	const char *want = getenv("TSRUN_TEST_PAUSE_AT");
+	if (want && strcmp(want, step) == 0)
+		raise(SIGSTOP);
+}
+
 /* Reads the start byte; the process may die first, so nothing blocks. */
 static int take_start_byte(const char *id, const char *fifo, const struct saved_state *s)
 {
@@ -32,7 +41,7 @@ static int take_start_byte(const char *id, const char *fifo, const struct saved_
 		return log_error("open %s: %s", fifo, strerror(errno));
 	long deadline = now_ms() + 2000;
 	int rc = 0;
-	for (;;) {
+	for (int polls = 0;; polls++) {
 		char b;
 		ssize_t n = read(fd, &b, 1);
 		if (n == 1)
@@ -41,8 +50,14 @@ static int take_start_byte(const char *id, const char *fifo, const struct saved_
 			rc = log_error("read %s: %s", fifo, strerror(errno));
 			break;
 		}
+		if (polls == 0)
+			test_pause("front:start:polled");
+		/* a short-lived process can take the fifo, write its byte, execve and exit
+		 * between the read above and this look at pid 1: its byte then waits in the
+		 * fifo, and it did start */
 		if (!state_alive(s)) {
-			rc = log_error("cannot start a container that has stopped");
+			if (read(fd, &b, 1) != 1)
+				rc = log_error("cannot start a container that has stopped");
 			break;
 		}
 		if (now_ms() > deadline) {
@@ -80,8 +95,10 @@ int cmd_start(const char *root, const char *id)
 	enum status st = state_status(dir, &s);
 	if (st == ST_STOPPED)
 		rc = log_error("cannot start a container that has stopped");
+	else if (st == ST_RUNNING)
+		rc = log_error("cannot start an already running container");
 	else if (st != ST_CREATED)
-		rc = log_error("cannot start an already %s container", status_name(st));
+		rc = log_error("cannot start a container in the %s state", status_name(st));
 	else if (!s.has_process) {
 		/* such a container can never run anything: its init stops, so delete needs no --force */
 		kill(s.pid, SIGKILL);

@@ -180,12 +180,13 @@ enum status state_status(const char *dir, const struct saved_state *s)
 	char fifo[4096];
 	if (s->creating)
 		return ST_CREATING;
+	/* runc's order: a frozen cgroup first (a created container can be paused) */
+	if (cgroup_frozen(s))
+		return ST_PAUSED;
 	if (!state_alive(s))
 		return ST_STOPPED;
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
-	if (access(fifo, F_OK) == 0)
-		return ST_CREATED;
-	return cgroup_frozen(s) ? ST_PAUSED : ST_RUNNING;
+	return access(fifo, F_OK) == 0 ? ST_CREATED : ST_RUNNING;
 }
 
 const char *status_name(enum status st)

@@ -61,12 +61,12 @@ export function processCgroup(pid: number | 'self', h: Hierarchy): string | unde
   return undefined;
 }
 
-/** pid 1's cgroups, read once: create asks for them once per hierarchy. */
-let initLines: string[] | undefined;
+/** This process's cgroups, read once: create asks for them once per hierarchy. */
+let selfLines: string[] | undefined;
 
 function cgroupLines(pid: number | 'self'): string[] {
-  if (pid === 1 && initLines) return initLines;
+  if (pid === 'self' && selfLines) return selfLines;
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
-  if (pid === 1) initLines = lines;
+  if (pid === 'self') selfLines = lines;
   return lines;
 }

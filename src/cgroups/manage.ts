@@ -7,16 +7,29 @@ import { hierarchies, isUnifiedHost, processCgroup, type Hierarchy } from './hie
 
 /**
  * The container's directory in one hierarchy. An absolute cgroupsPath is taken from the
- * hierarchy's root; a relative one (and the default, the container ID) from the cgroup of
- * pid 1, as runc does.
+ * hierarchy's root; a relative one (and the default, the container ID) from where runc 1.1.5's
+ * cgroupfs driver puts it (libcontainer/cgroups/fs/paths.go, fs2/defaultpath.go):
  */
 function dirIn(h: Hierarchy, cgroupsPath: string): string {
   let inner = cgroupsPath;
-  if (!posix.isAbsolute(inner)) inner = posix.join(processCgroup(1, h) ?? '/', inner);
+  if (!posix.isAbsolute(inner)) inner = posix.join(relativeBase(h), inner);
   inner = posix.normalize(inner);
   // The mount may show only a subtree (mount root != "/"), as inside another container.
   if (h.root !== '/' && inner.startsWith(h.root)) inner = inner.slice(h.root.length) || '/';
   return join(h.mountpoint, inner);
+}
+
+/**
+ * - a v1 hierarchy: below the runtime's own cgroup (not pid 1's: on a systemd host that is
+ *   /init.scope, which holds a process);
+ * - a pure v2 host: below the parent of the runtime's own cgroup (a cgroup holding processes,
+ *   such as the caller's session scope, can't enable controllers for a child);
+ * - the controller-less v2 tree of a hybrid host: from its root.
+ */
+function relativeBase(h: Hierarchy): string {
+  if (h.version === 1) return processCgroup('self', h) ?? '/';
+  if (!isUnifiedHost()) return '/';
+  return posix.dirname(processCgroup('self', h) ?? '/');
 }
 
 export function checkCgroupsPath(p: string): void {

@@ -81,7 +81,9 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   const dir = containerDir(root, id);
   const status = statusOf(dir, s);
   if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
-  if (status !== 'created') throw new TsrunError(`cannot start an already ${status} container`);
+  if (status === 'running') throw new TsrunError('cannot start an already running container');
+  // runc's words for the others (a paused created container): "in the paused state"
+  if (status !== 'created') throw new TsrunError(`cannot start a container in the ${status} state`);
   if (s.hasProcess === false) {
     // Such a container can never run anything: its init stops, so that delete needs no --force.
     killAll(s.id, s.cgroupDirs, s);
@@ -93,16 +95,14 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   testPause('start:opened');
   try {
-    const buf = Buffer.alloc(1);
-    for (;;) {
-      let n = -1;
-      try {
-        n = readSync(fd, buf, 0, 1, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      }
+    for (let polls = 0; ; polls++) {
+      const n = readStartByte(fd);
       if (n === 1) break;
+      if (polls === 0) testPause('start:polled');
       if (!isAlive(s)) {
+        // A short-lived process can take the fifo, write its byte, execve and exit between the
+        // read above and this look at pid 1: its byte then waits in the fifo, and it did start.
+        if (readStartByte(fd) === 1) break;
         if (!hooks?.startContainer?.length) throw new TsrunError('cannot start a container that has stopped');
         destroyAfterFailure(root, id);
         throw new TsrunError(`start ${id}: the container's process exited before execve: a startContainer hook failed (the reason is on the container's stderr)`);
@@ -116,6 +116,16 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   testPause('start:read');
   rmSync(fifo, { force: true });
   return s;
+}
+
+/** One non-blocking read of the start byte: 1, 0 (no writer yet) or -1 (EAGAIN: a writer, no byte yet). */
+function readStartByte(fd: number): number {
+  try {
+    return readSync(fd, Buffer.alloc(1), 0, 1, null);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    return -1;
+  }
 }
 
 const SIGNALS = new Map<string, number>(Object.entries(osConstants.signals));
@@ -162,7 +172,8 @@ function killLocked(root: string, id: string, signal: number, all: boolean): voi
   };
   if (!all) {
     // pid 0 would signal tsrun's own process group: a create that never got a pid has no process.
-    if (status === 'stopped' || s.pid <= 0) throw new TsrunError('container not running');
+    // A frozen cgroup says "paused" even once pid 1 is gone: its pid may be another process's now.
+    if (status === 'stopped' || !isAlive(s)) throw new TsrunError('container not running');
     send([s.pid]);
     return thawIfKilled();
   }

@@ -5,7 +5,8 @@ import { statusOf } from '../state/status.js';
 import { withContainerLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 
-/** runc's pause/resume: only a running container pauses and only a paused one resumes. */
+/** runc's pause/resume: a running or created container pauses (a paused created one stays
+ * created: its pid 1 still waits on the exec fifo) and only a paused one resumes. */
 export function pauseContainer(root: string, id: string, pause: boolean): void {
   withContainerLock(root, id, () => pauseLocked(root, id, pause));
 }
@@ -13,7 +14,7 @@ export function pauseContainer(root: string, id: string, pause: boolean): void {
 function pauseLocked(root: string, id: string, pause: boolean): void {
   const s = loadState(root, id);
   const status = statusOf(containerDir(root, id), s);
-  if (pause && status !== 'running') throw new TsrunError(`container not running`);
+  if (pause && status !== 'running' && status !== 'created') throw new TsrunError(`container not running`);
   if (!pause && status !== 'paused') throw new TsrunError(`container not paused`);
   setFrozen(s.freezer, pause);
 }

@@ -43,7 +43,11 @@ export interface Plan {
 /** Turns a validated config into the launch plan the C core executes (docs/PLAN-FORMAT.md). */
 export function buildPlan(i: PlanInput): Plan {
   const { cfg } = i;
-  if (!existsSync(i.rootfs) || !statSync(i.rootfs).isDirectory()) throw new TsrunError(`root.path: rootfs ${i.rootfs} is not a directory`);
+  // runc's words ("invalid rootfs: stat PATH: no such file or directory"): Podman and Docker
+  // read "no such file or directory" in a runtime's error as "not found" (exit 127).
+  const root = statSync(i.rootfs, { throwIfNoEntry: false });
+  if (!root) throw new TsrunError(`root.path: invalid rootfs: stat ${i.rootfs}: no such file or directory`);
+  if (!root.isDirectory()) throw new TsrunError(`root.path: invalid rootfs ${i.rootfs}: not a directory`);
   if (cfg.linux?.intelRdt && !existsSync('/sys/fs/resctrl/schemata')) throw new TsrunError('linux.intelRdt: no resctrl filesystem is mounted on this host');
   const { ns, records: nsRecords } = planNamespaces(cfg);
   checkNetDevices(cfg.linux?.netDevices ?? {}, ns);

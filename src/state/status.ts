@@ -26,9 +26,13 @@ export function isAlive(s: SavedState): boolean {
   return st !== null && st.startTime === s.pidStartTime && st.state !== 'Z' && st.state !== 'X';
 }
 
+/**
+ * runc's refreshState order: a frozen cgroup is "paused" first, whatever runs in it (a created
+ * container can be paused too); then a dead pid 1 is "stopped", the exec fifo "created".
+ */
 export function statusOf(dir: string, s: SavedState): Status {
   if (s.creating) return 'creating';
+  if (isFrozen(s.freezer)) return 'paused';
   if (!isAlive(s)) return 'stopped';
-  if (existsSync(join(dir, FIFO_FILE))) return 'created';
-  return isFrozen(s.freezer) ? 'paused' : 'running';
+  return existsSync(join(dir, FIFO_FILE)) ? 'created' : 'running';
 }

@@ -73,7 +73,7 @@ function otherPids(): number[] {
     .filter((p) => p !== process.pid);
 }
 
-function readOr(path: string): string {
+export function readOr(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {

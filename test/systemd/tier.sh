@@ -16,7 +16,7 @@ check() { # name, then a command that must succeed
 sleeper=
 cleanup() {
   for rt in runc tsrun; do
-    for id in sd-$rt sd-$rt-dup bad-$rt; do
+    for id in sd-$rt sd-$rt-dup bad-$rt plain-$rt; do
       if [ "$rt" = runc ]; then runc --root "$tmp/runc-root" delete -f $id; else build/Release/tsrun --root "$tmp/tsrun-root" delete -f $id; fi
     done
   done >/dev/null 2>&1
@@ -124,6 +124,26 @@ side() { # runtime name, then its command line
 }
 side runc runc
 side tsrun "$PWD/build/Release/tsrun"
+
+# The cgroupfs driver with no cgroupsPath on this host: runc 1.1.5 puts the container below the
+# parent of the caller's own cgroup (fs2/defaultpath.go), not below pid 1's (/init.scope holds
+# systemd itself, so a child of it can't get controllers: EBUSY).
+plain() { # runtime name, then its command line
+  local rt=$1; shift
+  local -a R=("$@" --root "$tmp/$rt-root")
+  local id=plain-$rt own; own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  local want; want=$(dirname "$own"); want=${want%/}/$id
+  bundle_for "$tmp/$rt-plain" ""
+  node -e 'const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+    delete c.linux.cgroupsPath; fs.writeFileSync(f, JSON.stringify(c));' "$tmp/$rt-plain"
+  both "$rt" "no cgroupsPath (cgroupfs driver): run -d" "${R[@]}" run -d --bundle "$tmp/$rt-plain" "$id"
+  local pid; pid=$("${R[@]}" state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+  both "$rt" "  ... pid 1 is in <parent of the caller's cgroup>/<id>" grep -qx "0::$want" "/proc/${pid:-0}/cgroup"
+  both "$rt" "  ... the memory limit is applied there" [ "$(cat "/sys/fs/cgroup$want/memory.max" 2>&1)" = 33554432 ]
+  both "$rt" "  ... delete leaves no cgroup" sh -c "'$1' ${R[*]:1} delete -f '$id' && [ ! -e '/sys/fs/cgroup$want' ]"
+}
+plain runc runc
+plain tsrun "$PWD/build/Release/tsrun"
 echo "# systemd driver: check | tsrun | runc"
 declare -A seen
 for n in "${names[@]}"; do
