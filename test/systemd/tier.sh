@@ -139,11 +139,11 @@ oom_side() { # runtime name, then its command line
   node -e 'const fs = require("fs"), f = process.argv[1] + "/config.json", c = JSON.parse(fs.readFileSync(f));
     c.process.args = ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]; fs.writeFileSync(f, JSON.stringify(c));' "$tmp/$id"
   "${R[@]}" --systemd-cgroup create --bundle "$tmp/$id" "$id" </dev/null >"$tmp/out" 2>&1
-  local stats; stats=$("${R[@]}" --systemd-cgroup events --stats "$id" 2>/dev/null)
+  local stats; stats=$("${R[@]}" events --stats "$id" 2>/dev/null)
   both "$rt" "events --stats: pids.current 1, memory usage" node -e 'const e = JSON.parse(process.argv[1]);
     process.exit(e.type === "stats" && e.data.pids.current === 1 && e.data.memory.usage.usage > 0 ? 0 : 1)' "$stats"
   oom_policy[$rt]=$(show $unit OOMPolicy)
-  "${R[@]}" --systemd-cgroup events --interval 60s "$id" >"$tmp/$id.events" 2>&1 &
+  "${R[@]}" events --interval 60s "$id" >"$tmp/$id.events" 2>&1 &
   local ev=$!
   for _ in $(seq 300); do grep -q '"type":"stats"' "$tmp/$id.events" && break; sleep 0.1; done
   "${R[@]}" start "$id"
