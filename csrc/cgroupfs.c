@@ -128,8 +128,27 @@ void cgroupfs_mount(struct plan_mount *m, int rootfd, const char *label)
 	int fd = in_root_mountpoint(rootfd, m->destination, true, STEP);
 
 	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_MAGIC) {
-		if (mount(m->source, fd_path(fd), "cgroup2", flags, data) < 0)
+		if (mount(m->source, fd_path(fd), "cgroup2", flags, data) == 0) {
+			close(fd);
+			return;
+		}
+		/* In a user namespace without a cgroup namespace of its own (runc's
+		 * rootless template) the kernel refuses a cgroup2 mount: EPERM, or
+		 * EBUSY. runc (mountCgroupV2) binds the host's /sys/fs/cgroup then,
+		 * remounted with the mount's flags; so do we. */
+		if (errno != EPERM && errno != EBUSY)
 			fail(STEP, "mount cgroup2 on %s", m->destination);
+		int e = errno;
+		if (mount("/sys/fs/cgroup", fd_path(fd), NULL, MS_BIND, NULL) < 0)
+			fail(STEP, "bind /sys/fs/cgroup on %s (a cgroup2 mount was refused: %s)",
+			     m->destination, strerror(e));
+		close(fd);
+		fd = in_root_open(rootfd, m->destination, O_PATH);
+		if (fd < 0)
+			fail(STEP, "reopen %s", m->destination);
+		if (flags & ~(MS_BIND | MS_REC | MS_REMOUNT))
+			remount_bind(STEP, fd_path(fd), m->destination,
+				     flags & ~(MS_BIND | MS_REC | MS_REMOUNT));
 		close(fd);
 		return;
 	}

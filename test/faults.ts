@@ -1,7 +1,7 @@
 // Faults: a corrupt state file, tsrun killed in the middle of create, a pid reused by a stranger,
 // and IDs that would reach outside the state root. Each ends with `delete --force` and `list`
 // recovering and nothing leaking (the harness checks state dirs and cgroups after each test).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,20 +11,38 @@ import { cgroupDirsNamed } from './helpers/host.js';
 const h = new Harness(t);
 const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-t.test('a corrupt state.json: state says so, list goes on, delete --force cleans up', async (t) => {
-  const id = h.id(t);
+/** A running container whose state.json is then corrupted; its pid. */
+function corrupted(id: string): number {
   h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
   const pid = h.state(id)!.pid;
   writeFileSync(join(h.root, id, 'state.json'), '{"ociVersion": "1.3.0", "id": ');
-  const s = h.tsrun(['state', id]);
-  t.not(s.status, 0);
-  t.match(s.stderr, /corrupt state file/);
-  t.equal(h.tsrun(['list']).status, 0, 'list still works');
-  h.ok(['delete', '--force', id]);
+  return pid;
+}
+
+/** delete --force (with the global flags given) removed the entry, its cgroups and its process. */
+function forcedDeleteCleansUp(t: Test, id: string, pid: number, globals: string[] = []): void {
+  h.ok([...globals, 'delete', '--force', id]);
   t.notOk(existsSync(join(h.root, id)), 'the entry is gone');
   t.same(cgroupDirsNamed([id]), [], 'its cgroups were found from the saved config and removed');
   sleep(100);
   t.notOk(existsSync(`/proc/${pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 'its process was killed');
+}
+
+t.test('a corrupt state.json: state says so, list goes on, delete --force cleans up', async (t) => {
+  const id = h.id(t);
+  const pid = corrupted(id);
+  const s = h.tsrun(['state', id]);
+  t.not(s.status, 0);
+  t.match(s.stderr, /corrupt state file/);
+  t.equal(h.tsrun(['list']).status, 0, 'list still works');
+  forcedDeleteCleansUp(t, id, pid);
+});
+
+t.test('a corrupt state.json, delete --force --systemd-cgroup where systemd does not run: cleans up', async (t) => {
+  // Clients pass their driver's flag on every call; here (no systemd) there can be no unit, and a
+  // container made without the flag is found from its cgroupfs path as without it.
+  const id = h.id(t);
+  forcedDeleteCleansUp(t, id, corrupted(id), ['--systemd-cgroup']);
 });
 
 t.test('tsrun killed during create: the entry says creating, delete --force cleans up', async (t) => {

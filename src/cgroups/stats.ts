@@ -110,6 +110,14 @@ export function readStats(dirs: string[]): Stats {
   return isUnifiedHost() ? v2(dirs[0]!) : v1(dirs);
 }
 
+/**
+ * The file the kernel notifies (inotify IN_MODIFY) when the counter below moves: v2's
+ * memory.events. v1 signals through an eventfd instead: undefined there.
+ */
+export function oomEventsFile(dirs: string[]): string | undefined {
+  return isUnifiedHost() && dirs[0] ? join(dirs[0], 'memory.events') : undefined;
+}
+
 /** The OOM kill counter: v1 memory.oom_control's oom_kill, v2 memory.events' oom_kill. */
 export function oomKills(dirs: string[]): number {
   if (isUnifiedHost()) return keyed(dirs[0], 'memory.events').oom_kill ?? 0;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { cgroupDirsFor, cgroupPids, removeCgroups } from '../cgroups/manage.js';
 import { freezerOf, isFrozen, setFrozen } from '../cgroups/freezer.js';
-import { stopSystemdUnit } from '../cgroups/systemd/driver.js';
+import { stopSystemdUnit, systemdRunning, type SystemdUnit } from '../cgroups/systemd/driver.js';
+import { unitPlace } from '../cgroups/systemd/unit-name.js';
 import { NotFoundError, TsrunError } from '../errors.js';
 import { checkId, containerDir, FIFO_FILE } from '../state/paths.js';
 import { isAlive, statusOf } from '../state/status.js';
@@ -201,27 +202,46 @@ function killLocked(root: string, id: string, signal: number, all: boolean): voi
   thawIfKilled();
 }
 
+/** How the container's cgroup was made, as the caller's global flags say (runc's rule: every call of a client passes them). */
+export interface CgroupDriver {
+  systemd: boolean;
+  rootless: boolean;
+}
+
 /**
  * `delete --force` of an entry whose state.json is missing or corrupt (a crash, a full disk):
  * the cgroups are found again from the saved config (or the default path, the ID), whatever
- * runs in them is killed, and the entry goes.
+ * runs in them is killed, and the entry goes. With the systemd driver the cgroup is the unit's,
+ * named as create named it: the unit is stopped too (a scope is not removed by rmdir: systemd
+ * would keep it loaded, and a slice would outlive its container).
  */
-function removeUnreadable(root: string, id: string): void {
+function removeUnreadable(root: string, id: string, driver: CgroupDriver): void {
   let dirs: string[] = [];
+  let unit: SystemdUnit | undefined;
   if (existsSync(containerDir(root, id))) {
-    try {
-      dirs = cgroupDirsFor(savedConfig(root, id)?.linux?.cgroupsPath ?? id).filter((d) => existsSync(d));
-    } catch {
-      dirs = [];
-    }
+    const attempt = <T>(fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch {
+        return undefined;
+      }
+    };
+    const path = attempt(() => savedConfig(root, id)?.linux?.cgroupsPath);
+    // Only where systemd runs can there be a unit; a path that is not slice:prefix:name was
+    // never one (a container made without the flag): its cgroupfs dirs then.
+    const place = driver.systemd && systemdRunning() ? attempt(() => unitPlace(path, id, driver.rootless)) : undefined;
+    if (place) unit = { unit: place.unit, user: driver.rootless };
+    const found = place ? (driver.rootless ? [] : attempt(() => cgroupDirsFor(place.cgroup))) : attempt(() => cgroupDirsFor(path ?? id));
+    dirs = (found ?? []).filter((d) => existsSync(d));
   }
   killAll(id, dirs);
+  if (unit) stopSystemdUnit(unit, dirs);
   removeCgroups(dirs);
   removeContainerDir(root, id);
 }
 
 /** runtime.md#delete: only a stopped container, unless forced. */
-export function deleteContainer(root: string, id: string, force: boolean): void {
+export function deleteContainer(root: string, id: string, force: boolean, driver: CgroupDriver = { systemd: false, rootless: false }): void {
   // Checked before anything: a forced delete removes the entry's dir even when it can't be read.
   checkId(id);
   // The dir is removed with the lock held: a command waiting for it then finds no container.
@@ -234,19 +254,19 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     throw e;
   }
   try {
-    deleteLocked(root, id, force);
+    deleteLocked(root, id, force, driver);
   } finally {
     release();
   }
 }
 
-function deleteLocked(root: string, id: string, force: boolean): void {
+function deleteLocked(root: string, id: string, force: boolean, driver: CgroupDriver): void {
   let s: SavedState;
   try {
     s = loadState(root, id);
   } catch (e) {
     if (force && e instanceof TsrunError) {
-      removeUnreadable(root, id);
+      removeUnreadable(root, id, driver);
       return;
     }
     throw e;

@@ -19,8 +19,8 @@ export function features(): FeaturesSchema {
     linux: {
       namespaces: NS_TYPES,
       capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
-      // systemdUser: the user-instance path (rootless) is written but not yet proven in a guest.
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
+      // systemdUser: the user's own instance (rootless), proven in the systemd guest tier.
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: false },
       seccomp: seccompFeatures(),
       apparmor: { enabled: true },
       selinux: { enabled: true },

@@ -35,7 +35,15 @@ if ! ctrc image ls -q | grep -qx "$IMG"; then   # once per containerd root
 fi
 cleanup_all
 
-crun_() { ctrc run --runc-binary "$BIN" "$@"; }   # ctr run with the runtime under test
+# ctr run with the runtime under test; with the systemd driver the shim passes --systemd-cgroup
+# and ctr needs a slice:prefix:name cgroupsPath (the ID follows the image among the arguments).
+crun_() {
+  local a prev= id=
+  for a; do [ "$prev" = "$IMG" ] && { id=$a; break; }; prev=$a; done
+  if [ "$CGROUP_MANAGER" = systemd ]; then
+    ctrc run --runc-binary "$BIN" --runc-systemd-cgroup --cgroup "system.slice:tsrun-e2e:$id" "$@"
+  else ctrc run --runc-binary "$BIN" "$@"; fi
+}
 tty_ctr() { timeout -k 5 60 script -qec "$CTRC $*" /dev/null </dev/null | tr -d '\r\000' | sed 's/\^@//g'; }
 task_status() { ctrc task ls | awk -v c="$1" '$1 == c { print $3 }'; }
 task_pid() { ctrc task ls | awk -v c="$1" '$1 == c { print $2 }'; }
@@ -108,9 +116,23 @@ c_delete_f() {
   ! ctrc task ls | grep -q c-delf || fail "task still listed"
   want_cg_gone "$cg"
 }
+# With the systemd driver (SystemdCgroup: the shim passes --systemd-cgroup) the task is in the
+# scope its cgroupsPath names, with its limits as unit properties; delete -f leaves no unit.
+c_systemd_unit() {
+  run_d --memory-limit 67108864 --cpus 0.5 "$IMG" c-su sleep 1000
+  local pid cg; pid=$(task_pid c-su); cg=$(cg_dir "$pid" memory) || fail "no cgroup"
+  want_eq "$(cg_get "$pid" memory.limit) $(cg_get "$pid" cpu.quota)" "67108864 50000" "memory.max, cpu.max"
+  [ "$CGROUP_MANAGER" != systemd ] || want_eq "${cg##*/}" tsrun-e2e-c-su.scope "the unit of system.slice:tsrun-e2e:c-su"
+  want_unit "$pid" MemoryMax 67108864
+  want_unit "$pid" CPUQuotaPerSecUSec 500ms
+  must ctrc task delete -f c-su
+  ! kill -0 "$pid" 2>/dev/null || fail "process $pid still alive"
+  want_cg_gone "$cg"
+}
 c_memory_limit() {
   run_d --memory-limit 67108864 "$IMG" c-mem sleep 1000
   want_eq "$(cg_get "$(task_pid c-mem)" memory.limit)" 67108864 "memory limit"
+  want_unit "$(task_pid c-mem)" MemoryMax 67108864
 }
 c_memory_oom() {
   crun_ --rm --memory-limit 33554432 "$IMG" c-oom sh -c "$MEMORY_HOG"
@@ -120,6 +142,7 @@ c_cpus() {
   run_d --cpus 0.5 "$IMG" c-cpu sleep 1000
   local pid; pid=$(task_pid c-cpu)
   want_eq "$(cg_get "$pid" cpu.quota)" 50000 "cpu quota"
+  want_unit "$pid" CPUQuotaPerSecUSec 500ms
   ctrc task exec --exec-id busy c-cpu timeout 3 sh -c 'while :; do :; done'
   want_cg_throttled "$pid"
 }
@@ -181,6 +204,7 @@ c_runc_root() {
 
 SET_cgroup="exec task_ps metrics pause_resume kill_all delete_f memory_limit memory_oom cpus default_devices
   device privileged"
+SET_systemd="exit_code exec task_ps metrics pause_resume kill_all systemd_unit memory_oom"
 
 t run_rm c_run_rm
 t exit_code c_exit_code
@@ -204,6 +228,7 @@ t kill c_kill
 t delete c_delete
 t kill_all c_kill_all
 t delete_f c_delete_f
+t systemd_unit c_systemd_unit
 t memory_limit c_memory_limit
 t memory_oom c_memory_oom
 t cpus c_cpus

@@ -25,7 +25,7 @@ dockerd_start() {
   mkdir -p "$D"
   setsid /usr/sbin/dockerd --data-root "$D/data" --exec-root "$D/exec" --pidfile "$D/dockerd.pid" \
     -H "unix://$D/docker.sock" --bridge none --iptables=false --ip-masq=false \
-    --exec-opt native.cgroupdriver=cgroupfs --default-ulimit nofile=20000:20000 \
+    --exec-opt "native.cgroupdriver=$CGROUP_MANAGER" --default-ulimit nofile=20000:20000 \
     --add-runtime "tsrun=$E2E/bin/tsrun" --add-runtime "runc-e2e=$E2E/bin/runc" \
     --add-runtime "crun-e2e=$E2E/bin/crun" >>"$D/dockerd.log" 2>&1 </dev/null &
   local i
@@ -94,6 +94,7 @@ d_restart() {
 d_memory() {
   must drun -d --name dm --memory 64m "$IMG" sleep 1000
   want_eq "$(cg_get "$(dk inspect -f '{{.State.Pid}}' dm)" memory.limit)" 67108864 "memory limit"
+  want_unit "$(dk inspect -f '{{.State.Pid}}' dm)" MemoryMax 67108864
 }
 d_cpus() {
   must drun -d --name dc --cpus 0.5 "$IMG" sleep 1000
@@ -105,12 +106,15 @@ d_update() {
   local pid; pid=$(dk inspect -f '{{.State.Pid}}' du)
   want_eq "$(cg_get "$pid" memory.limit)" 134217728 "memory limit"
   want_eq "$(cg_get "$pid" cpu.quota)" 50000 "cpu quota"
+  want_unit "$pid" MemoryMax 134217728
 }
 d_rm_f() {
   must drun -d --name drf "$IMG" sleep 1006
-  local pid; pid=$(dk inspect -f '{{.State.Pid}}' drf)
+  local pid cg; pid=$(dk inspect -f '{{.State.Pid}}' drf); cg=$(cg_dir "$pid" memory) || fail "no cgroup"
   must dk rm -f drf
   ! kill -0 "$pid" 2>/dev/null || fail "process $pid still alive"
+  # (the systemd guest tier: no unit, no cgroup left)
+  [ "$CGROUP_MANAGER" != systemd ] || want_cg_gone "$cg"
 }
 d_read_only_tmpfs() { must drun --rm --read-only --tmpfs /tmp "$IMG" touch /tmp/x; }
 d_device() { local out; out=$(drun --rm --device /dev/zero:/dev/myzero "$IMG" sh -c 'head -c 5 /dev/myzero | wc -c') || fail "run: $?"; want_eq "$(echo $out)" 5; }
@@ -126,6 +130,8 @@ d_privileged() {
 d_init() { local out; out=$(drun --rm --init "$IMG" cat /proc/1/cmdline | tr '\0' ' ') || fail "run: $?"; want_match "$out" init "pid 1"; }
 
 SET_cgroup="pause_unpause memory_64m cpus update rm_f device privileged"
+# SET_systemd: with native.cgroupdriver=systemd (docker-<id>.scope in system.slice)
+SET_systemd="exit_code run_d_exec pause_unpause memory_64m update rm_f"
 t run_rm d_run_rm
 t exit_code d_exit_code
 t net_host d_net_host

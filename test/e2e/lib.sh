@@ -13,6 +13,10 @@ TSRUN_JS=$E2E_TOP/build/Release/tsrun
 RUNTIME=${RUNTIME:-tsrun}
 IMG=localhost/busybox:tsrun
 ARCHIVE=${E2E_ARCHIVE:-$E2E/busybox.oci.tar}   # IMG as an OCI archive (setup.sh)
+# The clients' cgroup driver: cgroupfs, or systemd (Podman's cgroup_manager, containerd's
+# SystemdCgroup: the runtime gets --systemd-cgroup and a slice:prefix:name cgroupsPath; the
+# systemd guest tier, test/e2e/systemd-guest.sh).
+CGROUP_MANAGER=${E2E_CGROUP_MANAGER:-cgroupfs}
 NET=tsrune2e                 # podman's default network in the tests (own bridge, own subnet)
 NET_IF=tsrune2e0
 NET_SUBNET=10.231.231.0/24
@@ -138,10 +142,25 @@ cg_get() {
     *) echo "cg_get: unknown key $2" >&2; return 1 ;;
   esac
 }
-# want_cg_gone DIR: the container's cgroup DIR is removed (within 2 s) once it is deleted.
+# want_cg_gone DIR: the container's cgroup DIR is removed (within 2 s) once it is deleted; with
+# the systemd driver its unit (DIR's last component, prefix-name.scope) is gone too.
 want_cg_gone() {
-  local i; for i in $(seq 20); do [ -d "$1" ] || return 0; sleep 0.1; done
-  fail "cgroup $1 left behind ($(cat "$1/cgroup.procs" 2>/dev/null | wc -l) processes in it)"
+  local i unit=${1##*/}
+  for i in $(seq 20); do [ -d "$1" ] || break; sleep 0.1; done
+  [ ! -d "$1" ] || fail "cgroup $1 left behind ($(cat "$1/cgroup.procs" 2>/dev/null | wc -l) processes in it)"
+  [ "$CGROUP_MANAGER" = systemd ] || return 0
+  for i in $(seq 20); do [ "$(systemctl show -P LoadState "$unit" 2>/dev/null)" = not-found ] && return 0; sleep 0.1; done
+  fail "unit $unit left behind ($(systemctl show -P ActiveState "$unit" 2>&1))"
+}
+# want_unit PID PROPERTY VALUE: with the systemd driver, the unit holding PID (a scope the
+# runtime made over D-Bus) reports PROPERTY=VALUE in systemctl show, and its cgroup is the
+# unit's own; with cgroupfs, nothing to check.
+want_unit() {
+  [ "$CGROUP_MANAGER" = systemd ] || return 0
+  local d unit; d=$(cg_dir "$1" memory) || fail "no cgroup for $1"; unit=${d##*/}
+  [[ $unit == *.scope ]] || fail "pid $1 is in $d, not in a systemd scope"
+  want_eq "$(systemctl show -P ControlGroup "$unit")" "${d#/sys/fs/cgroup}" "$unit ControlGroup"
+  want_eq "$(systemctl show -P "$2" "$unit")" "$3" "$unit $2"
 }
 # want_cg_throttled PID: a busy loop the caller ran in PID's cgroup was throttled by its quota.
 want_cg_throttled() {

@@ -86,6 +86,23 @@ p_update() {
   local pid; pid=$(pid_of up)
   want_eq "$(cg_get "$pid" memory.limit)" 134217728 "memory limit"
   want_eq "$(cg_get "$pid" cpu.quota)" 50000 "cpu quota"
+  want_unit "$pid" MemoryMax 134217728
+}
+# With the systemd driver the limits are properties of the container's scope (libpod-<id>.scope in
+# machine.slice) as well as its files; update reaches the unit; rm leaves no unit, no cgroup.
+p_systemd_unit() {
+  run_d su --memory 64m --pids-limit 20 --cpus 0.5 "$IMG" sleep 1000
+  local pid cg; pid=$(pid_of su); cg=$(cg_dir "$pid" memory) || fail "no cgroup"
+  want_eq "$(cg_get "$pid" memory.limit) $(cg_get "$pid" pids.max) $(cg_get "$pid" cpu.quota)" "67108864 20 50000" "memory.max, pids.max, cpu.max"
+  want_unit "$pid" MemoryMax 67108864
+  want_unit "$pid" TasksMax 20
+  want_unit "$pid" CPUQuotaPerSecUSec 500ms
+  must pm update --memory 128m su
+  want_eq "$(cg_get "$pid" memory.limit)" 134217728 "memory.max after update"
+  want_unit "$pid" MemoryMax 134217728
+  must pm rm -f -t 0 su
+  ! kill -0 "$pid" 2>/dev/null || fail "process $pid still alive"
+  want_cg_gone "$cg"
 }
 p_pause_unpause() {
   must pm pause ex; want_eq "$(state ex)" paused "state after pause"
@@ -150,6 +167,7 @@ p_stdin_pipe() { local out; out=$(printf 'a\nb\n' | pm run --rm -i "$IMG" wc -l)
 p_memory() {
   run_d mem --memory 64m "$IMG" sleep 1000
   want_eq "$(cg_get "$(pid_of mem)" memory.limit)" 67108864 "memory limit"
+  want_unit "$(pid_of mem)" MemoryMax 67108864
 }
 p_memory_oom() {
   pm run --rm --memory 32m --memory-swap 32m "$IMG" sh -c "$MEMORY_HOG"
@@ -158,6 +176,7 @@ p_memory_oom() {
 p_pids_limit() {
   run_d pl --pids-limit 20 "$IMG" sleep 1000
   want_eq "$(cg_get "$(pid_of pl)" pids.max)" 20 "pids.max"
+  want_unit "$(pid_of pl)" TasksMax 20
   # An exec joins the container's cgroup: its 20th process cannot be forked.
   local out; out=$(pm exec pl sh -c 'i=0; while [ $i -lt 30 ]; do sleep 60 >/dev/null 2>&1 & i=$((i + 1)); done; echo all-forked' 2>&1)
   want_match "$out" "can't fork" "forks over pids.max"
@@ -167,6 +186,7 @@ p_cpus() {
   local pid; pid=$(pid_of cp)
   want_eq "$(cg_get "$pid" cpu.quota)" 50000 "cpu quota"
   want_eq "$(cg_get "$pid" cpu.period)" 100000 "cpu period"
+  want_unit "$pid" CPUQuotaPerSecUSec 500ms
   # 3 s: on a busy machine a 1 s loop may never get the quota's 50 ms of a period, so never be throttled
   pm exec cp timeout 3 sh -c 'while :; do :; done'
   want_cg_throttled "$pid"
@@ -278,6 +298,8 @@ p_cgroups_disabled() {
 # ---- run -------------------------------------------------------------------------------
 SET_cgroup="exec stats pause_unpause update stop rm_f_running memory_64m memory_oom pids_limit cpus
   privileged device default_devices cgroupns_private cgroups_disabled"
+# SET_systemd: the lifecycle and the limits with the systemd driver (the systemd guest tier)
+SET_systemd="exit_code exec systemd_unit memory_oom"
 cleanup_all
 
 t run_rm_echo p_run_rm_echo
@@ -301,6 +323,7 @@ KEEP=1 t pause_unpause p_pause_unpause
 cleanup_all
 t logs p_logs
 t update p_update
+t systemd_unit p_systemd_unit
 t restart p_restart
 t stop p_stop
 t stop_ignores_term p_stop_ignores_term

@@ -76,7 +76,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 log_driver = "k8s-file"
 
 [engine]
-cgroup_manager = "cgroupfs"
+cgroup_manager = "$CGROUP_MANAGER"
 events_logger = "file"
 events_logfile_path = "$E2E/libpod/events.log"
 runtime = "tsrun"

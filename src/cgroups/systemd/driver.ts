@@ -9,14 +9,13 @@ import { TsrunError } from '../../errors.js';
 import type { Config } from '../../spec/load.js';
 import { applyResources } from '../apply.js';
 import type { DevicePolicy } from '../devices.js';
-import { hierarchies, isUnifiedHost } from '../hierarchy.js';
+import { hierarchies, isUnifiedHost, processCgroup } from '../hierarchy.js';
 import { cgroupDirsFor, createCgroups } from '../manage.js';
 import type { Resources } from '../resources.js';
 import { annotationProperties } from './annotations.js';
 import { managerProperty, setUnitProperties, startUnit, stopUnit, systemdVersion, withBus } from './manager.js';
 import { deviceProperties, resourceProperties, unitProperties } from './properties.js';
 import { unitPlace, type UnitPlace } from './unit-name.js';
-import type { Bus } from './bus.js';
 
 /** What state.json keeps of the unit (`systemd`). */
 export interface SystemdUnit {
@@ -57,9 +56,22 @@ export function prepareSystemd(cfg: Config, id: string, rootless: boolean): Syst
   return { unit: place.unit, user: rootless, place, description: `tsrun container ${id}`, dirs, started: false };
 }
 
-function unitCgroup(bus: Bus, sd: SystemdCreate): string[] {
-  if (!sd.user) return sd.dirs;
-  const base = String(managerProperty(bus, 'ControlGroup'));
+/**
+ * A user's instance can take only processes of its own delegated tree (user@UID.service): writing
+ * a pid to a cgroup.procs needs write access to the common ancestor of both cgroups, and outside
+ * that tree the ancestor is root's. runc's job then just fails; tsrun says why first. On v2 only:
+ * v1 hierarchies do not say where the instance is.
+ */
+function checkInUserTree(base: string): void {
+  const v2 = hierarchies().find((h) => h.version === 2 && h.mountpoint === '/sys/fs/cgroup');
+  const own = v2 && processCgroup('self', v2);
+  if (own === undefined || `${own}/`.startsWith(`${base}/`)) return;
+  throw new TsrunError(`--systemd-cgroup (rootless): tsrun runs in cgroup ${own}, outside the cgroup of the user's systemd instance (${base}), which can only take processes of its own tree: run it from a unit of that instance (systemd-run --user, or a client that does so, as rootless Podman does)`);
+}
+
+/** The unit's cgroup dirs; for a user instance its tree, which is asked from it. */
+function unitCgroup(sd: SystemdCreate, base: string | undefined): string[] {
+  if (!sd.user || base === undefined) return sd.dirs;
   return cgroupDirsFor(join(base, sd.place.cgroup));
 }
 
@@ -78,10 +90,12 @@ export function startSystemdUnit(sd: SystemdCreate, pid: number, cfg: Config, de
     const ver = (): number => (version ??= systemdVersion(bus));
     // v1 limits are written as files only: the unit gets its accounting switches.
     const res = unified ? resourceProperties(r, sd.user ? undefined : devices, ver) : { props: [], resources: r };
+    const base = sd.user ? String(managerProperty(bus, 'ControlGroup')) : undefined;
+    if (base !== undefined && unified) checkInUserTree(base);
     const props = [...unitProperties(sd.unit, sd.place.slice, sd.description, isSlice ? undefined : pid), ...annotationProperties(cfg.annotations as Record<string, string> | undefined), ...res.props];
     startUnit(bus, sd.unit, props);
     sd.started = true;
-    let dirs = unitCgroup(bus, sd);
+    let dirs = unitCgroup(sd, base);
     if (!unified) dirs = createCgroups(sd.place.cgroup);
     // A scope got the pid from systemd; a slice, or a v1 hierarchy systemd leaves alone, from here.
     if (isSlice || !unified) for (const d of dirs) if (d) writeFileSync(join(d, 'cgroup.procs'), String(pid));

@@ -10,7 +10,7 @@ const command: Command = {
   run(argv, g) {
     const p = parseArgs(argv, flags, 'delete');
     exactArgs(p, 1, 'delete');
-    deleteContainer(g.root, p.args[0]!, bool(p, 'force'));
+    deleteContainer(g.root, p.args[0]!, bool(p, 'force'), { systemd: g.systemdCgroup, rootless: g.rootlessCgroups });
     return 0;
   },
 };

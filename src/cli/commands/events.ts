@@ -1,8 +1,9 @@
+import { watch, type FSWatcher } from 'node:fs';
 import type { Command } from '../../main.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { loadState } from '../../state/store.js';
 import { isAlive } from '../../state/status.js';
-import { oomKills, readStats } from '../../cgroups/stats.js';
+import { oomEventsFile, oomKills, readStats } from '../../cgroups/stats.js';
 import { TsrunError } from '../../errors.js';
 
 const flags = [
@@ -35,23 +36,39 @@ const command: Command = {
     }
     const interval = parseInterval(str(p, 'interval') ?? '5s');
     let ooms = oomKills(s.cgroupDirs);
-    // Stats every interval, OOM kills as soon as a 200 ms poll sees the counter move.
+    // Stats every interval, OOM kills as soon as the kernel reports them. A counter that can no
+    // longer be read (the cgroup is gone) is no reset: the next kill must still be seen.
     let next = Date.now();
     const checkOom = (): void => {
       const now = oomKills(s.cgroupDirs);
       if (now > ooms) emit('oom');
-      ooms = now;
+      ooms = Math.max(ooms, now);
     };
-    while (isAlive(s)) {
-      checkOom();
-      if (Date.now() >= next) {
-        emit('stats', readStats(s.cgroupDirs));
-        next = Date.now() + interval;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(200, interval)));
+    // The kernel notifies memory.events when it moves: read at once, since a systemd scope's
+    // cgroup is removed as soon as its last process ends, and an OOM kill of pid 1 is that
+    // (runc's events watches the same file with inotify). The 200 ms poll covers v1.
+    const file = oomEventsFile(s.cgroupDirs);
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = file ? watch(file, { persistent: false }, checkOom) : undefined;
+      watcher?.on('error', () => undefined);
+    } catch {
+      // the cgroup went between the state read and here: the poll's last look decides
     }
-    // An OOM kill of pid 1 ends the container at once: look a last time.
-    checkOom();
+    try {
+      while (isAlive(s)) {
+        checkOom();
+        if (Date.now() >= next) {
+          emit('stats', readStats(s.cgroupDirs));
+          next = Date.now() + interval;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(200, interval)));
+      }
+      // An OOM kill of pid 1 ends the container at once: look a last time.
+      checkOom();
+    } finally {
+      watcher?.close();
+    }
     return 0;
   },
 };
