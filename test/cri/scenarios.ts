@@ -3,14 +3,17 @@
 // ok/not ok line per scenario and handler, the table, and "cri: N passed, N failed" counting
 // tsrun's scenarios (runc's are the comparison).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { criClient, type Msg } from './client.js';
+import { streamExec } from './stream.js';
 
 const SOCK = process.env.CRI_SOCK ?? '';
 const DIR = process.env.CRI_DIR ?? '';
 const CGPARENT = process.env.CRI_CGPARENT ?? '';
 const HANDLERS = ['tsrun', 'runc'];
+/** CRI_ONLY=REGEX: only the scenarios whose name matches (a run while fixing one). */
+const ONLY = process.env.CRI_ONLY ? new RegExp(process.env.CRI_ONLY) : null;
 const BUSYBOX = 'localhost/tsrun-cri/busybox:1';
 const cri = criClient(SOCK);
 let podN = 0;
@@ -118,6 +121,13 @@ async function withPod(handler: string, fn: (pod: Pod) => Promise<void>, securit
   }
 }
 
+/** What kubelet sends for procMount Default (k8s.io/kubernetes pkg/securitycontext: defaultMaskedPaths, defaultReadonlyPaths). */
+const KUBELET_PATHS = {
+  masked_paths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+    '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+  readonly_paths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+};
+
 const LONG = 'trap "exit 0" TERM; while :; do sleep 1; done';
 
 const scenarios: Array<[string, (handler: string) => Promise<void>]> = [
@@ -197,6 +207,34 @@ const scenarios: Array<[string, (handler: string) => Promise<void>]> = [
       spawnSync('umount', ['-R', '-l', src]);
     }
   }, { privileged: true })],
+  ['tty exec (streaming, terminal size)', async (h) => withPod(h, async (pod) => {
+    const id = await runContainer(pod, 'tty', LONG);
+    const { url } = await cri.runtime('Exec', { container_id: id, cmd: ['sh'], tty: true, stdin: true, stdout: true });
+    const r = await streamExec(url, 101, 33, 'test -t 0 && test -t 1 && echo "is a tty: $(tty)"; stty size; exit 5\n');
+    check(/is a tty: \/dev\/pts\/\d+\r?\n/.test(r.stdout), `no terminal in the exec: ${JSON.stringify(r.stdout)}`);
+    check(/\b33 101\r?\n/.test(r.stdout), `terminal size not 33 101: ${JSON.stringify(r.stdout)}`);
+    check(/"exit-code"|"ExitCode"/i.test(r.status) && r.status.includes('"5"'), `status ${r.status}`);
+  })],
+  ['masked and readonly paths (default, privileged)', async (h) => {
+    // Mountinfo only: the pods share the host's UTS namespace (hostNetwork), a write to
+    // /proc/sys/kernel would reach the host.
+    const probe = 'awk \'$5 == "/proc/timer_list" { print "masked" } $5 == "/proc/sys" { split($6, o, ","); print "sys-" o[1] }\' /proc/self/mountinfo';
+    await withPod(h, async (pod) => {
+      const plain = await exec(await runContainer(pod, 'plain', LONG, { security_context: KUBELET_PATHS }), probe);
+      check(plain.out === 'sys-ro\nmasked\n' || plain.out === 'masked\nsys-ro\n', `default container: ${JSON.stringify(plain.out)} ${plain.err}`);
+    });
+    await withPod(h, async (pod) => {
+      const priv = await exec(await runContainer(pod, 'priv', LONG, { security_context: { privileged: true } }), probe);
+      check(priv.out === '', `privileged container has masked/readonly paths: ${JSON.stringify(priv.out)}`);
+    }, { privileged: true });
+  }],
+  ['seccomp Localhost profile', async (h) => withPod(h, async (pod) => {
+    const profile = join(DIR, `seccomp-${pod.config.metadata.name}.json`);
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
+    const id = await runContainer(pod, 'local', LONG, { security_context: { seccomp: { profile_type: 'Localhost', localhost_ref: profile } } });
+    const r = await exec(id, 'mkdir /tmp/d 2>&1; echo rc=$?; grep Seccomp: /proc/self/status | tr -s "\\t" " "');
+    check(/Operation not permitted\nrc=1\nSeccomp: 2\n$/.test(r.out), `mkdir under the profile: ${JSON.stringify(r.out)}`);
+  })],
   ['UpdateContainerResources', async (h) => withPod(h, async (pod) => {
     const id = await runContainer(pod, 'upd', LONG, { resources: { memory_limit_in_bytes: 256 << 20, cpu_shares: 1024 } });
     const cg = join('/sys/fs/cgroup/memory', pod.cgroup, id);
@@ -253,7 +291,8 @@ async function main(): Promise<number> {
   console.log(`# CRI: ${v.runtime_name} ${v.runtime_version}, API ${v.runtime_api_version}`);
   const results: Record<string, Record<string, string>> = {};
   let pass = 0, fail = 0;
-  for (const [name, fn] of scenarios) {
+  const chosen = scenarios.filter(([name]) => !ONLY || ONLY.test(name));
+  for (const [name, fn] of chosen) {
     results[name] = {};
     for (const h of HANDLERS) {
       const t0 = Date.now();
@@ -266,7 +305,7 @@ async function main(): Promise<number> {
     }
   }
   console.log(`\n# ${'scenario'.padEnd(80)} ${HANDLERS.map((h) => h.padEnd(10)).join(' ')}`);
-  for (const [name] of scenarios) console.log(`# ${name.padEnd(80)} ${HANDLERS.map((h) => results[name][h].padEnd(10)).join(' ')}`);
+  for (const [name] of chosen) console.log(`# ${name.padEnd(80)} ${HANDLERS.map((h) => results[name][h].padEnd(10)).join(' ')}`);
   console.log(`cri: ${pass} passed, ${fail} failed`);
   return fail ? 1 : 0;
 }

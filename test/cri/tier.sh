@@ -6,7 +6,8 @@
 # state, socket, config; cgroupfs driver), images the tier builds itself (busybox-static and a
 # static pause program, imported as OCI archives), a loopback-only CNI config. Prints the
 # scenario lines, the table and "cri: N passed, N failed" (tsrun's scenarios); stops
-# containerd and removes everything it made, also on failure. TSRUN_CRI_DIR: the work dir.
+# containerd and removes everything it made, also on failure. TSRUN_CRI_DIR: the work dir;
+# CRI_ONLY=REGEX: only the scenarios whose name matches.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -122,7 +123,7 @@ for i in busybox pause; do
 done
 echo "# cri: setup took $((SECONDS - t0))s"
 
-CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT node build/test/cri/scenarios.js
+CRI_ONLY=${CRI_ONLY:-} CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT node --experimental-websocket --no-warnings build/test/cri/scenarios.js
 rc=$?
 [ $rc = 0 ] || { echo "# containerd log (last 30 lines):"; tail -30 "$D/logs/containerd.log" | sed 's/^/# /'; }
 echo "# cri: the tier took $((SECONDS - t0))s"
