@@ -7,7 +7,8 @@
 # static pause program, imported as OCI archives), a loopback-only CNI config. Prints the
 # scenario lines, the table and "cri: N passed, N failed" (tsrun's scenarios); stops
 # containerd and removes everything it made, also on failure. TSRUN_CRI_DIR: the work dir;
-# CRI_ONLY=REGEX: only the scenarios whose name matches.
+# CRI_ONLY=REGEX: only the scenarios whose name matches; TSRUN_CRI_BINARY: the tsrun the "tsrun"
+# handler runs (default build/Release/tsrun).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -16,10 +17,11 @@ D=${TSRUN_CRI_DIR:-/tmp/tsrun-cri}
 SOCK=$D/containerd.sock
 CTR=(ctr -a "$SOCK" -n k8s.io)
 CGPARENT=tsrun-cri-$$
+TSRUN_BIN=${TSRUN_CRI_BINARY:-$TOP/build/Release/tsrun}
 t0=$SECONDS
 fail_setup() { echo "not ok - setup: $*"; echo "cri: 0 passed, 1 failed"; exit 1; }
 for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback gcc; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
-[ -x build/Release/tsrun ] && [ -f build/test/cri/scenarios.js ] || fail_setup "build tsrun and the tests first (npm run build && npm run build:test)"
+[ -x "$TSRUN_BIN" ] && [ -f build/test/cri/scenarios.js ] || fail_setup "build tsrun and the tests first (npm run build && npm run build:test)"
 
 ctrd_pid=
 cleanup() {
@@ -29,7 +31,7 @@ cleanup() {
   for rt in tsrun runc; do
     [ -d "$D/$rt-root" ] || continue
     for id in $(ls "$D/$rt-root" 2>/dev/null); do
-      if [ "$rt" = tsrun ]; then build/Release/tsrun --root "$D/$rt-root" delete -f "$id"; else runc --root "$D/$rt-root" delete -f "$id"; fi
+      if [ "$rt" = tsrun ]; then "$TSRUN_BIN" --root "$D/$rt-root" delete -f "$id"; else runc --root "$D/$rt-root" delete -f "$id"; fi
     done >/dev/null 2>&1
   done
   # The shims this containerd started (their command line names its socket).
@@ -108,7 +110,7 @@ state = "$D/state"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "tsrun"
-$(runtime_toml tsrun "$TOP/build/Release/tsrun")
+$(runtime_toml tsrun "$TSRUN_BIN")
 $(runtime_toml runc /usr/sbin/runc)
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
