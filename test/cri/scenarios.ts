@@ -273,10 +273,12 @@ const scenarios: Array<[string, (handler: string) => Promise<void>]> = [
   ['removal leaves nothing (state, cgroup, mounts)', async (h) => {
     const pod = await runPod(h);
     const id = await runContainer(pod, 'gone', LONG);
+    // The shim's Root option is the runtime's --root; its state lives under <root>/k8s.io.
+    const root = join(DIR, `${h}-root`, 'k8s.io');
+    check(existsSync(join(root, id)) && existsSync(join(root, pod.id)), `no runtime state under ${root}`);
     await cri.runtime('StopContainer', { container_id: id, timeout: 5 });
     await cri.runtime('RemoveContainer', { container_id: id });
     await removePod(pod);
-    const root = join(DIR, `${h}-root`, 'k8s.io');
     const state = existsSync(root) ? readdirSync(root).filter((e) => e === id || e === pod.id) : [];
     check(state.length === 0, `runtime state left: ${state}`);
     const cg = cgroupsLeft(pod);

@@ -23,15 +23,17 @@ fail_setup() { echo "not ok - setup: $*"; echo "cri: 0 passed, 1 failed"; exit 1
 for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback gcc; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
 [ -x "$TSRUN_BIN" ] && [ -f build/test/cri/scenarios.js ] || fail_setup "build tsrun and the tests first (npm run build && npm run build:test)"
 
-ctrd_pid=
+ctrd_pid= node_pid=
 cleanup() {
   local rt m
+  [ -z "$node_pid" ] || kill "$node_pid" 2>/dev/null
   [ -z "$ctrd_pid" ] || { kill "$ctrd_pid" 2>/dev/null; for _ in $(seq 50); do kill -0 "$ctrd_pid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$ctrd_pid" 2>/dev/null; }
   # What containerd's shims left (a failed scenario): the containers, then the mounts under $D.
   for rt in tsrun runc; do
-    [ -d "$D/$rt-root" ] || continue
-    for id in $(ls "$D/$rt-root" 2>/dev/null); do
-      if [ "$rt" = tsrun ]; then "$TSRUN_BIN" --root "$D/$rt-root" delete -f "$id"; else runc --root "$D/$rt-root" delete -f "$id"; fi
+    m=$D/$rt-root/k8s.io   # the shim's Root option is the runtime's --root, per namespace
+    [ -d "$m" ] || continue
+    for id in $(ls "$m" | grep -v '^@'); do
+      if [ "$rt" = tsrun ]; then "$TSRUN_BIN" --root "$m" delete -f "$id"; else runc --root "$m" delete -f "$id"; fi
     done >/dev/null 2>&1
   done
   # The shims this containerd started (their command line names its socket).
@@ -43,6 +45,7 @@ cleanup() {
   rm -rf "$D"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 rm -rf "$D"; mkdir -p "$D"/{root,state,cni,images,tsrun-root,runc-root,logs,mnt}
 
 # ---- images: busybox and the pause program, as OCI archives --------------------------------
@@ -125,8 +128,12 @@ for i in busybox pause; do
 done
 echo "# cri: setup took $((SECONDS - t0))s"
 
-CRI_ONLY=${CRI_ONLY:-} CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT node --experimental-websocket --no-warnings build/test/cri/scenarios.js
+CRI_ONLY=${CRI_ONLY:-} CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT node --experimental-websocket --no-warnings build/test/cri/scenarios.js &
+# (in the background: a signal to the tier then stops it at once, not after the scenarios)
+node_pid=$!
+wait $node_pid
 rc=$?
+node_pid=
 [ $rc = 0 ] || { echo "# containerd log (last 30 lines):"; tail -30 "$D/logs/containerd.log" | sed 's/^/# /'; }
 echo "# cri: the tier took $((SECONDS - t0))s"
 exit $rc
