@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 # The test guests (test/vm/run.sh): user-mode-linux and qemu kernels, busybox for their
 # initramfs, systemd and D-Bus for the systemd guest.
 guest_pkgs=(user-mode-linux qemu-system-x86 xz-utils systemd dbus)
-pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time)
+# The CRI tier (test/cri/tier.sh): containerd (its CRI plugin), the CNI plugins.
+pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time
+  containerd containernetworking-plugins)
 # apt_install [APT-GET OPTIONS] -- PACKAGES: the packages not installed yet.
 apt_install() {
   local opts=() missing=() p

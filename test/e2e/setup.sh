@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/e2e/setup.sh: prepares the end-to-end tier (as root, Debian). Idempotent.
 #  - installs podman, conmon, containerd, netavark/aardvark-dns, iptables, runc, crun, busybox-static,
-#    docker.io (dockerd 20.10), without letting their packages start the system daemons
+#    docker.io (dockerd 20.10), containernetworking-plugins (the CRI tier's CNI), without letting their packages start the system daemons
 #  - builds tsrun if build/Release/tsrun is missing
 #  - writes $E2E (default /tmp/tsrun-e2e): runtime wrappers bin/{tsrun,runc,crun} that log each
 #    call (argv, env, cwd, fds, stdin of `update -r -`) to trace/NAME.log and exec the runtime
@@ -17,7 +17,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(podman conmon containerd netavark aardvark-dns iptables runc crun busybox-static util-linux docker.io)
+pkgs=(podman conmon containerd netavark aardvark-dns iptables runc crun busybox-static util-linux docker.io containernetworking-plugins)
 # (one dpkg-query: a call costs a second in the test guests, which run this too)
 installed=" $(dpkg-query -W -f '${db:Status-Status}:${Package} ' "${pkgs[@]}" 2>/dev/null) "
 missing=()
