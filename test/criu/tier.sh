@@ -6,7 +6,9 @@
 # /dev/null or the restoring caller's pipes), checkpointed with --leave-running, pre-dumped then
 # dumped with --parent-path and restored under a new ID; exec, pause, kill and delete work on a
 # restored container; failed checkpoints and restores leave the container as it was and nothing
-# behind. TSRUN_CRIU_LOGS=DIR (a --rw dir) keeps CRIU's logs. Prints "ok"/"not ok" lines and "criu: N passed, N failed" (tsrun's checks and runc's).
+# behind. TSRUN_CRIU_LOGS=DIR (a --rw dir) keeps CRIU's logs; TSRUN_CRIU_RUNTIMES (default
+# "tsrun runc") picks the runtimes; TSRUN_CRIU_PODMAN=1 adds Podman (test/criu/podman.sh).
+# Prints "ok"/"not ok" lines and "criu: N passed, N failed" (tsrun's checks and runc's).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
@@ -60,7 +62,7 @@ pid_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p
 status_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 cg() { echo "/sys/fs/cgroup/$1"; }
 
-for rt in tsrun runc; do
+for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   # stdio pipes: checkpoint stops the counter and removes the container; restore brings it back
   # where it was, writing to the pipe the restoring caller gives it.
   id=$rt-pipe; b=$(bundle "$id")
@@ -130,6 +132,8 @@ for rt in tsrun runc; do
   check "$rt: ... and leaves no container and no cgroup" '[ -z "$(status_of $rt "$id-x")" ] && [ ! -e "$(cg "$id-x")" ]'
   R $rt delete -f "$id"
 done
+# Podman's checkpoint/restore/--export/--import through tsrun: minutes more, so only when asked.
+[ "${TSRUN_CRIU_PODMAN:-0}" = 1 ] && . test/criu/podman.sh
 [ -n "${TSRUN_CRIU_LOGS:-}" ] && for f in "$tmp"/img-*/*.log "$tmp"/img-*/*/*.log "$tmp"/work-*/*.log; do
   [ -f "$f" ] && cp "$f" "$TSRUN_CRIU_LOGS/$(echo "${f#"$tmp"/}" | tr / _)"; done
 [ "$fail" = 0 ] || { echo "# tsrun's dump/restore logs:"; tail -n 5 "$tmp"/img-tsrun-*/*.log "$tmp"/work-tsrun-*/*.log 2>/dev/null; cat "$tmp"/err-tsrun-* 2>/dev/null; }
