@@ -92,6 +92,25 @@ t.test('checkpoint of a container with a terminal needs --shell-job, said before
   await rx.done.catch(() => undefined);
 });
 
+t.test('a read-only root is refused by checkpoint and restore: CRIU would bring it back writable (criu#2632)', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({ args: SLEEP, edit: (c) => void (c.root!.readonly = true) });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const pid = h.state(id)!.pid;
+  const img = h.path('ro-img');
+  const r = h.tsrun(['checkpoint', '--image-path', img, id]);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /has a read-only root \(root\.readonly\): CRIU would restore it writable \(criu#2632\)/, 'checkpoint says why');
+  t.ok(h.state(id)?.status === 'running' && h.state(id)?.pid === pid, 'the container runs on');
+  t.notOk(existsSync(img), 'no image dir');
+  mkdirSync(img);
+  writeFileSync(join(img, 'descriptors.json'), '["/dev/null","/dev/null","/dev/null"]');
+  const id2 = h.id(t);
+  const rs = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id2]);
+  t.match(rs.stderr, /has a read-only root/, 'restore says so too');
+  t.equal(h.state(id2), null, 'and makes nothing');
+});
+
 t.test('restore refuses before anything is made: no criu, no image, an ID in use, a terminal', async (t) => {
   const id = h.id(t);
   const bundle = h.bundle({ args: SLEEP });

@@ -24,8 +24,10 @@ export function criuConfigFile(cfg: Config): string | undefined {
 }
 
 /** What CRIU cannot do with this container, said before anything is stopped. */
-export function checkTerminal(cfg: Config, o: CriuOptions, id: string): void {
+export function checkCriuCan(cfg: Config, o: CriuOptions, id: string): void {
   if (cfg.process?.terminal && !o.shellJob) throw new TsrunError(`container ${id} has a terminal (process.terminal): CRIU needs --shell-job for it`);
+  // CRIU 3.17 restores such a root read-write (criu#2632): refused rather than weakened.
+  if (cfg.root?.readonly) throw new TsrunError(`container ${id} has a read-only root (root.readonly): CRIU would restore it writable (criu#2632)`);
 }
 
 /**
@@ -39,7 +41,7 @@ export function checkpointContainer(root: string, id: string, o: CriuOptions): v
     const status = statusOf(containerDir(root, id), s);
     if (status !== 'running' && status !== 'paused') throw new TsrunError(`Container cannot be checkpointed in ${status} state`);
     const cfg = loadSavedConfig(root, id);
-    checkTerminal(cfg, o, id);
+    checkCriuCan(cfg, o, id);
     const criu = findCriu();
     const args = dumpArgs(o, {
       cfg,

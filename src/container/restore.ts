@@ -22,7 +22,7 @@ import { procStat } from '../state/status.js';
 import { lockContainer } from '../state/lock.js';
 import { makeContainerDir, removeContainerDir, saveState } from '../state/store.js';
 import { childProcess } from '../util/child-process.js';
-import { checkTerminal, criuConfigFile } from './checkpoint.js';
+import { checkCriuCan, criuConfigFile } from './checkpoint.js';
 import { creatingState } from './create.js';
 
 export interface RestoreOptions {
@@ -47,7 +47,7 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
   const bundle = resolve(o.bundle);
   const cfg = loadConfig(bundle);
   const rootfs = rootfsPath(bundle, cfg);
-  checkTerminal(cfg, o.criu, o.id);
+  checkCriuCan(cfg, o.criu, o.id);
   // orphan-pts-master hands the new pty's master back only over CRIU's RPC.
   if (cfg.process?.terminal || o.consoleSocket) throw new TsrunError('restoring a container with a terminal (--console-socket) is not supported by tsrun');
   if (o.cgroups && o.systemd) throw new TsrunError('restore with the systemd cgroup driver is not supported by tsrun; use --cgroup-manager cgroupfs');
