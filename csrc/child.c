@@ -48,6 +48,30 @@ static void set_names(struct plan *p)
 		fail("domainname", "setdomainname \"%s\"", p->domainname);
 }
 
+/* runc's reOpenDevNull: stdio that is the host's /dev/null becomes the
+ * container's own, so nothing of the container points at a file outside its
+ * mounts (CRIU cannot dump such an fd: "Can't lookup mount"). */
+static void reopen_dev_null(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		fail("stdio", "open /dev/null in the container");
+	struct stat want, st;
+	if (fstat(null, &want) < 0)
+		fail("stdio", "fstat /dev/null");
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat(fd, &st) < 0) {
+			if (errno == EBADF)
+				continue;
+			fail("stdio", "fstat fd %d", fd);
+		}
+		if (S_ISCHR(st.st_mode) && st.st_rdev == want.st_rdev &&
+		    dup3(null, fd, 0) < 0)
+			fail("stdio", "reopen /dev/null on fd %d", fd);
+	}
+	close(null);
+}
+
 /* everything that happens inside the rootfs before we switch into it;
  * returns the exec fifo's O_PATH fd (or -1) */
 static int setup_rootfs(struct plan *p, int console_fd)
@@ -68,6 +92,8 @@ static int setup_rootfs(struct plan *p, int console_fd)
 	hooks_run(p, "createContainer", "creating");
 	test_pause("pivot");
 	rootfs_enter(p, rootfd);
+	if (!p->terminal)
+		reopen_dev_null();
 	mounts_remount_ro(p);
 	process_sysctl(p);
 	test_pause("masked");
@@ -138,6 +164,11 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	}
 	if (console_fd >= 0 && !p->terminal)
 		close(console_fd);
+	/* runc's nsexec makes every container process (init and exec) a session
+	 * leader; with a terminal terminal_setup already did. CRIU refuses to dump
+	 * a tree whose session leader is outside the container without --shell-job. */
+	if (!p->terminal && setsid() < 0)
+		fail("init", "setsid");
 	process_personality(p);
 	sched_apply(p);
 

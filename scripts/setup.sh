@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The test guests (test/vm/run.sh): user-mode-linux and qemu kernels, busybox for their
-# initramfs, systemd and D-Bus for the systemd guest.
-guest_pkgs=(user-mode-linux qemu-system-x86 xz-utils systemd dbus)
+# initramfs, systemd and D-Bus for the systemd guest; kmod (depmod, modprobe) and CRIU for the
+# checkpoint tier, whose qemu guest gets the kernel's modules (--modules).
+guest_pkgs=(user-mode-linux qemu-system-x86 xz-utils kmod systemd dbus criu)
 # The CRI tier (test/cri/tier.sh): containerd (its CRI plugin), the CNI plugins.
 pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time
   containerd containernetworking-plugins)
@@ -24,4 +25,4 @@ apt_install --no-install-recommends -- "${guest_pkgs[@]}"
 npm run build
 # The guests' kernels and initramfs, cached in /var/cache/tsrun-vm (remade when missing).
 test/vm/run.sh --backend uml --prepare
-test/vm/run.sh --backend qemu --prepare
+test/vm/run.sh --backend qemu --modules --prepare

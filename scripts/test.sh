@@ -2,11 +2,12 @@
 # npm test: build, then every tier: tap tests with real containers on this host, the cgroup v2
 # tier in a pure cgroup v2 guest, the systemd tier in a guest whose PID 1 is systemd, the
 # Podman/containerd device and cgroup scenarios in a pure cgroup v2 guest, Podman/containerd
-# with the systemd cgroup driver in the systemd guest (the guests through test/vm/run.sh),
-# Podman/containerd/Docker end to end on this host, and containerd's CRI plugin driven as kubelet
-# does (test/cri/tier.sh). Prints a closing "N passed, N failed" line. TSRUN_SKIP_CGROUP2=1,
-# TSRUN_SKIP_SYSTEMD=1, TSRUN_SKIP_E2E_CGROUP2=1, TSRUN_SKIP_E2E_SYSTEMD=1, TSRUN_SKIP_E2E=1 and
-# TSRUN_SKIP_CRI=1 leave a tier out.
+# with the systemd cgroup driver in the systemd guest, checkpoint/restore through CRIU in a qemu
+# guest with its kernel's modules (the guests through test/vm/run.sh), Podman/containerd/Docker
+# end to end on this host, and containerd's CRI plugin driven as kubelet does
+# (test/cri/tier.sh). Prints a closing "N passed, N failed" line. TSRUN_SKIP_CGROUP2=1,
+# TSRUN_SKIP_SYSTEMD=1, TSRUN_SKIP_E2E_CGROUP2=1, TSRUN_SKIP_E2E_SYSTEMD=1, TSRUN_SKIP_CRIU=1,
+# TSRUN_SKIP_E2E=1 and TSRUN_SKIP_CRI=1 leave a tier out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS
@@ -42,13 +43,14 @@ tier() {
   printf -v "${name}_pass" %s "$p"; printf -v "${name}_fail" %s "$f"
 }
 # Guests (test/vm/run.sh): pure cgroup v2, then systemd as PID 1, then the clients' device and
-# cgroup scenarios on pure cgroup v2, then the clients with the systemd driver; then Podman,
-# containerd and Docker on this host (see the header of test/e2e/run.sh); then the CRI tier, with
-# its own containerd (test/cri/tier.sh).
+# cgroup scenarios on pure cgroup v2, then the clients with the systemd driver, then
+# checkpoint/restore (qemu); then Podman, containerd and Docker on this host (see the header of
+# test/e2e/run.sh); then the CRI tier, with its own containerd (test/cri/tier.sh).
 tier cgroup2 TSRUN_SKIP_CGROUP2 scripts/test-cgroup2.sh
 tier systemd TSRUN_SKIP_SYSTEMD scripts/test-systemd.sh
 tier e2e_cgroup2 TSRUN_SKIP_E2E_CGROUP2 scripts/test-e2e-cgroup2.sh
 tier e2e_systemd TSRUN_SKIP_E2E_SYSTEMD scripts/test-e2e-systemd.sh
+tier criu TSRUN_SKIP_CRIU scripts/test-criu.sh
 tier e2e TSRUN_SKIP_E2E test/e2e/run.sh
 tier cri TSRUN_SKIP_CRI test/cri/tier.sh
 
@@ -59,8 +61,8 @@ if [ "$tap_fail" -gt 0 ]; then
   awk '/^ +not ok /{on=1; n=0; end=sprintf("%*s...", match($0,/[^ ]/)+1, "")} on{print; n++; if ((n>1 && $0==end) || n>=30) on=0}' build/tap.log
 fi
 
-pass=$((tap_pass + cgroup2_pass + systemd_pass + e2e_cgroup2_pass + e2e_systemd_pass + e2e_pass + cri_pass))
-fail=$((tap_fail + cgroup2_fail + systemd_fail + e2e_cgroup2_fail + e2e_systemd_fail + e2e_fail + cri_fail))
+pass=$((tap_pass + cgroup2_pass + systemd_pass + e2e_cgroup2_pass + e2e_systemd_pass + criu_pass + e2e_pass + cri_pass))
+fail=$((tap_fail + cgroup2_fail + systemd_fail + e2e_cgroup2_fail + e2e_systemd_fail + criu_fail + e2e_fail + cri_fail))
 [ "$tap_rc" = 0 ] || [ "$tap_fail" -gt 0 ] || fail=$((fail + 1))
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -33,6 +33,8 @@ const commands: Record<string, () => Promise<Command>> = {
   ps: async () => (await import('./cli/commands/ps.js')).default,
   update: async () => (await import('./cli/commands/update.js')).default,
   events: async () => (await import('./cli/commands/events.js')).default,
+  checkpoint: async () => (await import('./cli/commands/checkpoint.js')).default,
+  restore: async () => (await import('./cli/commands/restore.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,7 @@
 // config-linux.md#personality, config.md (scheduler, ioPriority, execCPUAffinity),
 // config-linux.md#memory-policy, config-linux.md#offset-for-time-namespace, config.md#mounts (idmap).
 import t from 'tap';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Harness } from './helpers/runtime.js';
 import { probe, statOf } from './helpers/probe.js';
@@ -75,4 +75,22 @@ t.test('idmapped bind mount: on-disk uid 0 is presented as the mapped host id', 
   t.equal(root.uid, 1000, 'uid 0 on disk is 1000 through the mount');
   t.equal(root.gid, 1000);
   t.equal(statOf(p, '/mnt/idm/user-owned').uid, 65534, 'an id outside the mapping is the overflow id');
+});
+
+t.test('every container process leads its own session, stdio on the host\'s /dev/null is the container\'s (runc\'s nsexec setsid, reOpenDevNull; CRIU needs both)', async (t) => {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
+  const pid = h.state(id)!.pid;
+  // runc's nsexec calls setsid() for every container process: CRIU refuses a tree whose session
+  // leader is outside it ("A session leader of N is outside of its pid namespace").
+  const stat = (text: string): string[] => text.slice(text.lastIndexOf(')') + 2).split(' ');
+  t.equal(stat(readFileSync(`/proc/${pid}/stat`, 'utf8'))[3], String(pid), 'the container\'s process leads its own session');
+  const ex = h.ok(['exec', id, 'cat', '/proc/self/stat']).stdout;
+  t.equal(stat(ex)[3], ex.split(' ')[0], 'an exec\'d process leads its own session');
+  // runc's reOpenDevNull: stdio on the host's /dev/null is reopened on the container's, which
+  // CRIU can dump (the harness's stdin is the host's /dev/null).
+  const fd0 = statSync(`/proc/${pid}/fd/0`);
+  const inner = statSync(`/proc/${pid}/root/dev/null`);
+  t.ok(fd0.dev === inner.dev && fd0.ino === inner.ino, 'stdin is the container\'s /dev/null, not the host\'s');
+  t.not(fd0.dev, statSync('/dev/null').dev, 'not the host\'s');
 });

@@ -30,3 +30,14 @@ export function commandUsage(name: string, cmd: Command): string {
     .join('\n');
   return `USAGE:\n   tsrun ${name} ${cmd.usage}\n\nOPTIONS:\n${opts}\n`;
 }
+
+/** runc's usage text of a command on one container (checkpoint, restore): the ID, then what it does. */
+export function idUsage(verb: string, description: string): string {
+  return `[command options] <container-id>
+
+Where "<container-id>" is the name for the instance of the container to be
+${verb}.
+
+DESCRIPTION:
+   ${description}`;
+}

@@ -15,7 +15,7 @@ import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
 import { stateInfo, stateJson } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
-import { loadConfig, rootfsPath } from '../spec/load.js';
+import { loadConfig, rootfsPath, type Config } from '../spec/load.js';
 import { CONFIG_FILE, FIFO_FILE } from '../state/paths.js';
 import { procStat } from '../state/status.js';
 import { lockContainer, lockFd } from '../state/lock.js';
@@ -84,23 +84,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const held = lockFd(o.root, o.id)!;
     // Only a hole in the caller's fds could put it there; preserved fds are handed on as they are.
     if (held < 3 + preserveFds) throw new TsrunError(`--preserve-fds: fd ${held} is not open in the caller (fds 3 to ${2 + preserveFds} are handed to the container)`);
-    const state: SavedState = {
-      stateVersion: 1,
-      ociVersion: cfg.ociVersion,
-      id: o.id,
-      pid: 0,
-      pidStartTime: '',
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: ownerName(),
-      annotations: info.annotations,
-      hasProcess: cfg.process !== undefined,
-      sharesMountNs: !plan.ns.has('mount') || undefined,
-      cgroupDirs,
-      creating: true,
-      hooks: laterHooks(cfg.hooks),
-    };
+    const state = creatingState(cfg, o.id, bundle, rootfs);
+    state.sharesMountNs = !plan.ns.has('mount') || undefined;
     const records: PlanRecord[] = [...plan.records];
     let placeChild: ((pid: number) => void) | undefined;
     if (sd) {
@@ -181,6 +166,26 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   } finally {
     unlock();
   }
+}
+
+/** state.json of a container being made (create, restore): no pid and no cgroups yet. */
+export function creatingState(cfg: Config, id: string, bundle: string, rootfs: string): SavedState {
+  return {
+    stateVersion: 1,
+    ociVersion: cfg.ociVersion,
+    id,
+    pid: 0,
+    pidStartTime: '',
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: ownerName(),
+    annotations: stateInfo(cfg, id, bundle).annotations,
+    hasProcess: cfg.process !== undefined,
+    cgroupDirs: [],
+    creating: true,
+    hooks: laterHooks(cfg.hooks),
+  };
 }
 
 function killAndReap(pid: number): void {

@@ -7,10 +7,15 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
 
 /** Waits for tsrun-init's parent (kept by a foreground launch), forwarding those signals to the process; its exit status. */
 export function waitForeground(l: Launched): number {
-  return loadNative().waitForwarding(l.parent, l.pid, FORWARDED.map((s) => constants.signals[s]));
+  return loadNative().waitForwarding(l.parent, l.pid, FORWARDED_SIGNALS());
+}
+
+/** Those signals' numbers. */
+export function FORWARDED_SIGNALS(): number[] {
+  return FORWARDED.map((s) => constants.signals[s]);
 }
 
 /** Signals tsrun gets go to pid from now on: before the wait, tsrun still writes the pid file and the exec plan. */
 export function forwardTo(pid: number): void {
-  loadNative().forwardSignals(pid, FORWARDED.map((s) => constants.signals[s]));
+  loadNative().forwardSignals(pid, FORWARDED_SIGNALS());
 }

@@ -241,6 +241,15 @@ function removeUnreadable(root: string, id: string, driver: CgroupDriver): void 
 }
 
 /** runtime.md#delete: only a stopped container, unless forced. */
+/** After a foreground run or restore: the container goes with its process; a failure is only a warning. */
+export function deleteAfterExit(root: string, id: string): void {
+  try {
+    deleteContainer(root, id, true);
+  } catch (e) {
+    log('warning', `delete ${id}: ${(e as Error).message}`);
+  }
+}
+
 export function deleteContainer(root: string, id: string, force: boolean, driver: CgroupDriver = { systemd: false, rootless: false }): void {
   // Checked before anything: a forced delete removes the entry's dir even when it can't be read.
   checkId(id);

@@ -5,6 +5,7 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . /tsrun-vm/params
 read -r up _ < /proc/uptime; echo "$up" > /tsrun-vm/command-uptime
+if [ -n "$modroot" ]; then mkdir -p /lib/modules && ln -sfn "$modroot/lib/modules/$(uname -r)" "/lib/modules/$(uname -r)"; fi
 [ -n "$disk" ] && export TSRUN_VM_DISK_MAJMIN=$(< "/sys/class/block/${disk#/dev/}/dev")
 for d in /sys/class/virtio-ports/*; do      # qemu names its ports; find them
   [ -f "$d/name" ] || continue

@@ -92,3 +92,24 @@ image_qemu() {
   pack_initrd "$d/i" "$d/initrd"
   mv "$d/vmlinux" "$KERNEL"; mv "$d/initrd" "$INITRD"; rm -rf "$d"
 }
+
+# modules_qemu: the guest kernel's whole module tree (about 400 MB, once), indexed with depmod,
+# in $cache/<package>.modules; sets MODROOT. run.sh --modules links it at
+# /lib/modules/$(uname -r) in the guest, so modprobe and the kernel's module autoload work
+# (CRIU loads the *_diag socket modules, tun and nf_tables).
+modules_qemu() {
+  local pkg d kver
+  pkg=$(kernel_package)
+  [ -n "$pkg" ] || die "no linux-image-amd64 in the apt lists: run scripts/setup.sh"
+  MODROOT=$cache/$pkg.modules
+  [ -f "$MODROOT/.done" ] && return 0
+  command -v depmod >/dev/null || die "depmod is missing: run scripts/setup.sh"
+  d=$(mktemp -d)
+  (cd "$d" && apt-get download "$pkg" >/dev/null 2>&1) || { rm -rf "$d"; die "apt-get download $pkg failed"; }
+  dpkg-deb -x "$d"/*.deb "$d/x"
+  kver=$(basename "$(ls -d "$d"/x/lib/modules/* | head -1)")
+  rm -rf "$MODROOT"; mkdir -p "$MODROOT/lib"
+  mv "$d/x/lib/modules" "$MODROOT/lib/"
+  depmod -b "$MODROOT" "$kver" || { rm -rf "$d" "$MODROOT"; die "depmod $kver failed"; }
+  touch "$MODROOT/.done"; rm -rf "$d"
+}

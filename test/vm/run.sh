@@ -35,14 +35,17 @@
 #   --keep            keep the run dir (the guest's console log) and print its path
 #   --verbose         print the guest's console after the run
 #   --timing          print the guest's uptime when CMD started and the host's wall time
-#   --prepare         only build the cached kernel and initramfs for --backend
+#   --modules         qemu: the guest kernel's whole module tree at /lib/modules/$(uname -r), so
+#                     modprobe and module autoload work (CRIU needs them); unpacked once into
+#                     the cache (about 400 MB)
+#   --prepare         only build the cached kernel and initramfs for --backend (and --modules)
 # Cache: $TSRUN_VM_CACHE (default /var/cache/tsrun-vm), remade when missing or when init.sh
 # changes; packages come from scripts/setup.sh. Exit 125: the runner or the guest failed.
 # Not a security boundary: root in the guest can reach the host's files.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 guest=plain backend=uml mem=1024 cpus=2 timeout=900 disk_mb=256 sd_mode=minimal delegate=0
-keep=0 verbose=0 timing=0 prepare=0 rw=() mask=
+keep=0 verbose=0 timing=0 prepare=0 modules=0 rw=() mask=
 die() { echo "test/vm/run.sh: $*" >&2; exit 125; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -60,6 +63,7 @@ while [ $# -gt 0 ]; do
     --verbose) verbose=1; shift;;
     --timing) timing=1; shift;;
     --prepare) prepare=1; shift;;
+    --modules) modules=1; shift;;
     --) shift; break;;
     -*) die "unknown option $1";;
     *) break;;
@@ -68,6 +72,7 @@ done
 case $guest in plain|systemd) ;; *) die "--guest must be plain or systemd";; esac
 case $backend in uml|qemu) ;; *) die "--backend must be uml or qemu";; esac
 case $sd_mode in minimal|basic) ;; *) die "--systemd-mode must be minimal or basic";; esac
+[ "$modules" = 0 ] || [ "$backend" = qemu ] || die "--modules needs --backend qemu"
 [ "$(id -u)" = 0 ] || die "run it as root"
 [ $# -ge 1 ] || [ "$prepare" = 1 ] || die "usage: test/vm/run.sh [OPTIONS] -- CMD [ARGS...]"
 
@@ -79,7 +84,8 @@ if [ "$backend" = uml ]; then need linux.uml; else need qemu-system-x86_64; need
 cache=${TSRUN_VM_CACHE:-/var/cache/tsrun-vm}
 mkdir -p "$cache"
 . "$here/image.sh"
-{ flock 9; "image_$backend"; } 9>"$cache/.lock"   # one builder at a time
+MODROOT=
+{ flock 9; "image_$backend"; [ "$modules" = 0 ] || modules_qemu; } 9>"$cache/.lock"   # one builder at a time
 [ "$prepare" = 1 ] && exit 0
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/tsrun-vm.XXXXXX")
@@ -112,7 +118,7 @@ if [ "$backend" = uml ]; then out=/dev/ttyS0 err=/dev/ttyS1 disk=/dev/ubda
 else out=vmout err=vmerr disk=/dev/vda; fi             # qemu: virtio-serial port names
 [ "$disk_mb" -gt 0 ] 2>/dev/null || disk=
 [ -n "$disk" ] && truncate -s "${disk_mb}M" "$run/disk.img"
-printf 'out=%q err=%q disk=%q\n' "$out" "$err" "$disk" > "$run/params"
+printf 'out=%q err=%q disk=%q modroot=%q\n' "$out" "$err" "$disk" "$MODROOT" > "$run/params"
 cp "$here/command.sh" "$run/command.sh"
 { export -p | grep -v -E '^declare -[a-zA-Z]*r' | grep -v -E '^declare -x (PWD|OLDPWD|SHLVL|_)(=|$)'
   printf 'export TSRUN_VM=%q TSRUN_VM_BACKEND=%q TSRUN_VM_DISK=%q\n' "$guest" "$backend" "$disk"

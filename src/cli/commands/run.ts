@@ -2,9 +2,8 @@ import type { Command } from '../../main.js';
 import { forwardTo, waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { createContainer } from '../../container/create.js';
-import { deleteContainer, startContainer } from '../../container/lifecycle.js';
+import { deleteAfterExit, deleteContainer, startContainer } from '../../container/lifecycle.js';
 import { createFlags, preserveFdsOf } from './create.js';
-import { log } from '../log.js';
 import { testPause } from '../../util/test-pause.js';
 
 const flags = [
@@ -49,13 +48,7 @@ const command: Command = {
     if (detach) return 0;
     // Foreground: signals to tsrun go to the container; the C parent reports its exit status.
     const code = waitForeground(c);
-    if (!bool(p, 'keep')) {
-      try {
-        deleteContainer(g.root, id, true);
-      } catch (e) {
-        log('warning', `delete ${id}: ${(e as Error).message}`);
-      }
-    }
+    if (!bool(p, 'keep')) deleteAfterExit(g.root, id);
     return code;
   },
 };

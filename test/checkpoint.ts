@@ -1,0 +1,159 @@
+// checkpoint and restore (runc 1.1.5's checkpoint.go and restore.go), as far as this host can
+// show them: CRIU 3.17 cannot dump on its kernel, so dumps and restores themselves are checked
+// in a qemu guest (test/criu/tier.sh). Here: the commands exist and say so (Podman probes
+// `RUNTIME checkpoint --help`), and every refusal comes before anything is stopped or made.
+// (Container processes as CRIU needs them, session leaders on the container's own /dev/null:
+// process-linux.ts.)
+import t from 'tap';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness } from './helpers/runtime.js';
+import { receiver } from './helpers/recvtty.js';
+
+const h = new Harness(t);
+const SLEEP = ['sleep', '1000'];
+
+/** A dir holding a fake `criu` that prints `version` for --version. */
+function fakeCriu(name: string, version: string): string {
+  const dir = h.path(name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'criu'), `#!/bin/sh\necho "${version}"\n`, { mode: 0o755 });
+  return dir;
+}
+const withPath = (dir: string): { env: Record<string, string> } => ({ env: { PATH: `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } });
+const noCriu = (): { env: Record<string, string> } => {
+  const dir = h.path('no-criu-bin');
+  mkdirSync(dir, { recursive: true });
+  return { env: { PATH: dir } };
+};
+
+t.test('checkpoint and restore exist: --help with runc\'s flags, features says so', async (t) => {
+  const cp = h.tsrun(['checkpoint', '--help']);
+  t.equal(cp.status, 0, 'checkpoint --help exits 0 (Podman\'s probe for checkpoint support)');
+  for (const f of ['image-path', 'work-path', 'parent-path', 'leave-running', 'tcp-established', 'ext-unix-sk', 'shell-job', 'lazy-pages', 'status-fd', 'page-server', 'file-locks', 'pre-dump', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup']) {
+    t.match(cp.stdout, new RegExp(`--${f}\\b`), `checkpoint --${f}`);
+  }
+  const rs = h.tsrun(['restore', '--help']);
+  t.equal(rs.status, 0, 'restore --help exits 0');
+  for (const f of ['console-socket', 'image-path', 'work-path', 'tcp-established', 'ext-unix-sk', 'shell-job', 'file-locks', 'manage-cgroups-mode', 'bundle, -b', 'detach, -d', 'pid-file', 'no-subreaper', 'no-pivot', 'empty-ns', 'auto-dedup', 'lazy-pages', 'lsm-profile', 'lsm-mount-context']) {
+    t.match(rs.stdout, new RegExp(`--${f}\\b`), `restore --${f}`);
+  }
+  const features = JSON.parse(h.ok(['features']).stdout) as { annotations: Record<string, string> };
+  t.equal(features.annotations['org.opencontainers.runc.checkpoint.enabled'], 'true', 'features: runc\'s checkpoint annotation');
+  const help = h.ok(['--help']).stdout;
+  t.match(help, /^ {3}checkpoint$/m, 'the global help lists checkpoint');
+  t.match(help, /^ {3}restore$/m, 'and restore');
+});
+
+t.test('checkpoint refuses before anything stops: no criu, an old criu, bad flags, a created container', async (t) => {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
+  const pid = h.state(id)!.pid;
+  const img = h.path('cp-refused-img');
+  const cases: [string, string[], { env: Record<string, string> } | undefined, RegExp][] = [
+    ['no criu on PATH', [], noCriu(), /no criu on PATH \(install the criu package\)/],
+    ['criu 2.0', [], withPath(fakeCriu('criu-old', 'Version: 2.0')), /CRIU version 20000 must be 30000 or higher/],
+    ['a criu with no version', [], withPath(fakeCriu('criu-odd', 'hello')), /CRIU version check failed: .* printed no version/],
+    ['--lazy-pages', ['--lazy-pages'], undefined, /--lazy-pages is not supported by tsrun/],
+    ['a bad --manage-cgroups-mode', ['--manage-cgroups-mode', 'hard'], undefined, /Invalid manage cgroups mode: hard/],
+    ['an absolute --parent-path', ['--parent-path', '/tmp'], undefined, /--parent-path must be relative/],
+    ['a missing --parent-path', ['--parent-path', 'no-such-parent'], undefined, /invalid --parent-path: .*no-such-parent/],
+    ['--empty-ns ipc', ['--empty-ns', 'ipc'], undefined, /namespace \\?"ipc\\?" is not supported by --empty-ns/],
+    ['--page-server without a port', ['--page-server', 'host'], undefined, /Use --page-server ADDRESS:PORT/],
+  ];
+  for (const [what, flags, o, want] of cases) {
+    const r = h.tsrun(['checkpoint', '--image-path', img, ...flags, id], o);
+    t.equal(r.status, 1, `${what}: exit 1`);
+    t.match(r.stderr, want, `${what}: says why`);
+    const s = h.state(id);
+    t.ok(s?.status === 'running' && s.pid === pid, `${what}: the container runs on, same pid`);
+  }
+  t.notOk(existsSync(img), 'no image dir was made');
+  const created = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), created]);
+  const c = h.tsrun(['checkpoint', '--image-path', img, created]);
+  t.match(c.stderr, /Container cannot be checkpointed in created state/, 'a created container: runc\'s words');
+  t.equal(h.state(created)?.status, 'created', 'it stays created');
+  const none = h.tsrun(['checkpoint', '--image-path', img, 'no-such-container']);
+  t.match(none.stderr, /container \\?"no-such-container\\?" does not exist/);
+});
+
+t.test('checkpoint of a container with a terminal needs --shell-job, said before CRIU runs', async (t) => {
+  const id = h.id(t);
+  const sock = h.path(`${id}.sock`);
+  const rx = receiver(sock);
+  h.ok(['run', '-d', '--console-socket', sock, '--bundle', h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), id]);
+  const pid = h.state(id)!.pid;
+  const r = h.tsrun(['checkpoint', '--image-path', h.path('tty-img'), id], noCriu());
+  t.equal(r.status, 1);
+  t.match(r.stderr, /has a terminal \(process\.terminal\): CRIU needs --shell-job/, 'the terminal is named before criu is looked for');
+  t.ok(h.state(id)?.status === 'running' && h.state(id)?.pid === pid, 'the container runs on');
+  h.ok(['delete', '-f', id]);
+  await rx.done.catch(() => undefined);
+});
+
+t.test('a read-only root is refused by checkpoint and restore: CRIU would bring it back writable (criu#2632)', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({ args: SLEEP, edit: (c) => void (c.root!.readonly = true) });
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const pid = h.state(id)!.pid;
+  const img = h.path('ro-img');
+  const r = h.tsrun(['checkpoint', '--image-path', img, id]);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /has a read-only root \(root\.readonly\): CRIU would restore it writable \(criu#2632\)/, 'checkpoint says why');
+  t.ok(h.state(id)?.status === 'running' && h.state(id)?.pid === pid, 'the container runs on');
+  t.notOk(existsSync(img), 'no image dir');
+  mkdirSync(img);
+  writeFileSync(join(img, 'descriptors.json'), '["/dev/null","/dev/null","/dev/null"]');
+  const id2 = h.id(t);
+  const rs = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id2]);
+  t.match(rs.stderr, /has a read-only root/, 'restore says so too');
+  t.equal(h.state(id2), null, 'and makes nothing');
+});
+
+t.test('restore refuses before anything is made: no criu, no image, an ID in use, a terminal', async (t) => {
+  const id = h.id(t);
+  const bundle = h.bundle({ args: SLEEP });
+  const img = h.path('rs-img');
+  mkdirSync(img);
+  const cases: [string, string[], string, { env: Record<string, string> } | undefined, RegExp][] = [
+    ['no criu on PATH', ['--image-path', img], bundle, noCriu(), /no criu on PATH/],
+    ['criu 2.0', ['--image-path', img], bundle, withPath(fakeCriu('criu-old2', 'Version: 2.0')), /CRIU version 20000 must be 30000 or higher/],
+    ['a missing image dir', ['--image-path', h.path('no-such-img')], bundle, undefined, /--image-path .*no-such-img: no such directory/],
+    ['an image dir without descriptors.json', ['--image-path', img], bundle, undefined, /descriptors\.json: .*not a checkpoint made by checkpoint/],
+    ['--lsm-profile with criu 3.15', ['--image-path', img, '--lsm-profile', 'apparmor:x'], bundle, withPath(fakeCriu('criu-315', 'Version: 3.15')), /--lsm-profile requires at least CRIU 3\.16/],
+    ['a terminal without --shell-job', ['--image-path', img], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /has a terminal .*needs --shell-job/],
+    ['a terminal with --shell-job', ['--image-path', img, '--shell-job'], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /restoring a container with a terminal .*is not supported/],
+  ];
+  for (const [what, flags, b, o, want] of cases) {
+    const r = h.tsrun(['restore', '-d', ...flags, '--bundle', b, id], o);
+    t.equal(r.status, 1, `${what}: exit 1`);
+    t.match(r.stderr, want, `${what}: says why`);
+    t.equal(h.state(id), null, `${what}: no container`);
+    t.notOk(existsSync(`/sys/fs/cgroup/unified/${id}`) || existsSync(`/sys/fs/cgroup/pids/${id}`), `${what}: no cgroup`);
+  }
+  // An ID in use: the running container is left alone.
+  writeFileSync(join(img, 'descriptors.json'), '["/dev/null","/dev/null","/dev/null"]');
+  h.ok(['run', '-d', '--bundle', bundle, id]);
+  const pid = h.state(id)!.pid;
+  const r = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id]);
+  t.match(r.stderr, new RegExp(`container with id exists: ${id}`), 'an ID in use: runc\'s words');
+  t.ok(h.state(id)?.status === 'running' && h.state(id)?.pid === pid, 'the running container is untouched');
+});
+
+const hasCriu = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'criu')));
+t.test('a restore CRIU fails leaves no container, no cgroup, no mount, and the rootfs as it was', { skip: hasCriu ? false : 'criu is not installed' }, async (t) => {
+  // An image dir with only descriptors.json: criu restore runs and fails on any kernel.
+  const img = h.path('bogus-img');
+  mkdirSync(img);
+  writeFileSync(join(img, 'descriptors.json'), '["/dev/null","/dev/null","/dev/null"]');
+  const bundle = h.bundle({ args: SLEEP, prepare: (rootfs) => writeFileSync(join(rootfs, 'marker'), 'kept') });
+  const id = h.id(t);
+  const r = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id]);
+  t.equal(r.status, 1, 'exit 1');
+  t.match(r.stderr, /criu failed: restore .*log file: .*restore\.log/s, 'CRIU\'s failure and its log file');
+  t.equal(h.state(id), null, 'no container');
+  t.equal(readFileSync(join(bundle, 'rootfs', 'marker'), 'utf8'), 'kept', 'the rootfs (bind-mounted for CRIU) is untouched');
+  t.notMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /@criu-root-/, 'CRIU\'s root mount is gone');
+  t.same(readdirSync(h.root).filter((n) => n.startsWith('@criu-root')), [], 'and its dir');
+});

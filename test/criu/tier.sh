@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The checkpoint/restore tier: runs in a qemu guest with the kernel's modules
+# (scripts/test-criu.sh starts it; CRIU 3.17 cannot dump on the development host's kernel).
+# Every step runs with tsrun and, for comparison, with runc 1.1.5 in the same boot: a counter
+# container is checkpointed (it stops), restored (it goes on from the same value, with stdio
+# /dev/null or the restoring caller's pipes), checkpointed with --leave-running, pre-dumped then
+# dumped with --parent-path and restored under a new ID; exec, pause, kill and delete work on a
+# restored container; failed checkpoints and restores leave the container as it was and nothing
+# behind. TSRUN_CRIU_LOGS=DIR (a --rw dir) keeps CRIU's logs; TSRUN_CRIU_RUNTIMES (default
+# "tsrun runc") picks the runtimes; TSRUN_CRIU_PODMAN=1 adds Podman (test/criu/podman.sh).
+# Prints "ok"/"not ok" lines and "criu: N passed, N failed" (tsrun's checks and runc's).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
+pass=0 fail=0
+check() { # NAME CONDITION: CONDITION (shell code) must succeed
+  if eval "$2"; then pass=$((pass + 1)); echo "ok - $1"; else fail=$((fail + 1)); echo "not ok - $1"; fi
+}
+if ! out=$(criu check 2>&1); then
+  echo "criu tier skipped: criu check fails in this guest: $(tail -n 1 <<<"$out")"
+  echo "criu: 0 passed, 0 failed"; exit 0
+fi
+# CRIU probes these when it first dumps (5 s under TCG if it has to load them itself).
+for m in unix_diag inet_diag tcp_diag udp_diag netlink_diag packet_diag tun nf_tables; do modprobe -q "$m" 2>/dev/null; done
+
+tmp=$(mktemp -d /tmp/tsrun-criu.XXXXXX)
+declare -A bin=([tsrun]=build/Release/tsrun [runc]=runc)
+R() { local rt=$1; shift; "${bin[$rt]}" --root "$tmp/root-$rt" "$@"; }
+cleanup() {
+  local rt d
+  for rt in tsrun runc; do
+    for d in "$tmp/root-$rt"/*/; do [ -d "$d" ] && R "$rt" delete -f "$(basename "$d")" >/dev/null 2>&1; done
+  done
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The counter: every 0.1 s the next number, appended to /counter/log, the latest in /counter/n
+# and on stdout. It starts at 1, so a restart shows as a repeated 1.
+count='i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i > /counter/n; echo $i; sleep 0.1; done'
+bash scripts/make-bundle.sh "$tmp/bundle" sh -c "$count" >/dev/null
+node -e '
+  const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+  c.mounts.push({ destination: "/counter", type: "bind", source: "/counter-host", options: ["rbind", "rw"] });
+  fs.writeFileSync(f, JSON.stringify(c));' "$tmp/bundle"
+
+# bundle NAME: a copy of the bundle config whose /counter is $tmp/NAME (rootfs shared).
+bundle() {
+  local b=$tmp/b-$1
+  mkdir -p "$b" "$tmp/$1"; : > "$tmp/$1/log"
+  sed "s|/counter-host|$tmp/$1|" "$tmp/bundle/config.json" | sed "s|\"path\":\"rootfs\"|\"path\":\"$tmp/bundle/rootfs\"|" > "$b/config.json"
+  echo "$b"
+}
+n() { cat "$tmp/$1/n" 2>/dev/null || echo 0; }
+# steady: the counter's log counts 1, 2, 3... with no number repeated or skipped.
+steady() { awk 'NR != $1 { exit 1 } END { exit NR < 2 }' "$tmp/$1/log"; }
+wait_n() { # NAME MIN: until the counter reaches MIN (10 s)
+  local i; for i in $(seq 100); do [ "$(n "$1")" -ge "$2" ] 2>/dev/null && return 0; sleep 0.1; done; return 1
+}
+pid_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
+status_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
+cg() { echo "/sys/fs/cgroup/$1"; }
+
+for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
+  # stdio pipes: checkpoint stops the counter and removes the container; restore brings it back
+  # where it was, writing to the pipe the restoring caller gives it.
+  id=$rt-pipe; b=$(bundle "$id")
+  R $rt run -d --bundle "$b" "$id" </dev/null 2>/dev/null > >(cat > "$tmp/out1-$id")
+  wait_n "$id" 5
+  check "$rt: checkpoint (stdout a pipe)" 'R $rt checkpoint --image-path "$tmp/img-$id" --work-path "$tmp/work-$id" "$id"'
+  a=$(n "$id"); sleep 0.5
+  check "$rt: the counter stops at checkpoint ($a, then $(n "$id"))" '[ "$a" = "$(n "$id")" ]'
+  check "$rt: the checkpointed container is gone" '[ -z "$(status_of $rt "$id")" ]'
+  check "$rt: descriptors.json names the pipe" 'grep -q "pipe:" "$tmp/img-$id/descriptors.json"'
+  check "$rt: restore -d" 'R $rt restore -d --image-path "$tmp/img-$id" --work-path "$tmp/work-$id" --bundle "$b" --pid-file "$tmp/pid-$id" "$id" </dev/null 2>/dev/null > >(cat > "$tmp/out2-$id")'
+  check "$rt: restored: state running" '[ "$(status_of $rt "$id")" = running ]'
+  check "$rt: restored: state's pid is the pid file's" '[ "$(pid_of $rt "$id")" = "$(cat "$tmp/pid-$id" 2>/dev/null)" ]'
+  check "$rt: restored: the process is in the container's cgroup" 'grep -q "^0::/$id\$" "/proc/$(pid_of $rt "$id")/cgroup"'
+  wait_n "$id" $((a + 5))
+  check "$rt: restored: the counter goes on from $a ($(n "$id")), not from 1" 'steady "$id"'
+  check "$rt: restored: output goes on in the restoring caller's pipe ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
+  out=$(R $rt exec "$id" cat /counter/n 2>&1)
+  check "$rt: restored: exec ($out)" '[ "$out" -gt "$a" ] 2>/dev/null'
+  R $rt pause "$id"; a=$(n "$id"); sleep 0.4
+  check "$rt: restored: pause stops it" '[ "$(status_of $rt "$id")" = paused ] && [ "$a" = "$(n "$id")" ]'
+  R $rt resume "$id"
+  R $rt kill "$id" KILL; for _ in $(seq 50); do [ "$(status_of $rt "$id")" = stopped ] && break; sleep 0.1; done
+  check "$rt: restored: kill stops it" '[ "$(status_of $rt "$id")" = stopped ]'
+  R $rt delete "$id"
+  check "$rt: restored: delete removes it and its cgroup" '[ -z "$(status_of $rt "$id")" ] && [ ! -e "$(cg "$id")" ]'
+
+  # stdio /dev/null: --leave-running, then --pre-dump and a dump on top of it, restored under a
+  # new ID.
+  id=$rt-null; b=$(bundle "$id")
+  R $rt run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+  wait_n "$id" 3
+  check "$rt: checkpoint --leave-running" 'R $rt checkpoint --leave-running --image-path "$tmp/img-$id/leave" "$id"'
+  a=$(n "$id"); sleep 0.4
+  check "$rt: --leave-running: still running and counting ($a, then $(n "$id"))" '[ "$(status_of $rt "$id")" = running ] && [ "$(n "$id")" -gt "$a" ]'
+  check "$rt: checkpoint --pre-dump" 'R $rt checkpoint --pre-dump --image-path "$tmp/img-$id/pre" "$id"'
+  check "$rt: --pre-dump: still running" '[ "$(status_of $rt "$id")" = running ]'
+  check "$rt: checkpoint --parent-path ../pre" 'R $rt checkpoint --image-path "$tmp/img-$id/final" --parent-path ../pre "$id"'
+  a=$(n "$id")
+  check "$rt: --parent-path: the dump links its parent" '[ -L "$tmp/img-$id/final/parent" ]'
+  check "$rt: descriptors.json says /dev/null" 'grep -q /dev/null "$tmp/img-$id/final/descriptors.json"'
+  check "$rt: restore into a new ID" 'R $rt restore -d --image-path "$tmp/img-$id/final" --bundle "$b" "$id-new" </dev/null >/dev/null 2>&1'
+  wait_n "$id" $((a + 3))
+  check "$rt: restored as $id-new: running, counting on from $a" '[ "$(status_of $rt "$id-new")" = running ] && steady "$id"'
+  R $rt delete -f "$id-new"
+  # A foreground restore waits for the container and exits with its status; the container goes
+  # with it (as run without -d).
+  R $rt restore --image-path "$tmp/img-$id/leave" --bundle "$b" "$id-fg" </dev/null >/dev/null 2>&1 &
+  fg=$!
+  for _ in $(seq 200); do [ "$(status_of $rt "$id-fg")" = running ] && break; sleep 0.1; done
+  check "$rt: foreground restore: running" '[ "$(status_of $rt "$id-fg")" = running ]'
+  R $rt kill "$id-fg" KILL
+  wait "$fg"; rc=$?
+  check "$rt: foreground restore: exits with the container's status ($rc) and removes it" '[ "$rc" = 137 ] && [ -z "$(status_of $rt "$id-fg")" ]'
+
+  # Failures leave the container as it was and nothing behind.
+  id=$rt-err; b=$(bundle "$id")
+  R $rt run -d --bundle "$b" "$id" </dev/null >"$tmp/outside-$id" 2>&1
+  wait_n "$id" 3
+  # stdout is a file outside the container: CRIU cannot dump it ("Can't lookup mount").
+  check "$rt: a checkpoint CRIU refuses fails" '! R $rt checkpoint --image-path "$tmp/img-$id" "$id" 2>"$tmp/err-$id"'
+  a=$(n "$id"); sleep 0.4
+  check "$rt: ... and the container runs on ($a, then $(n "$id"))" '[ "$(status_of $rt "$id")" = running ] && [ "$(n "$id")" -gt "$a" ]'
+  check "$rt: restore under an ID in use fails" '! R $rt restore -d --image-path "$tmp/img-$rt-null/final" --bundle "$b" "$id" </dev/null >/dev/null 2>&1'
+  check "$rt: ... and the container runs on" '[ "$(status_of $rt "$id")" = running ]'
+  check "$rt: restore of a missing image fails" '! R $rt restore -d --image-path "$tmp/no-such-image" --bundle "$b" "$id-x" </dev/null >/dev/null 2>&1'
+  check "$rt: ... and leaves no container and no cgroup" '[ -z "$(status_of $rt "$id-x")" ] && [ ! -e "$(cg "$id-x")" ]'
+  R $rt delete -f "$id"
+done
+# Podman's checkpoint/restore/--export/--import through tsrun: minutes more, so only when asked.
+[ "${TSRUN_CRIU_PODMAN:-0}" = 1 ] && . test/criu/podman.sh
+[ -n "${TSRUN_CRIU_LOGS:-}" ] && for f in "$tmp"/img-*/*.log "$tmp"/img-*/*/*.log "$tmp"/work-*/*.log; do
+  [ -f "$f" ] && cp "$f" "$TSRUN_CRIU_LOGS/$(echo "${f#"$tmp"/}" | tr / _)"; done
+[ "$fail" = 0 ] || { echo "# tsrun's dump/restore logs:"; tail -n 5 "$tmp"/img-tsrun-*/*.log "$tmp"/work-tsrun-*/*.log 2>/dev/null; cat "$tmp"/err-tsrun-* 2>/dev/null; }
+echo "criu: $pass passed, $fail failed"
+[ "$fail" = 0 ]
