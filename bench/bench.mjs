@@ -20,8 +20,9 @@ native.setChildSubreaper();
 
 const env = { PATH: process.env.PATH };
 // tsrun-warm: the same binary through its warm server (docs/CLIENT-SERVER.md), started below
-// this process (no systemd here) by its first call; tsrun: every call cold.
-const envOf = (rt) => (rt.name === 'tsrun-warm' ? { ...env, TSRUN_SERVER: 'on', TSRUN_SERVER_LAUNCH: '1' } : { ...env, TSRUN_SERVER: 'off' });
+// this process (no systemd here) by its first call and kept for the whole run (the other
+// runtimes' 100 runs outlast its default grace); tsrun: every call cold.
+const envOf = (rt) => (rt.name === 'tsrun-warm' ? { ...env, TSRUN_SERVER: 'on', TSRUN_SERVER_LAUNCH: '1', TSRUN_SERVER_GRACE_MS: '600000' } : { ...env, TSRUN_SERVER: 'off' });
 // Output goes to files, not pipes: a container keeps the stdio it inherits open, and a pipe
 // would make the caller wait for the container's end.
 const outFd = openSync(join(tmp, 'calls.out'), 'w');

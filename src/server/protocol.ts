@@ -17,4 +17,4 @@ export const FORWARDING = 0x66;
 /** A connected client's request must arrive whole within this. */
 export const RECV_TIMEOUT_MS = 5000;
 /** How long a server whose root holds no container stays (TSRUN_SERVER_GRACE_MS overrides). */
-export const DEFAULT_GRACE_MS = 10_000;
+export const DEFAULT_GRACE_MS = 60_000;
