@@ -6,7 +6,7 @@
 // usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { closeSync, cpSync, openSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -19,6 +19,10 @@ const native = require(join(top, 'build/Release/tsrun_native.node'));
 native.setChildSubreaper();
 
 const env = { PATH: process.env.PATH };
+// tsrun-warm: the same binary through its warm server (docs/CLIENT-SERVER.md), started below
+// this process (no systemd here) by its first call and kept for the whole run (the other
+// runtimes' 100 runs outlast its default grace); tsrun: every call cold.
+const envOf = (rt) => (rt.name === 'tsrun-warm' ? { ...env, TSRUN_SERVER: 'on', TSRUN_SERVER_LAUNCH: '1', TSRUN_SERVER_GRACE_MS: '600000' } : { ...env, TSRUN_SERVER: 'off' });
 // Output goes to files, not pipes: a container keeps the stdio it inherits open, and a pipe
 // would make the caller wait for the container's end.
 const outFd = openSync(join(tmp, 'calls.out'), 'w');
@@ -26,7 +30,7 @@ const errFile = join(tmp, 'calls.err');
 function call(rt, args) {
   const errFd = openSync(errFile, 'w');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], { env, stdio: ['ignore', outFd, errFd] });
+  const r = spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], { env: envOf(rt), stdio: ['ignore', outFd, errFd] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   closeSync(errFd);
   if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status ?? r.signal} ${readFileSync(errFile, 'utf8')}`);
@@ -113,7 +117,7 @@ const mem = {};
 for (const rt of runtimes) {
   const rss = (args) => {
     const rssFile = join(tmp, 'rss');
-    spawnSync('/usr/bin/time', ['-o', rssFile, '-f', '%M', rt.bin, '--root', join(tmp, `root-${rt.name}`), ...args], { env, stdio: ['ignore', outFd, 'ignore'] });
+    spawnSync('/usr/bin/time', ['-o', rssFile, '-f', '%M', rt.bin, '--root', join(tmp, `root-${rt.name}`), ...args], { env: envOf(rt), stdio: ['ignore', outFd, 'ignore'] });
     return Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
   };
   const id = 'mem';
@@ -128,24 +132,46 @@ for (const rt of runtimes) {
   mem[rt.name] = { pss, rss: { create, start, state, kill, delete: del } };
 }
 
+/** RSS of the warm servers of this run's roots (MB), summed. */
+function serverRss() {
+  let kb = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (!cmd.includes('--tsrun-server') || !cmd.includes(tmp)) continue;
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${name}/status`, 'utf8'))[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
 const metrics = ['lifecycle', 'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'exec again', 'create+seccomp'];
 const names = runtimes.map((r) => r.name);
-const base = names[0];
-const others = names.slice(1);
+// Each tsrun variant against each other runtime (runc, crun).
+const mine = names.filter((n) => n.startsWith('tsrun'));
+const others = names.filter((n) => !n.startsWith('tsrun'));
+const pairs = mine.flatMap((m) => others.map((o) => [m, o]));
+if (mine.length === 2) pairs.unshift([mine[0], mine[1]]);
+const base = mine[0];
 const pad = (s, n) => String(s).padStart(n);
 const lines = [];
-lines.push(`| call | ${names.map((n) => `${n} ms`).join(' | ')} | ${others.map((o) => `${base}/${o}`).join(' | ')} |`);
-lines.push(`|---|${names.map(() => '---:').join('|')}|${others.map(() => '---:').join('|')}|`);
+lines.push(`| call | ${names.map((n) => `${n} ms`).join(' | ')} | ${pairs.map(([a, b]) => `${a}/${b}`).join(' | ')} |`);
+lines.push(`|---|${names.map(() => '---:').join('|')}|${pairs.map(() => '---:').join('|')}|`);
 for (const k of metrics) {
   const med = names.map((n) => median(results[n].map((m) => m[k])));
-  const ratios = others.map((o) => median(results[base].map((m, i) => m[k] / results[o][i][k])));
+  const ratios = pairs.map(([a, o]) => median(results[a].map((m, i) => m[k] / results[o][i][k])));
   lines.push(`| ${k} | ${med.map((x) => pad(x.toFixed(1), 6)).join(' | ')} | ${ratios.map((r) => pad(r.toFixed(2), 5)).join(' | ')} |`);
 }
-lines.push(`| 100 × run (total) | ${names.map((n) => pad(seq[n].toFixed(0), 6)).join(' | ')} | ${others.map((o) => pad((seq[base] / seq[o]).toFixed(2), 5)).join(' | ')} |`);
-lines.push(`| created-state PSS MB | ${names.map((n) => pad(mem[n].pss.toFixed(2), 6)).join(' | ')} | ${others.map((o) => pad((mem[base].pss / mem[o].pss).toFixed(2), 5)).join(' | ')} |`);
+lines.push(`| 100 × run (total) | ${names.map((n) => pad(seq[n].toFixed(0), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((seq[a] / seq[o]).toFixed(2), 5)).join(' | ')} |`);
+lines.push(`| created-state PSS MB | ${names.map((n) => pad(mem[n].pss.toFixed(2), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((mem[a].pss / mem[o].pss).toFixed(2), 5)).join(' | ')} |`);
 for (const c of ['create', 'start', 'state', 'kill', 'delete']) {
-  lines.push(`| peak RSS ${c} MB | ${names.map((n) => pad(mem[n].rss[c].toFixed(1), 6)).join(' | ')} | ${others.map((o) => pad((mem[base].rss[c] / mem[o].rss[c]).toFixed(2), 5)).join(' | ')} |`);
+  lines.push(`| peak RSS ${c} MB | ${names.map((n) => pad(mem[n].rss[c].toFixed(1), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((mem[a].rss[c] / mem[o].rss[c]).toFixed(2), 5)).join(' | ')} |`);
 }
+const server = serverRss();
+if (server) lines.push(`| tsrun-warm server RSS after the run MB | ${server.toFixed(1)} |`);
 const seccompCost = names.map((n) => `${n} ${(median(results[n].map((m) => m['create+seccomp'] - m.create))).toFixed(1)} ms`);
 lines.push('');
 lines.push(`${rounds} rounds; times are medians, ratios the median of per-round ratios (below 1: ${base} is faster).`);

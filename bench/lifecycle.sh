@@ -14,12 +14,12 @@ fi
 unset NODE_EXTRA_CA_CERTS
 [ -f build/test/helpers/docker-profile.js ] || npx tsc -p test/tsconfig.json
 tmp=$(mktemp -d /tmp/tsrun-bench.XXXXXX)
-rtbin() { case $1 in tsrun) echo "$PWD/build/Release/tsrun" ;; *) command -v "$1" ;; esac; }
+rtbin() { case $1 in tsrun | tsrun-warm) echo "$PWD/build/Release/tsrun" ;; *) command -v "$1" ;; esac; }
 cleanup() {
   # Not under set -e: a failed delete must not stop the rest. The roots also hold tsrun's
   # caches (@code-cache, @seccomp-cache), which are no containers.
   set +e
-  for r in tsrun runc crun; do
+  for r in tsrun-warm tsrun runc crun; do
     for d in "$tmp/root-$r"/*/; do
       case $(basename "$d") in @*) continue ;; esac
       [ -d "$d" ] && "$(rtbin "$r")" --root "$tmp/root-$r" delete -f "$(basename "$d")" >/dev/null 2>&1
@@ -32,7 +32,8 @@ bash scripts/make-bundle.sh "$tmp/bundle" /bin/true >/dev/null
 # crun 1.8 accepts only 1.0.x configs; the bundle uses nothing newer.
 node -e 'const f=process.argv[1], fs=require("fs"), c=JSON.parse(fs.readFileSync(f)); c.ociVersion="1.0.2"; fs.writeFileSync(f, JSON.stringify(c))' "$tmp/bundle/config.json"
 args=()
-for r in tsrun runc crun; do
+# tsrun-warm: calls through the warm server (docs/CLIENT-SERVER.md); tsrun: every call cold
+for r in tsrun-warm tsrun runc crun; do
   if [ -x "$(rtbin "$r" || true)" ]; then args+=("$r=$(rtbin "$r")"); else echo "skipping $r: not installed" >&2; fi
 done
 echo "$(nproc) cores, $(uname -r), node $(node --version), $(runc --version | head -1), $(crun --version | head -1)"

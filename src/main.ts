@@ -7,6 +7,8 @@ import { SPEC_VERSION } from './spec/version.js';
 import { defaultRoot } from './state/paths.js';
 import { exitProcess } from './native/addon.js';
 import { euid, rootlessCgroups, runningInUserNs } from './util/rootless.js';
+import { isMainThread } from 'node:worker_threads';
+import { SERVER_FLAG } from './server/protocol.js';
 
 declare const TSRUN_VERSION: string;
 
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const format = str(g, 'log-format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log-format: ${format}`);
   configureLog(str(g, 'log'), format, bool(g, 'debug'));
+  if (!isMainThread) log('debug', `warm server: pid ${process.pid}`);
   if (globalThis.tsrunBoot) log('debug', `code cache: ${globalThis.tsrunBoot.note}`);
   if (bool(g, 'version')) {
     process.stdout.write(`tsrun version ${TSRUN_VERSION}\nspec: ${SPEC_VERSION}\n`);
@@ -84,18 +87,27 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit at once rather than letting the loop drain: nothing is pending once main settles, and
-// Node's full environment teardown is a measurable part of a short command. stdout and stderr
-// are synchronous on Linux for files, pipes and terminals, so no output is lost.
-main(process.argv.slice(2)).then(
-  (code) => {
-    exitProcess(code);
-  },
-  (e: unknown) => {
+/** Runs one call and returns its exit status; errors are logged as runc words them. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
     const msg = e instanceof UsageError && e.command && !e.badFlag ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
     log('error', msg);
     // An error tsrun did not word itself is a bug: its stack helps, with --debug.
     if ((debugEnabled() || process.env.TSRUN_DEBUG) && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    exitProcess(e instanceof TsrunError ? e.exitCode : 1);
-  },
-);
+    return e instanceof TsrunError ? e.exitCode : 1;
+  }
+}
+
+if (!isMainThread) {
+  // a worker of the warm server (src/server/worker.ts): it runs calls when asked
+  void import('./server/worker.js').then((w) => w.serveCalls(runCli));
+} else if (process.argv[2] === SERVER_FLAG) {
+  void import('./server/server.js').then((s) => s.serve(process.argv.slice(3)));
+} else {
+  // Exit at once rather than letting the loop drain: nothing is pending once main settles, and
+  // Node's full environment teardown is a measurable part of a short command. stdout and stderr
+  // are synchronous on Linux for files, pipes and terminals, so no output is lost.
+  void runCli(process.argv.slice(2)).then(exitProcess);
+}

@@ -14,11 +14,15 @@
 //   waitForwarding(pid, target, signals): number (waits for pid; those signals go to target)
 //   exitNow(code): never returns                (_exit: no atexit handlers, no V8 teardown)
 //   fnv1a64(data): string                       (16 hex digits: FNV-1a of a Buffer or UTF-8 text)
+//   recvRequest(fd, timeoutMs): { argv, env, fds } (one client request: csrc/common/wire.h)
+//   peerCred(fd): { pid, uid, gid }             (SO_PEERCRED of a connected unix socket)
+//   exchange(fd, out, inLen): Buffer            (writes out, then reads exactly inLen bytes; blocking)
 #include <napi.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -35,6 +39,7 @@
 #include <unistd.h>
 
 #include "../common/proc.h"
+#include "../common/wire.h"
 
 namespace {
 
@@ -268,6 +273,80 @@ Napi::Value ExitNow(const Napi::CallbackInfo &info) {
   _exit(IntArg(info, 0, "code"));
 }
 
+// The server's worker takes a client's request here (src/server/worker.ts): the fds come with
+// SCM_RIGHTS, which Node's net module cannot receive.
+Napi::Value RecvRequest(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  int ms = IntArg(info, 1, "timeoutMs");
+  struct wire_header h;
+  int fds[WIRE_MAX_FDS];
+  char *payload = nullptr;
+  if (wire_recv(fd, ms, &h, fds, &payload) < 0) ThrowErrno(env, "receive request", errno);
+  Napi::Array argv = Napi::Array::New(env), envv = Napi::Array::New(env), outFds = Napi::Array::New(env);
+  for (uint32_t i = 0; i < h.nfds; i++) outFds.Set(i, Napi::Number::New(env, fds[i]));
+  uint32_t k = 0, na = 0, ne = 0;
+  while (k < h.payload) {
+    size_t len = strlen(payload + k);
+    Napi::String v = Napi::String::New(env, payload + k, len);
+    if (na < h.argc) argv.Set(na++, v);
+    else envv.Set(ne++, v);
+    k += static_cast<uint32_t>(len) + 1;
+  }
+  free(payload);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("argv", argv);
+  out.Set("env", envv);
+  out.Set("fds", outFds);
+  out.Set("init", Napi::Number::New(env, h.init));
+  return out;
+}
+
+// The server asks its client to wait for or signal the tsrun-init it started (wire.h): a
+// worker thread blocks here, as a cold call blocks in waitForwarding.
+Napi::Value Exchange(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "out must be a Buffer");
+  Napi::Buffer<char> out = info[1].As<Napi::Buffer<char>>();
+  int want = IntArg(info, 2, "inLen");
+  for (size_t off = 0; off < out.Length();) {
+    ssize_t n = send(fd, out.Data() + off, out.Length() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      struct pollfd p = { fd, POLLOUT, 0 };
+      poll(&p, 1, -1);
+      continue;
+    }
+    if (n < 0) ThrowErrno(env, "send to the client", errno);
+    off += static_cast<size_t>(n);
+  }
+  std::vector<char> in(static_cast<size_t>(want));
+  for (size_t off = 0; off < in.size();) {
+    struct pollfd p = { fd, POLLIN, 0 };
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) ThrowErrno(env, "poll the client", errno);
+    ssize_t n = recv(fd, in.data() + off, in.size() - off, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) ThrowErrno(env, "receive from the client", errno);
+    if (n == 0) ThrowErrno(env, "receive from the client", ECONNRESET);
+    off += static_cast<size_t>(n);
+  }
+  return Napi::Buffer<char>::Copy(env, in.data(), in.size());
+}
+
+Napi::Value PeerCred(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) ThrowErrno(env, "getsockopt SO_PEERCRED", errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
@@ -285,6 +364,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("forwardSignals", Napi::Function::New(env, ForwardSignals, "forwardSignals"));
   exports.Set("fnv1a64", Napi::Function::New(env, Fnv1a64, "fnv1a64"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
+  exports.Set("recvRequest", Napi::Function::New(env, RecvRequest, "recvRequest"));
+  exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
+  exports.Set("exchange", Napi::Function::New(env, Exchange, "exchange"));
   return exports;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "client.h"
 #include "commands.h"
 #include "log.h"
 #include "signals.h"
@@ -130,24 +131,31 @@ static bool self_dir(char *self, size_t size)
 
 /* dist/tsrun.js next to this build (<top>/build/Release/tsrun -> <top>/dist/tsrun.js),
  * and the node its first line names (the node that built it). */
-static _Noreturn void exec_node(char **argv)
+static bool find_node(struct node_paths *p)
 {
-	char self[PATH_MAX], js[PATH_MAX + 32], line[PATH_MAX + 64];
-	if (!self_dir(self, sizeof(self))) {
+	char line[4096];
+	if (!self_dir(p->self, sizeof(p->self))) {
 		fprintf(stderr, "tsrun: readlink /proc/self/exe: %s\n", strerror(errno));
-		exit(1);
+		return false;
 	}
-	snprintf(js, sizeof(js), "%s/../../dist/tsrun.js", self);
-	FILE *f = fopen(js, "re");
+	snprintf(p->js, sizeof(p->js), "%s/../../dist/tsrun.js", p->self);
+	FILE *f = fopen(p->js, "re");
 	if (!f || !fgets(line, sizeof(line), f)) {
-		fprintf(stderr, "tsrun: open %s: %s\n", js, f ? "empty file" : strerror(errno));
-		exit(1);
+		fprintf(stderr, "tsrun: open %s: %s\n", p->js, f ? "empty file" : strerror(errno));
+		if (f)
+			fclose(f);
+		return false;
 	}
 	fclose(f);
 	line[strcspn(line, "\n")] = '\0';
 	/* "#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS /usr/bin/node": the last word */
 	char *node = strrchr(line, ' ');
-	node = node ? node + 1 : line + 2;
+	snprintf(p->node, sizeof(p->node), "%s", node ? node + 1 : line + 2);
+	return true;
+}
+
+static _Noreturn void exec_node(const struct node_paths *p, char **argv)
+{
 	/* tsrun needs no TLS, and this variable costs tens of ms at every Node start */
 	unsetenv("NODE_EXTRA_CA_CERTS");
 	int argc = 0;
@@ -158,13 +166,48 @@ static _Noreturn void exec_node(char **argv)
 		fprintf(stderr, "tsrun: out of memory\n");
 		exit(1);
 	}
-	nargv[0] = node;
-	nargv[1] = js;
+	nargv[0] = (char *)p->node;
+	nargv[1] = (char *)p->js;
 	for (int i = 1; i < argc; i++)
 		nargv[i + 1] = argv[i];
-	execv(node, nargv);
-	fprintf(stderr, "tsrun: exec %s: %s\n", node, strerror(errno));
+	execv(p->node, nargv);
+	fprintf(stderr, "tsrun: exec %s: %s\n", p->node, strerror(errno));
 	exit(1);
+}
+
+/* TSRUN_SERVER: "off" never uses a server; "on" also starts one when there is none (client.c);
+ * unset or anything else, a running server is used, and none is started. */
+static const char *server_mode(void)
+{
+	const char *v = getenv("TSRUN_SERVER");
+	return v && (strcmp(v, "off") == 0 || strcmp(v, "on") == 0) ? v : "auto";
+}
+
+/* The state root of a call the warm server may take, or NULL for a cold call: the server is
+ * off (TSRUN_SERVER=off), the call writes files in the caller's cwd with its umask (spec),
+ * makes CRIU its own child with the caller's stdio (checkpoint, restore),
+ * stops itself (TSRUN_TEST_PAUSE_AT), runs another tsrun-init (TSRUN_INIT), or its root is a
+ * rootless one or a relative path. *launch: the call starts tsrun-init (create, run, exec),
+ * which goes to the server only with TSRUN_SERVER_LAUNCH=1 for now. */
+static const char *server_root(int argc, char **argv, bool *launch)
+{
+	struct parsed g;
+	if (strcmp(server_mode(), "off") == 0 || getenv("TSRUN_TEST_PAUSE_AT") || getenv("TSRUN_INIT") ||
+	    rootless_context())
+		return NULL;
+	if (!parse_flags(argc, argv, 1, global_flags, sizeof(global_flags) / sizeof(global_flags[0]), &g) ||
+	    g.first_arg >= argc)
+		return NULL;
+	const char *cmd = argv[g.first_arg];
+	*launch = strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
+	const char *on = getenv("TSRUN_SERVER_LAUNCH");
+	if (strcmp(cmd, "spec") == 0 || strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "restore") == 0 ||
+	    (*launch && !(on && strcmp(on, "1") == 0)))
+		return NULL;
+	const char *root = g.values[0];
+	if (!root)
+		return "/run/tsrun";
+	return root[0] == '/' ? root : NULL;
 }
 
 int main(int argc, char **argv)
@@ -175,7 +218,17 @@ int main(int argc, char **argv)
 		fputs("tsrun: delegated\n", stderr);
 		return 125;
 	}
-	if (rc == DELEGATE)
-		exec_node(argv);
-	return rc;
+	if (rc != DELEGATE)
+		return rc;
+	struct node_paths p;
+	if (!find_node(&p))
+		return 1;
+	bool launch = false;
+	const char *root = server_root(argc, argv, &launch);
+	if (root) {
+		rc = client_call(&p, root, argv, strcmp(server_mode(), "on") == 0, launch);
+		if (rc != CLIENT_COLD)
+			return rc;
+	}
+	exec_node(&p, argv);
 }

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 export type LogFormat = 'text' | 'json';
 type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -12,7 +13,8 @@ interface LogTarget {
 const target: LogTarget = { format: 'text', debug: false };
 
 export function configureLog(file: string | undefined, format: LogFormat, debug: boolean): void {
-  target.file = file;
+  // resolved now: in the server the process's own cwd is not the caller's (src/server/worker.ts)
+  target.file = file ? resolve(file) : file;
   target.format = format;
   target.debug = debug;
 }

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { loadNative } from '../native/addon.js';
+import { initHost } from './init-host.js';
 import type { Launched } from './launch.js';
 
 /** Signals a person or a supervisor sends to a foreground `run`/`exec` that belong to the container. */
@@ -7,7 +7,7 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
 
 /** Waits for tsrun-init's parent (kept by a foreground launch), forwarding those signals to the process; its exit status. */
 export function waitForeground(l: Launched): number {
-  return loadNative().waitForwarding(l.parent, l.pid, FORWARDED_SIGNALS());
+  return initHost().waitForwarding(l.parent, l.pid, FORWARDED_SIGNALS());
 }
 
 /** Those signals' numbers. */
@@ -17,5 +17,5 @@ export function FORWARDED_SIGNALS(): number[] {
 
 /** Signals tsrun gets go to pid from now on: before the wait, tsrun still writes the pid file and the exec plan. */
 export function forwardTo(pid: number): void {
-  loadNative().forwardSignals(pid, FORWARDED_SIGNALS());
+  initHost().forwardTo(pid, FORWARDED_SIGNALS());
 }

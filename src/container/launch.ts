@@ -1,7 +1,7 @@
 import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { loadNative } from '../native/addon.js';
+import { initHost } from './init-host.js';
 import { initEnv } from '../util/test-pause.js';
 
 /** tsrun-init sits beside the addon in build/Release; TSRUN_INIT overrides it for tests. */
@@ -33,27 +33,16 @@ const REAP_MS = 5000;
  * Node's stream machinery, whose loading would cost more than the exchange itself.
  */
 export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) => void, keepParent: boolean, onHooks?: () => void, onPlace?: (pid: number) => void): Launched {
-  const native = loadNative();
-  const planFd = 3 + preserveFds;
+  const host = initHost();
   const path = initBinary();
-  const [planSock, planChild] = native.socketpair();
-  let sync = -1;
-  let syncChild = -1;
+  let planSock: number;
+  let sync: number;
   let parent: number;
   try {
-    [sync, syncChild] = native.socketpair();
-    const fds = [0, 1, 2];
-    for (let fd = 3; fd < planFd; fd++) fds.push(fd);
-    fds.push(planChild, syncChild);
     const env = Object.entries(initEnv()).map(([k, v]) => `${k}=${v}`);
-    parent = native.spawn(path, [path, String(planFd), String(planFd + 1)], env, fds);
+    ({ parent, plan: planSock, sync } = host.start(path, env, preserveFds));
   } catch (e) {
-    closeSync(planSock);
-    if (sync >= 0) closeSync(sync);
     throw new TsrunError(`start tsrun-init: ${(e as Error).message}`);
-  } finally {
-    closeSync(planChild);
-    if (syncChild >= 0) closeSync(syncChild);
   }
   try {
     writeAll(planSock, plan);
@@ -81,13 +70,13 @@ export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) =
         // The C parent exits right after releasing the child; reap it before returning: an
         // orphan would be left a zombie under a subreaper such as conmon, or under a pid 1 that
         // does not reap. A parent stuck past REAP_MS is let go.
-        if (!keepParent) native.waitExit(parent, REAP_MS);
+        if (!keepParent) host.waitExit(parent, REAP_MS);
         return { pid, parent };
       } else if (line.startsWith('error ')) {
         throw new TsrunError(line.slice(6));
       }
     }
-    const code = native.waitExit(parent, REAP_MS);
+    const code = host.waitExit(parent, REAP_MS);
     throw new TsrunError(`container init exited before it was ready (status ${code ?? 'unknown'})`);
   } catch (e) {
     try {
@@ -95,7 +84,7 @@ export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) =
     } catch {
       // closed at ready
     }
-    native.waitExit(parent, REAP_MS);
+    host.waitExit(parent, REAP_MS);
     throw e;
   }
 }

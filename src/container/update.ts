@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { stdio } from '../util/stdio.js';
 import { applyResources } from '../cgroups/apply.js';
 import { updateSystemdUnit } from '../cgroups/systemd/driver.js';
 import type { Resources } from '../cgroups/resources.js';
@@ -22,7 +24,7 @@ export function parseBytes(v: string, flag: string): number {
 export function readResourcesFile(path: string): Resources {
   let text: string;
   try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+    text = readFileSync(path === '-' ? stdio.in : resolve(path), 'utf8');
   } catch (e) {
     throw new TsrunError(`read resources ${path}: ${(e as Error).message}`);
   }

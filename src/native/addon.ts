@@ -17,6 +17,12 @@ export interface Native {
   waitForwarding(pid: number, target: number, signals: number[]): number;
   /** FNV-1a (64 bits) of a Buffer or of a string's UTF-8 bytes, as 16 hex digits. */
   fnv1a64(data: string | Buffer): string;
+  /** One client request on a connected socket (csrc/common/wire.h); its fds are close-on-exec. */
+  recvRequest(fd: number, timeoutMs: number): { argv: string[]; env: string[]; fds: number[]; init: number };
+  /** Writes out to a connected socket, then reads exactly inLen bytes (blocking; ECONNRESET at EOF). */
+  exchange(fd: number, out: Buffer, inLen: number): Buffer;
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
   /** _exit(2): ends the process without Node's teardown. */
   exitNow(code: number): never;
 }

@@ -55,10 +55,11 @@ export interface State {
 }
 
 /** tsrun gets a clean environment: no NODE_EXTRA_CA_CERTS, no NODE_OPTIONS from tap, no LISTEN_FDS
- * (TSRUN_DEBUG and TSRUN_INIT, the init binary to use, are passed on). */
+ * (TSRUN_DEBUG, TSRUN_INIT, the init binary to use, and TSRUN_SERVER, TSRUN_SERVER_LAUNCH, which
+ * route calls through the warm server, are passed on). */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
-  for (const k of ['TSRUN_DEBUG', 'TSRUN_INIT']) if (process.env[k]) env[k] = process.env[k];
+  for (const k of ['TSRUN_DEBUG', 'TSRUN_INIT', 'TSRUN_SERVER', 'TSRUN_SERVER_LAUNCH']) if (process.env[k]) env[k] = process.env[k];
   return env;
 }
 

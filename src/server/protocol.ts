@@ -1,0 +1,20 @@
+// What the client (csrc/front/client.c) and the server agree on besides the framing
+// (csrc/common/wire.h); docs/CLIENT-SERVER.md describes the whole protocol.
+
+/** node dist/tsrun.js --tsrun-server <root> <build>: the server of one state root and build. */
+export const SERVER_FLAG = '--tsrun-server';
+/** Under the state root: the socket and lock of each build's server (0700, this uid's). */
+export const SERVER_DIR = '@server';
+/** The answer bytes (csrc/common/wire.h WIRE_ACCEPTED, WIRE_EXIT). */
+export const ACCEPTED = 0x41;
+export const EXIT = 0x58;
+/** What the server asks a client that started tsrun-init, and its answers (wire.h). */
+export const WAIT = 0x57;
+export const FORWARD = 0x46;
+export const FOREGROUND = 0x47;
+export const WAITED = 0x77;
+export const FORWARDING = 0x66;
+/** A connected client's request must arrive whole within this. */
+export const RECV_TIMEOUT_MS = 5000;
+/** How long a server whose root holds no container stays (TSRUN_SERVER_GRACE_MS overrides). */
+export const DEFAULT_GRACE_MS = 60_000;

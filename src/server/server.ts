@@ -1,0 +1,171 @@
+// The warm server of one state root and one build (docs/CLIENT-SERVER.md). The C client
+// (csrc/front/client.c) connects to <root>/@server/<build>.sock and sends its argv, environment,
+// cwd and stdio; a worker thread runs the call with the same code a cold Node call runs
+// (src/main.ts runCli) and answers the exit status. A worker runs one call at a time and more
+// are started while all are busy, so calls on different containers do not wait for each other;
+// the state locks order calls on one.
+import { chmodSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { hierarchies } from '../cgroups/hierarchy.js';
+import { loadNative } from '../native/addon.js';
+import { euid } from '../util/rootless.js';
+import { DEFAULT_GRACE_MS, SERVER_DIR } from './protocol.js';
+import type { WorkerMessage } from './worker.js';
+
+/** Idle workers kept: more are started while all are busy, and the extra ones end after. */
+const IDLE_WORKERS = 2;
+/** Calls one worker runs before it is replaced: bounds what a leak could hold. */
+const CALLS_PER_WORKER = 1000;
+
+/**
+ * Out of the caller's cgroup: a conmon or shim scope that goes away must neither take the
+ * server with it nor be kept by it. A cgroup tsrun owns in each hierarchy; rootless, where none
+ * can be made, the server stays where it was started.
+ */
+function leaveCallerCgroup(): void {
+  for (const h of hierarchies()) {
+    const dir = join(h.mountpoint, 'tsrun-server');
+    try {
+      mkdirSync(dir, { recursive: true });
+      // a v1 cpuset takes no process before it has cpus and mems: its parent's
+      if (h.controllers.includes('cpuset'))
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) if (!readFileSync(join(dir, f), 'utf8').trim()) writeFileSync(join(dir, f), readFileSync(join(h.mountpoint, f)));
+      writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
+    } catch {
+      // not ours to write (rootless, a read-only hierarchy)
+    }
+  }
+}
+
+/** The server's dir: this uid's alone, not a symlink. */
+function ownDir(root: string): string {
+  const dir = join(root, SERVER_DIR);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== euid() || (st.mode & 0o077) !== 0) throw new Error(`${dir}: not a directory of uid ${euid()} with mode 0700`);
+  return dir;
+}
+
+/** Containers in the root: entries that are not tsrun's own (@code-cache, @server). */
+function holdsContainers(root: string): boolean {
+  try {
+    return readdirSync(root).some((n) => !n.startsWith('@') && !n.startsWith('.'));
+  } catch {
+    return false;
+  }
+}
+
+export function serve(args: string[]): void {
+  const [root, build] = args;
+  if (!root || !build || !/^[0-9a-f]{16}$/.test(build)) process.exit(2);
+  process.umask(0o022);
+  const native = loadNative();
+  const dir = ownDir(root);
+  const lock = openSync(join(dir, `${build}.lock`), 'w', 0o600);
+  try {
+    native.flock(lock, 'ex', true);
+  } catch {
+    process.exit(0); // another client started this build's server first
+  }
+  // a systemd service (INVOCATION_ID) is in a cgroup of its own already
+  if (!process.env.INVOCATION_ID) leaveCallerCgroup();
+  const sockPath = join(dir, `${build}.sock`);
+  rmSync(sockPath, { force: true }); // a stale socket of a server that died
+  const grace = Number(process.env.TSRUN_SERVER_GRACE_MS) || DEFAULT_GRACE_MS;
+  const boot = join(__dirname, 'tsrun.js');
+  const idle: Worker[] = [];
+  const calls = new WeakMap<Worker, number>();
+  let active = 0;
+  let lastCall = Date.now();
+
+  const startWorker = (): Worker => {
+    const w = new Worker(boot, { argv: [], stdout: true, stderr: true, workerData: { pauseAt: process.env.TSRUN_TEST_SERVER_PAUSE_AT } });
+    w.on('error', () => undefined); // a call's own errors are its worker's; this one just ends
+    // one that dies while idle (no memory, a broken build) is not handed a call
+    w.once('exit', () => {
+      const i = idle.indexOf(w);
+      if (i >= 0) idle.splice(i, 1);
+    });
+    return w;
+  };
+  const release = (w: Worker): void => {
+    const n = (calls.get(w) ?? 0) + 1;
+    calls.set(w, n);
+    if (idle.length < IDLE_WORKERS && n < CALLS_PER_WORKER) idle.push(w);
+    else void w.terminate();
+  };
+
+  const onConnection = (c: Socket): void => {
+    const fd = (c as unknown as { _handle: { fd: number } })._handle.fd;
+    let peer: number;
+    try {
+      const cred = native.peerCred(fd);
+      if (cred.uid !== euid()) throw new Error('another uid');
+      peer = cred.pid;
+    } catch {
+      c.destroy();
+      return;
+    }
+    active++;
+    const w = idle.shift() ?? startWorker();
+    let done = false;
+    let streaming = false;
+    const finish = (reuse: boolean): void => {
+      if (done) return;
+      done = true;
+      active--;
+      lastCall = Date.now();
+      c.destroy();
+      w.off('message', onMessage);
+      w.off('exit', onExit);
+      w.off('error', onExit);
+      if (reuse) release(w);
+    };
+    const onMessage = (m: WorkerMessage): void => {
+      if (m.type === 'done') return finish(true);
+      // `events` never ends: once its request is read, the socket is watched for the client
+      // going away. No other call's socket is read here: the worker talks on it (wire.h).
+      streaming = m.argv.includes('events');
+      if (streaming) c.resume();
+    };
+    const onExit = (): void => finish(false);
+    w.on('message', onMessage);
+    w.on('exit', onExit);
+    w.on('error', onExit);
+    // A client gone mid-call leaves the call to finish (it may hold a half-done transition);
+    // only `events`, which changes nothing and never ends, is stopped.
+    c.on('close', () => {
+      if (!done && streaming) void w.terminate();
+    });
+    c.on('error', () => undefined);
+    w.postMessage({ sock: fd, peer });
+  };
+
+  const server = createServer({ pauseOnConnect: true }, onConnection);
+  server.on('error', () => process.exit(1));
+  server.listen(sockPath, () => {
+    chmodSync(sockPath, 0o600);
+    const ino = statSync(sockPath).ino;
+    idle.push(startWorker());
+    // Stays while the root holds containers; then exits after the grace period, or at once when
+    // its socket was removed or replaced (the root deleted, another server).
+    setInterval(() => {
+      let mine = false;
+      try {
+        mine = statSync(sockPath).ino === ino;
+      } catch {
+        mine = false;
+      }
+      if (active > 0 || (mine && (Date.now() - lastCall < grace || holdsContainers(root)))) return;
+      if (mine) rmSync(sockPath, { force: true });
+      process.exit(0);
+    }, Math.min(1000, grace)).unref();
+  });
+  // the listener keeps the loop alive; the interval above ends it
+}

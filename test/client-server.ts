@@ -1,0 +1,305 @@
+// The warm server (src/server, docs/CLIENT-SERVER.md): the C client hands a call's argv,
+// environment, cwd and stdio to the server of its state root and build, and returns the exit
+// status it answers. These tests hold the served call to the cold one's output, status and
+// files, and check the fault cases: a hung server, a server or a client SIGKILLed mid-call, a
+// stale socket, two clients starting a server at once, a peer of another uid, the idle exit.
+import t from 'tap';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chmodSync, closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness, TSRUN, type Result } from './helpers/runtime.js';
+import { becomeSubreaper, reapZombies } from './helpers/parallel.js';
+
+const h = new Harness(t);
+mkdirSync(h.root, { recursive: true });
+/** The server may start below this process: no systemd runs on the test host. */
+const ON = { TSRUN_SERVER: 'on' };
+const OFF = { TSRUN_SERVER: 'off' };
+const SLEEP = ['sleep', '1000'];
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Pids of the servers of this file's root. */
+function servers(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd: string[];
+    try {
+      cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const i = cmd.indexOf('--tsrun-server');
+    if (i > 0 && cmd[i + 1] === h.root && stateOf(Number(name)) !== 'Z') out.push(Number(name));
+  }
+  return out;
+}
+
+function stateOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function until(what: string, ok: () => boolean, ms = 15_000): void {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    sleep(50);
+  }
+}
+
+/** The socket of this root's server, once it listens. */
+function socketOf(): string | undefined {
+  const dir = join(h.root, '@server');
+  const s = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith('.sock')) : undefined;
+  return s && join(dir, s);
+}
+
+/** A unix socket bound at path is listening (/proc/net/unix: flag __SO_ACCEPTCON). */
+function listening(path: string | undefined): boolean {
+  if (!path) return false;
+  return readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => l.endsWith(` ${path}`) && l.split(/\s+/)[3] === '00010000');
+}
+
+/** Starts this root's server (a cold call starts it) with the given server environment; its pid, once it serves. */
+function startServer(env: Record<string, string> = {}): number {
+  stopServers();
+  // the killed ones' sockets: the new server's shows it listens
+  for (let s = socketOf(); s; s = socketOf()) rmSync(s);
+  // a long grace: a loaded host's slow create must not find the server gone idle
+  h.ok(['list'], { env: { ...ON, TSRUN_SERVER_GRACE_MS: '600000', ...env } });
+  until('a listening server', () => servers().length === 1 && listening(socketOf()));
+  // served: a call now answers through it (its --debug line names the server)
+  if (!env.TSRUN_TEST_SERVER_PAUSE_AT) until('a served call', () => served(h.tsrun(['--debug', 'list'], { env: ON })));
+  return servers()[0]!;
+}
+
+function stopServers(): void {
+  for (const pid of servers()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  until('no server', () => servers().length === 0);
+}
+
+const served = (r: Result): boolean => /warm server/.test(r.stderr);
+/** stderr without times and the server's debug line. */
+const msg = (r: Result): string => r.stderr.replace(/time="[^"]*"/g, 'time=T').replace(/"time":"[^"]*"/g, '"time":"T"');
+
+/** tsrun in the background; resolves with its result. */
+function background(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Result> } {
+  const out = h.path(`bg-${Date.now()}-${Math.random()}.out`);
+  const err = `${out}.err`;
+  const o = openSync(out, 'w+');
+  const e = openSync(err, 'w+');
+  const child = spawn(TSRUN, ['--root', h.root, ...args], { stdio: ['ignore', o, e], env: { PATH: process.env.PATH, ...env }, cwd: h.tmp });
+  closeSync(o);
+  closeSync(e);
+  const done = new Promise<Result>((res) => child.on('exit', (status, signal) => res({ status, signal, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') })));
+  return { child, done };
+}
+
+t.teardown(stopServers);
+
+/** A running container, and a `pause` of it that a server took and then stopped at (SIGSTOP). */
+function pauseHeld(t: Parameters<Harness['id']>[0]): { id: string; server: number; call: ReturnType<typeof background> } {
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['start', id]);
+  const server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'accepted' });
+  const call = background(['pause', id], ON);
+  until('the server stopped', () => stateOf(server) === 'T');
+  return { id, server, call };
+}
+
+t.test('a call through the server has the cold call\'s output, status, errors and files', async (t) => {
+  startServer();
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['start', id]);
+  const cases: [string, string[]][] = [
+    ['list', ['list']],
+    ['list json', ['list', '--format', 'json']],
+    ['ps json', ['ps', '--format', 'json', id]],
+    ['pause of a missing container', ['pause', 'nope']],
+    ['json log to stderr', ['--log-format', 'json', 'resume', 'nope']],
+    ['usage error', ['pause']],
+    ['unknown command', ['frobnicate']],
+    ['help', ['pause', '--help']],
+  ];
+  for (const [what, args] of cases) {
+    t.ok(served(h.tsrun(['--debug', ...args], { env: ON })), `${what}: served by the server`);
+    const warm = h.tsrun(args, { env: ON });
+    const cold = h.tsrun(args, { env: OFF });
+    t.equal(warm.status, cold.status, `${what}: same exit status`);
+    t.equal(warm.stdout, cold.stdout, `${what}: same stdout`);
+    t.equal(msg(warm), msg(cold), `${what}: same stderr`);
+  }
+  // --log relative to the caller's cwd (conmon passes absolute paths, a person may not)
+  const warm = h.tsrun(['--log', 'warm.log', '--log-format', 'json', 'pause', 'nope'], { env: ON });
+  t.equal(warm.status, 1);
+  t.match(readFileSync(h.path('warm.log'), 'utf8'), /"msg":"container \\"nope\\" does not exist"/, 'the log file is in the caller\'s cwd');
+  // pause and resume through it change the container
+  h.ok(['pause', id], { env: ON });
+  t.equal(h.state(id)?.status, 'paused');
+  h.ok(['resume', id], { env: ON });
+  t.equal(h.state(id)?.status, 'running');
+  // update -r - reads the caller's stdin
+  const upd = spawnSync(TSRUN, ['--root', h.root, 'update', '-r', '-', id], { input: '{"pids":{"limit":77}}', env: { PATH: process.env.PATH, ...ON }, cwd: h.tmp, encoding: 'utf8' });
+  t.equal(upd.status, 0, `update -r - through the server: ${upd.stderr}`);
+  const cg = readFileSync(`/proc/${h.state(id)!.pid}/cgroup`, 'utf8').match(/^\d+:pids:(.*)$/m)?.[1];
+  if (cg) t.equal(readFileSync(join('/sys/fs/cgroup/pids', cg, 'pids.max'), 'utf8').trim(), '77', 'the limit from stdin is applied');
+});
+
+t.test('the socket is this uid\'s alone, and a peer of another uid is refused', async (t) => {
+  startServer();
+  const sock = socketOf()!;
+  t.equal(statSync(join(h.root, '@server')).mode & 0o777, 0o700, 'the server dir is 0700');
+  t.equal(statSync(sock).mode & 0o777, 0o600, 'the socket is 0600');
+  // Opened up for this test only: SO_PEERCRED still refuses the peer.
+  chmodSync(join(h.root, '@server'), 0o711);
+  chmodSync(sock, 0o666);
+  try {
+    const probe = `const s=require('net').connect(${JSON.stringify(sock)});s.on('connect',()=>s.write(Buffer.alloc(16)));s.on('data',d=>{process.stdout.write('data '+d.toString('hex'));});s.on('close',()=>process.stdout.write(' closed'));s.on('error',e=>process.stdout.write('error '+e.code));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 10_000 });
+    t.match(r.stdout, /^(error EPIPE)? closed$/, `closed without an answer (${r.stdout})`);
+  } finally {
+    chmodSync(join(h.root, '@server'), 0o700);
+    chmodSync(sock, 0o600);
+  }
+});
+
+t.test('a hung server: the client gives up after its timeout, says so, and the call is never made', async (t) => {
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['start', id]);
+  const server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
+  const r = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
+  t.equal(r.status, 1, 'exit 1');
+  t.match(r.stderr, /the server at .*\.sock did not take the call within 1000 ms \(TSRUN_SERVER=off runs without it\)/);
+  until('the server stopped', () => stateOf(server) === 'T');
+  process.kill(server, 'SIGCONT');
+  sleep(1000);
+  t.equal(h.state(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
+  stopServers();
+});
+
+t.test('the server SIGKILLed after taking a call: the client fails cleanly, the call is not made, the stale socket is replaced', async (t) => {
+  const { id, server, call } = pauseHeld(t);
+  process.kill(server, 'SIGKILL');
+  const r = await call.done;
+  t.equal(r.status, 1, 'exit 1');
+  t.match(r.stderr, /the server at .*\.sock ended during the call: no exit status/);
+  t.equal(h.state(id)?.status, 'running', 'not paused: the call never ran');
+  t.ok(socketOf(), 'the dead server\'s socket is still there');
+  // the next call finds no one listening: it runs cold and starts a new server
+  const cold = h.tsrun(['--debug', 'pause', id], { env: ON });
+  t.equal(cold.status, 0, cold.stderr);
+  t.notOk(served(cold), 'cold');
+  until('a new server', () => servers().length === 1 && servers()[0] !== server);
+  until('a served call', () => served(h.tsrun(['--debug', 'list'], { env: ON })));
+  h.ok(['resume', id], { env: ON });
+  t.equal(h.state(id)?.status, 'running');
+});
+
+t.test('a client SIGKILLed mid-call: the server finishes the call once, and serves the next', async (t) => {
+  const { id, server, call } = pauseHeld(t);
+  call.child.kill('SIGKILL');
+  const r = await call.done;
+  t.equal(r.signal, 'SIGKILL');
+  process.kill(server, 'SIGCONT');
+  until('paused', () => h.state(id)?.status === 'paused');
+  t.pass('the call was made');
+  stopServers();
+  startServer();
+  const resumed = h.tsrun(['--debug', 'resume', id], { env: ON });
+  t.equal(resumed.status, 0, resumed.stderr);
+  t.ok(served(resumed), 'served');
+  t.equal(h.state(id)?.status, 'running');
+});
+
+t.test('two clients starting a server at once: one server stays', async (t) => {
+  stopServers();
+  const calls = [0, 1, 2, 3].map(() => background(['list'], ON));
+  const results = await Promise.all(calls.map((c) => c.done));
+  t.same(results.map((r) => r.status), [0, 0, 0, 0], 'every call succeeded');
+  sleep(3000);
+  t.equal(servers().length, 1, 'one server');
+  t.ok(served(h.tsrun(['--debug', 'list'], { env: ON })), 'and it serves');
+});
+
+t.test('the server stays while its root holds a container, then exits after its grace period', async (t) => {
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  const server = startServer({ TSRUN_SERVER_GRACE_MS: '300' });
+  sleep(2000);
+  t.same(servers(), [server], 'still there with a container');
+  h.ok(['delete', '--force', id]);
+  until('the server gone', () => servers().length === 0, 10_000);
+  t.notOk(socketOf(), 'its socket removed');
+});
+
+t.test('TSRUN_SERVER=off: no call uses or starts a server', async (t) => {
+  stopServers();
+  for (let i = 0; i < 2; i++) t.notOk(served(h.ok(['--debug', 'list'], { env: OFF })), 'cold');
+  sleep(500);
+  t.same(servers(), [], 'none started');
+});
+
+t.test('create, run and exec through the server: the client starts tsrun-init, so the container descends from the caller', async (t) => {
+  const LAUNCH = { ...ON, TSRUN_SERVER_LAUNCH: '1' };
+  startServer();
+  // as conmon and containerd's shim: the container's pid 1 must be reparented here
+  becomeSubreaper();
+  const id = h.id(t);
+  const created = h.tsrun(['--debug', 'create', '--bundle', h.bundle({ args: SLEEP }), '--pid-file', 'c.pid', id], { env: LAUNCH });
+  t.equal(created.status, 0, created.stderr);
+  t.ok(served(created), 'served');
+  const pid = Number(readFileSync(h.path('c.pid'), 'utf8'));
+  t.equal(pid, h.state(id)?.pid, 'the pid file relative to the caller\'s cwd');
+  const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  t.equal(ppid, process.pid, 'pid 1 of the container was reparented to the caller');
+  t.notOk(servers().includes(ppid), 'not to the server');
+  h.ok(['start', id], { env: LAUNCH });
+  // foreground exec: output, exit status
+  const ex = h.tsrun(['--debug', 'exec', id, 'sh', '-c', 'echo out; echo err >&2; exit 7'], { env: LAUNCH });
+  t.ok(served(ex), 'exec served');
+  t.equal(ex.status, 7, 'exec: the process\'s exit status');
+  t.equal(ex.stdout, 'out\n');
+  t.match(ex.stderr, /^err$/m);
+  // a preserved fd of the caller's reaches the process (runc's --preserve-fds)
+  const extra = openSync(h.path('fd3.out'), 'w+');
+  try {
+    const pres = h.tsrun(['exec', '--preserve-fds', '1', id, 'sh', '-c', 'echo via3 >&3'], { env: LAUNCH, fds: [extra] });
+    t.equal(pres.status, 0, pres.stderr);
+  } finally {
+    closeSync(extra);
+  }
+  t.equal(readFileSync(h.path('fd3.out'), 'utf8'), 'via3\n', 'the preserved fd is the caller\'s');
+  // one it does not have fails as a spawn of it fails, naming the fd
+  const missing = h.tsrun(['exec', '--preserve-fds', '2', id, 'true'], { env: LAUNCH });
+  t.equal(missing.status, 255);
+  t.match(missing.stderr, /exec failed: start tsrun-init: spawn \S+tsrun-init: fd 3: Bad file descriptor/);
+  // foreground run: a signal to the client goes to the container's process
+  const bundle = h.bundle({ args: ['sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'] });
+  const rid = h.id(t);
+  const run = background(['run', '--bundle', bundle, rid], LAUNCH);
+  until('the container running', () => h.state(rid)?.status === 'running');
+  sleep(300);
+  run.child.kill('SIGTERM');
+  const r = await run.done;
+  t.equal(r.status, 42, `run: the trap's exit status (${r.stderr})`);
+  t.equal(r.stdout, 'ready\n');
+  until('the run container deleted', () => h.state(rid) === null);
+  h.ok(['delete', '--force', id], { env: LAUNCH });
+  reapZombies();
+});
