@@ -173,7 +173,8 @@ check "and left frozen, with no container" [ "$(cat "$(cg cg2-frozen)/cgroup.fre
 echo 0 >"$(cg cg2-frozen)/cgroup.freeze"; rmdir "$(cg cg2-frozen)"
 mkdir "$(cg cg2-busy)"; sleep 300 & busy=$!; echo $busy >"$(cg cg2-busy)/cgroup.procs"
 b=$(bundle busy '{}' sleep 300); cfg_path "$b" /cg2-busy
-out=$(T run -d --bundle "$b" cg2-busy-c 2>&1); rc=$?
+# through a file: the detached container keeps its stdio, a $(...) pipe would wait for its end
+T run -d --bundle "$b" cg2-busy-c >"$tmp/busy.out" 2>&1; rc=$?; out=$(cat "$tmp/busy.out")
 check "a cgroupsPath with a process: runc's warning, and it runs (rc=$rc)" grep -q "container's cgroup is not empty: 1 process(es) found" <<<"$out"
 T delete -f cg2-busy-c; kill $busy 2>/dev/null; wait $busy 2>/dev/null; rmdir "$(cg cg2-busy)" 2>/dev/null
 # (b) delete -f removes the sub-cgroups made in the container's cgroup, with what runs there.
