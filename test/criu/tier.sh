@@ -43,7 +43,10 @@ trap cleanup EXIT
 
 # The counter: every 0.1 s the next number, appended to /counter/log, the latest in /counter/n
 # and on stdout. It starts at 1, so a restart shows as a repeated 1.
-count='i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i > /counter/n; echo $i; sleep 0.1; done'
+# The files are written from a subshell: a builtin with a redirection moves pid 1's own fd 1 for a
+# moment, and tsrun reads the stdio entries of descriptors.json from pid 1 at checkpoint (runc
+# records them at create), so a checkpoint in that moment named /counter/n, not the pipe.
+count='i=0; while true; do i=$((i+1)); (echo $i >> /counter/log; echo $i > /counter/n); echo $i; sleep 0.1; done'
 bash scripts/make-bundle.sh "$tmp/bundle" sh -c "$count" >/dev/null
 node -e '
   const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
