@@ -11,7 +11,7 @@ export function waitForeground(l: Launched): number {
 }
 
 /** Those signals' numbers. */
-export function FORWARDED_SIGNALS(): number[] {
+function FORWARDED_SIGNALS(): number[] {
   return FORWARDED.map((s) => constants.signals[s]);
 }
 

@@ -4,8 +4,7 @@ import { parseArgs, exactArgs, str, bool } from '../args.js';
 import { criuOptions, restoreFlags } from '../../criu/options.js';
 import { restoreContainer } from '../../container/restore.js';
 import { deleteAfterExit } from '../../container/lifecycle.js';
-import { loadNative } from '../../native/addon.js';
-import { FORWARDED_SIGNALS } from '../../container/foreground.js';
+import { waitForeground } from '../../container/foreground.js';
 
 const command: Command = {
   flags: restoreFlags,
@@ -30,7 +29,7 @@ const command: Command = {
     });
     if (bool(p, 'detach')) return 0;
     // Foreground, as runc: the container's exit status is ours, and the container goes with it.
-    const code = loadNative().waitForwarding(pid, pid, FORWARDED_SIGNALS());
+    const code = waitForeground({ parent: pid, pid });
     deleteAfterExit(g.root, id);
     return code;
   },
