@@ -8,11 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ "${TSRUN_VM:-}" = systemd ] || { echo "run me with scripts/test-systemd.sh" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/tsrun-sd.XXXXXX)
-pass=0 fail=0
-check() { # name, then a command that must succeed
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi
-}
+. test/systemd/lib.sh
 sleeper=
 cleanup() {
   for rt in runc tsrun; do
@@ -58,25 +54,6 @@ check "the scope goes when its last process ends" [ ! -e "$scope" ]
 # a table of the two columns closes the section; only tsrun's column passes or fails the tier
 # (runc 1.1.5 takes a unit that exists as its own: it ignores systemd's UnitExists).
 bash scripts/make-bundle.sh "$tmp/b" sleep 300 >/dev/null
-declare -A result
-both() { # runtime, check name, then a command that must succeed
-  local rt=$1 name=$2; shift 2
-  if "$@"; then result[$rt,$name]=ok; else result[$rt,$name]=FAIL; fi
-  # tsrun's results pass or fail the tier; runc's (the reference, 1.1.5 here) are reported
-  if [ "$rt" = tsrun ]; then check "$rt: $name" [ "${result[$rt,$name]}" = ok ]; else echo "# $rt: $name: ${result[$rt,$name]}"; fi
-  names+=("$name")
-}
-names=()
-bundle_for() { # dir, cgroupsPath, then extra JSON merged into the config
-  mkdir -p "$1"
-  node -e '
-    const fs = require("fs"); const c = JSON.parse(fs.readFileSync(process.argv[1] + "/b/config.json"));
-    c.linux.cgroupsPath = process.argv[3]; c.root.path = process.argv[1] + "/b/rootfs";
-    c.linux.resources = { ...c.linux.resources, memory: { limit: 33554432 }, pids: { limit: 20 }, cpu: { shares: 512, quota: 50000, period: 100000 } };
-    Object.assign(c, JSON.parse(process.argv[4] || "{}"));
-    fs.writeFileSync(process.argv[2] + "/config.json", JSON.stringify(c));' "$tmp" "$1" "$2" "${3:-}"
-}
-show() { systemctl show -P "$2" "$1" 2>/dev/null; }
 gone() { # unit: not loaded (or inactive and without a cgroup) within 5 s
   for _ in $(seq 50); do
     [ "$(show "$1" LoadState)" = not-found ] || { [ "$(show "$1" ActiveState)" = inactive ] && [ -z "$(find /sys/fs/cgroup -name "$1" 2>/dev/null)" ]; } && return 0
@@ -278,12 +255,6 @@ else
   check "a user with user@$ruid.service started" false
 fi
 
-echo "# systemd driver: check | tsrun | runc"
-declare -A seen
-for n in "${names[@]}"; do
-  [ -n "${seen[$n]:-}" ] && continue; seen[$n]=1
-  printf '#   %-58s %-5s %s\n' "$n" "${result[tsrun,$n]:--}" "${result[runc,$n]:--}"
-done
-
+columns "systemd driver"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
