@@ -16,8 +16,8 @@ interface Driver {
   expandSlice(s: string): string;
   unitPlace(path: string | undefined, id: string, user: boolean): { unit: string; slice: string; cgroup: string };
   rangeToBits(list: string, field: string): number[];
-  resourceProperties(r: object, devices: object | undefined, version: () => number): { props: Property[]; resources: { cpu?: { quota?: number } } };
-  deviceProperties(policy: object): { props: Property[]; exact: boolean };
+  resourceProperties(r: object, devices: object | undefined, version: () => number, v1?: boolean): { props: Property[]; resources: { cpu?: { quota?: number } } };
+  deviceProperties(policy: object, v1?: boolean): { props: Property[]; exact: boolean };
   annotationProperties(a: Record<string, string>): Property[];
   devicePolicy(rules: object[] | undefined): object;
   encodeMessage(m: object): Buffer;
@@ -108,6 +108,20 @@ t.test('resources to unit properties (runc genV2ResourcesProperties)', async (t)
   t.throws(() => d.rangeToBits('3-1', 'linux.resources.cpu.cpus'), { message: 'linux.resources.cpu.cpus: invalid list "3-1"' });
 });
 
+t.test('resources to unit properties on cgroup v1 (runc genV1ResourcesProperties)', async (t) => {
+  // systemd writes these to the v1 files whenever it realizes the unit's cgroup (daemon-reload):
+  // without them it would write its defaults over the container's limits.
+  const r = { memory: { limit: 33554432, reservation: 1, swap: 67108864 }, cpu: { shares: 512, quota: 50000, period: 100000 }, pids: { limit: 20 }, blockIO: { weight: 500 }, unified: { 'memory.high': '1' } };
+  const { props } = d.resourceProperties(r, undefined, () => 252, true);
+  t.same(props.map(([n]) => n), ['MemoryLimit', 'CPUShares', 'CPUQuotaPeriodUSec', 'CPUQuotaPerSecUSec', 'TasksMax', 'BlockIOWeight']);
+  t.equal(prop(props, 'MemoryLimit'), 33554432n);
+  t.equal(prop(props, 'CPUShares'), 512n, 'shares as they are');
+  t.equal(prop(props, 'CPUQuotaPerSecUSec'), 500000n);
+  t.equal(prop(props, 'TasksMax'), 20n);
+  t.equal(prop(props, 'BlockIOWeight'), 500n);
+  t.equal(prop(d.resourceProperties({ memory: { limit: -1 } }, undefined, () => 252, true).props, 'MemoryLimit'), 2n ** 64n - 1n, '-1 is infinity');
+});
+
 t.test('device rules to DevicePolicy/DeviceAllow (runc devices/systemd.go)', async (t) => {
   const oci = d.devicePolicy([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]);
   const strict = d.deviceProperties(oci);
@@ -123,6 +137,16 @@ t.test('device rules to DevicePolicy/DeviceAllow (runc devices/systemd.go)', asy
   t.notOk(deny.exact, 'a deny list is not something systemd has');
   t.equal(prop(deny.props, 'DevicePolicy'), 'auto', 'systemd then allows all and tsrun\'s own program decides');
   t.notOk(d.deviceProperties(d.devicePolicy([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', minor: 3, access: 'r' }])).exact, '"*:3" rules are not');
+  // v1: one list, which systemd writes again on daemon-reload; "auto" would then allow every
+  // device. What systemd cannot say is strict with what it can (runc's rule).
+  const denyV1 = d.deviceProperties(d.devicePolicy([{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }]), true);
+  t.equal(prop(denyV1.props, 'DevicePolicy'), 'strict', 'v1: a deny list is strict, nothing allowed');
+  t.same(denyV1.props.filter(([n]) => n === 'DeviceAllow').map(([, v]) => v.value), [[], []]);
+  const allV1 = d.deviceProperties(d.devicePolicy([{ allow: true, access: 'rwm' }]), true);
+  t.equal(prop(allV1.props, 'DevicePolicy'), 'auto', 'v1: allow-all is auto');
+  const starV1 = d.deviceProperties(d.devicePolicy([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', minor: 3, access: 'r' }]), true);
+  t.equal(prop(starV1.props, 'DevicePolicy'), 'strict', 'v1: a "*:3" rule is left out of a strict list');
+  t.same(starV1.props, d.deviceProperties(d.devicePolicy([{ allow: false, access: 'rwm' }]), true).props, '  ... the rest as without it');
 });
 
 t.test('org.systemd.property.* annotations (runc initSystemdProps)', async (t) => {

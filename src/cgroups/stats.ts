@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hierarchies, isUnifiedHost } from './hierarchy.js';
 
 /** runc's stats JSON (`events --stats`), the fields a v1 or v2 kernel can fill. */
@@ -32,8 +32,12 @@ function num(dir: string | undefined, file: string): number | undefined {
 
 /** "key value" lines (memory.stat, cpu.stat) as a map. */
 function keyed(dir: string | undefined, file: string): Record<string, number> {
+  return keyedText(read(dir, file) ?? '');
+}
+
+function keyedText(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const line of (read(dir, file) ?? '').split('\n')) {
+  for (const line of text.split('\n')) {
     const [k, v] = line.split(' ');
     if (k && v !== undefined) out[k] = Number(v);
   }
@@ -118,9 +122,61 @@ export function oomEventsFile(dirs: string[]): string | undefined {
   return isUnifiedHost() && dirs[0] ? join(dirs[0], 'memory.events') : undefined;
 }
 
-/** The OOM kill counter: v1 memory.oom_control's oom_kill, v2 memory.events' oom_kill. */
-export function oomKills(dirs: string[]): number {
-  if (isUnifiedHost()) return keyed(dirs[0], 'memory.events').oom_kill ?? 0;
+/** The oom_kill line of memory.events (v2) or memory.oom_control (v1); undefined when unreadable. */
+function oomKillIn(dir: string | undefined, file: string): number | undefined {
+  const text = read(dir, file);
+  return text === undefined ? undefined : (keyedText(text).oom_kill ?? 0);
+}
+
+/** The container's OOM kill counter. */
+function oomKills(dirs: string[]): number | undefined {
+  if (isUnifiedHost()) return oomKillIn(dirs[0], 'memory.events');
   const hs = hierarchies();
-  return keyed(dirs[hs.findIndex((h) => h.controllers.includes('memory'))], 'memory.oom_control').oom_kill ?? 0;
+  return oomKillIn(dirs[hs.findIndex((h) => h.controllers.includes('memory'))], 'memory.oom_control');
+}
+
+/**
+ * A container's OOM kills as events counts them, also after its cgroup is gone. systemd removes a
+ * scope's cgroup as soon as its last process ends, and an OOM kill of pid 1 is that: the kernel's
+ * notification of the new count may come after the removal (cgroup_file_notify defers one that
+ * follows another within 10 ms, and drops it with the file), or before a reader gets to the file.
+ * v2's memory.events counts the kills of the whole subtree, so the parent's count, which stays,
+ * holds the kill: the count of the other children is the parent's minus ours at the last read of
+ * both, and once ours cannot be read, ours is the parent's now minus that. (A sibling's kill
+ * between that read and the removal would be taken for ours; reads come on every notification and
+ * every poll.)
+ */
+export class OomCounter {
+  private kills: number;
+  private others: number | undefined;
+  private readonly parent: string | undefined;
+
+  constructor(private readonly dirs: string[]) {
+    this.parent = isUnifiedHost() && dirs[0] ? dirname(dirs[0]) : undefined;
+    this.kills = 0;
+    this.read();
+  }
+
+  /** Reads the count; true when it moved since the last call. */
+  check(): boolean {
+    const before = this.kills;
+    this.read();
+    return this.kills > before;
+  }
+
+  private read(): void {
+    for (let tries = 0; tries < 5; tries++) {
+      const own = oomKills(this.dirs);
+      const parent = this.parent ? oomKillIn(this.parent, 'memory.events') : undefined;
+      if (own === undefined) {
+        if (parent !== undefined && this.others !== undefined) this.kills = Math.max(this.kills, parent - this.others);
+        return;
+      }
+      // the two reads are not one: a kill between them would shift the others' count by one
+      if (oomKills(this.dirs) !== own) continue;
+      this.kills = Math.max(this.kills, own);
+      if (parent !== undefined) this.others = parent - own;
+      return;
+    }
+  }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/vm/run.sh [OPTIONS] -- CMD [ARGS...]
 #
-# Runs CMD as root in a throw-away Linux guest on pure cgroup v2 and returns its exit status.
+# Runs CMD as root in a throw-away Linux guest on pure cgroup v2 (v1 with --cgroup) and returns
+# its exit status.
 # The guest's root is the host's own root, read-only, under a tmpfs overlay: the host's binaries,
 # this checkout and /tmp are at the same paths, and what the guest writes is gone when it stops
 # (except in --rw directories). CMD runs in the caller's cwd with the caller's exported
@@ -18,7 +19,10 @@
 #            --systemd-mode minimal (default) boots D-Bus alone, basic adds sysinit.target and
 #            basic.target (journald, udev, tmpfiles). --delegate sets Delegate=yes on the service
 #            (move processes into a leaf before writing cgroup.subtree_control then).
-#            --mask UNIT masks one more unit.
+#            --mask UNIT masks one more unit. --cgroup legacy boots systemd on cgroup v1 alone
+#            (systemd.unified_cgroup_hierarchy=0), --cgroup hybrid on v1 controllers plus a
+#            controller-less v2 tree at /sys/fs/cgroup/unified (the host tsrun is developed on);
+#            unified (pure v2) is the default.
 # Backends (--backend):
 #   uml      the default: Debian's user-mode-linux kernel runs as host processes; the host root
 #            is reached through hostfs. About 2 s for a trivial command; controllers cpu, io,
@@ -45,7 +49,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 guest=plain backend=uml mem=1024 cpus=2 timeout=900 disk_mb=256 sd_mode=minimal delegate=0
-keep=0 verbose=0 timing=0 prepare=0 modules=0 rw=() mask=
+keep=0 verbose=0 timing=0 prepare=0 modules=0 rw=() mask= hier=unified
 die() { echo "test/vm/run.sh: $*" >&2; exit 125; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
     --systemd-mode) sd_mode=$2; shift 2;;
     --delegate) delegate=1; shift;;
     --mask) mask="$mask $2"; shift 2;;
+    --cgroup) hier=$2; shift 2;;
     --keep) keep=1; shift;;
     --verbose) verbose=1; shift;;
     --timing) timing=1; shift;;
@@ -72,6 +77,8 @@ done
 case $guest in plain|systemd) ;; *) die "--guest must be plain or systemd";; esac
 case $backend in uml|qemu) ;; *) die "--backend must be uml or qemu";; esac
 case $sd_mode in minimal|basic) ;; *) die "--systemd-mode must be minimal or basic";; esac
+case $hier in unified|legacy|hybrid) ;; *) die "--cgroup must be unified, legacy or hybrid";; esac
+[ "$hier" = unified ] || [ "$guest" = systemd ] || die "--cgroup $hier needs --guest systemd"
 [ "$modules" = 0 ] || [ "$backend" = qemu ] || die "--modules needs --backend qemu"
 [ "$(id -u)" = 0 ] || die "run it as root"
 [ $# -ge 1 ] || [ "$prepare" = 1 ] || die "usage: test/vm/run.sh [OPTIONS] -- CMD [ARGS...]"
@@ -129,7 +136,12 @@ if [ "$guest" = systemd ]; then . "$here/systemd-units.sh"; systemd_units "$run"
 # apparmor=0: Debian's qemu kernel enables AppArmor, and with securityfs mounted (systemd mounts
 # it) dockerd then refuses to start a container without apparmor_parser, which hosts without
 # AppArmor (this one) lack; no test here relies on an LSM.
-cmdline="quiet cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 apparmor=0 tsrun_vm_guest=$guest"
+case $hier in
+  unified) cgroups="cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1";;
+  legacy) cgroups="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1";;
+  hybrid) cgroups="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0";;
+esac
+cmdline="quiet $cgroups apparmor=0 tsrun_vm_guest=$guest"
 [ "$guest" = systemd ] && cmdline="$cmdline systemd.unit=tsrun-vm.target fstab=no systemd.gpt_auto=0 systemd.firstboot=off"
 mkfifo "$run/out.fifo" "$run/err.fifo"
 cat "$run/out.fifo" & c1=$!

@@ -88,8 +88,7 @@ export function startSystemdUnit(sd: SystemdCreate, pid: number, cfg: Config, de
   return withBus(sd.user, (bus) => {
     let version: number | undefined;
     const ver = (): number => (version ??= systemdVersion(bus));
-    // v1 limits are written as files only: the unit gets its accounting switches.
-    const res = unified ? resourceProperties(r, sd.user ? undefined : devices, ver) : { props: [], resources: r };
+    const res = resourceProperties(r, sd.user ? undefined : devices, ver, !unified);
     const base = sd.user ? String(managerProperty(bus, 'ControlGroup')) : undefined;
     if (base !== undefined && unified) checkInUserTree(base);
     const props = [...unitProperties(sd.unit, sd.place.slice, sd.description, isSlice ? undefined : pid), ...annotationProperties(cfg.annotations as Record<string, string> | undefined), ...res.props];
@@ -117,7 +116,7 @@ export function needsDeviceProgram(devices: DevicePolicy): boolean {
 export function updateSystemdUnit(unit: SystemdUnit, dirs: string[], r: Resources, warn: (m: string) => void): void {
   withBus(unit.user, (bus) => {
     let version: number | undefined;
-    const res = isUnifiedHost() ? resourceProperties(r, undefined, () => (version ??= systemdVersion(bus))) : { props: [], resources: r };
+    const res = resourceProperties(r, undefined, () => (version ??= systemdVersion(bus)), !isUnifiedHost());
     setUnitProperties(bus, unit.unit, res.props);
     applyResources(dirs, res.resources, undefined, warn, unit.user);
   });

@@ -57,21 +57,31 @@ export function cpuQuotaProperties(quota: number, period: number, version: () =>
  * generateDeviceProperties). systemd only has an allow list over "deny everything": a deny-all
  * policy becomes DevicePolicy=strict with its exceptions as the list; allow-all (with or without
  * exceptions) or a "*:N" exception becomes DevicePolicy=auto with no list, and tsrun's own
- * device program (attached to the same cgroup) enforces the policy exactly. The first
- * DeviceAllow, empty, clears an existing list. `exact`: the unit's own device program is the
- * policy, and tsrun's is not needed.
+ * device program (attached to the same cgroup) enforces the policy exactly. On v1 there is one
+ * list, which systemd writes again whenever it realizes the cgroup (daemon-reload): auto would
+ * then allow every device, so a policy systemd cannot say is strict with what it can say (deny
+ * all for allow-all with exceptions, a "*:N" exception left out), as runc does; tsrun's files
+ * set the exact list until then. The first DeviceAllow, empty, clears an existing list. `exact`:
+ * the unit's own device program is the policy, and tsrun's is not needed.
  */
-export function deviceProperties(policy: DevicePolicy): { props: Property[]; exact: boolean } {
+export function deviceProperties(policy: DevicePolicy, v1 = false): { props: Property[]; exact: boolean } {
   const allowAll = { props: [['DeviceAllow', { sig: 'a(ss)', value: [] }], ['DevicePolicy', { sig: 's', value: 'auto' }]] as Property[], exact: false };
-  if (policy.allowAll) return allowAll;
+  const strict = (entries: DbusValue[], exact: boolean): { props: Property[]; exact: boolean } =>
+    ({ props: [['DeviceAllow', { sig: 'a(ss)', value: [] }], ['DevicePolicy', { sig: 's', value: 'strict' }], ['DeviceAllow', { sig: 'a(ss)', value: entries }]], exact });
+  if (policy.allowAll) return v1 && policy.exceptions.length ? strict([], false) : allowAll;
   const entries: DbusValue[] = [];
+  let exact = true;
   for (const e of policy.exceptions) {
-    if (e.major === '*' && e.minor !== '*') return allowAll;
+    if (e.major === '*' && e.minor !== '*') {
+      if (!v1) return allowAll;
+      exact = false;
+      continue;
+    }
     const kind = e.type === 'b' ? 'block' : 'char';
     const path = e.major === '*' ? `${kind}-*` : e.minor === '*' ? `${kind}-${e.major}` : `/dev/${kind}/${e.major}:${e.minor}`;
     entries.push([path, accessText(e.access)]);
   }
-  return { props: [['DeviceAllow', { sig: 'a(ss)', value: [] }], ['DevicePolicy', { sig: 's', value: 'strict' }], ['DeviceAllow', { sig: 'a(ss)', value: entries }]], exact: true };
+  return strict(entries, exact);
 }
 
 function unifiedNumber(key: string, v: string): bigint {
@@ -111,22 +121,30 @@ export interface ResourceProperties {
 }
 
 /**
- * The unit properties for linux.resources on cgroup v2. `version` gives systemd's version, asked
- * for only when a property depends on it (a D-Bus round trip).
+ * The unit properties for linux.resources: on cgroup v2 runc's genV2ResourcesProperties, on v1
+ * its genV1ResourcesProperties (MemoryLimit, CPUShares, BlockIOWeight: systemd writes a unit's
+ * v1 properties back to its cgroup files whenever it realizes the cgroup, on daemon-reload too,
+ * so limits written as files alone would not last). `version` gives systemd's version, asked for
+ * only when a property depends on it (a D-Bus round trip).
  */
-export function resourceProperties(r: Resources, devices: DevicePolicy | undefined, version: () => number): ResourceProperties {
-  const props: Property[] = devices ? deviceProperties(devices).props : [];
+export function resourceProperties(r: Resources, devices: DevicePolicy | undefined, version: () => number, v1 = false): ResourceProperties {
+  const props: Property[] = devices ? deviceProperties(devices, v1).props : [];
   const out: Resources = { ...r };
   const m = r.memory;
-  if (m?.limit) props.push(['MemoryMax', t(m.limit === -1 ? INFINITY : m.limit)]);
-  if (m?.reservation) props.push(['MemoryLow', t(m.reservation === -1 ? INFINITY : m.reservation)]);
-  // v1's swap is memory+swap; MemorySwapMax is swap alone (a swap without a memory limit is refused by v2Writes).
-  if (m?.swap === -1) props.push(['MemorySwapMax', t(INFINITY)]);
-  else if (m?.swap && m.limit && m.limit > 0) props.push(['MemorySwapMax', t(m.swap - m.limit)]);
   const c = r.cpu;
-  const idle = c?.idle === 1 && version() >= 252;
-  if (idle) props.push(['CPUWeight', t(0)]);
-  else if (c?.shares) props.push(['CPUWeight', t(sharesToWeight(c.shares))]);
+  if (v1) {
+    if (m?.limit) props.push(['MemoryLimit', t(m.limit === -1 ? INFINITY : m.limit)]);
+    if (c?.shares) props.push(['CPUShares', t(c.shares)]);
+  } else {
+    if (m?.limit) props.push(['MemoryMax', t(m.limit === -1 ? INFINITY : m.limit)]);
+    if (m?.reservation) props.push(['MemoryLow', t(m.reservation === -1 ? INFINITY : m.reservation)]);
+    // v1's swap is memory+swap; MemorySwapMax is swap alone (a swap without a memory limit is refused by v2Writes).
+    if (m?.swap === -1) props.push(['MemorySwapMax', t(INFINITY)]);
+    else if (m?.swap && m.limit && m.limit > 0) props.push(['MemorySwapMax', t(m.swap - m.limit)]);
+    const idle = c?.idle === 1 && version() >= 252;
+    if (idle) props.push(['CPUWeight', t(0)]);
+    else if (c?.shares) props.push(['CPUWeight', t(sharesToWeight(c.shares))]);
+  }
   if (c && ((c.quota !== undefined && c.quota !== 0) || c.period)) {
     const q = cpuQuotaProperties(c.quota === -1 ? -1 : (c.quota ?? 0), c.period ?? 0, version);
     props.push(...q.props);
@@ -139,8 +157,8 @@ export function resourceProperties(r: Resources, devices: DevicePolicy | undefin
     if (c.cpus) props.push(['AllowedCPUs', { sig: 'ay', value: rangeToBits(c.cpus, 'linux.resources.cpu.cpus') }]);
     if (c.mems) props.push(['AllowedMemoryNodes', { sig: 'ay', value: rangeToBits(c.mems, 'linux.resources.cpu.mems') }]);
   }
-  if (r.blockIO?.weight) props.push(['IOWeight', t(blkioWeightToIoWeight(r.blockIO.weight))]);
-  if (r.unified) props.push(...unifiedProperties(r.unified as Record<string, string>, version));
+  if (r.blockIO?.weight) props.push(v1 ? ['BlockIOWeight', t(r.blockIO.weight)] : ['IOWeight', t(blkioWeightToIoWeight(r.blockIO.weight))]);
+  if (r.unified && !v1) props.push(...unifiedProperties(r.unified as Record<string, string>, version));
   return { props, resources: out };
 }
 

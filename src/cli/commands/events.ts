@@ -3,7 +3,7 @@ import type { Command } from '../../main.js';
 import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { loadState } from '../../state/store.js';
 import { isAlive } from '../../state/status.js';
-import { oomEventsFile, oomKills, readStats } from '../../cgroups/stats.js';
+import { OomCounter, oomEventsFile, readStats } from '../../cgroups/stats.js';
 import { TsrunError } from '../../errors.js';
 
 const flags = [
@@ -35,18 +35,15 @@ const command: Command = {
       return 0;
     }
     const interval = parseInterval(str(p, 'interval') ?? '5s');
-    let ooms = oomKills(s.cgroupDirs);
-    // Stats every interval, OOM kills as soon as the kernel reports them. A counter that can no
-    // longer be read (the cgroup is gone) is no reset: the next kill must still be seen.
+    const ooms = new OomCounter(s.cgroupDirs);
+    // Stats every interval, OOM kills as soon as the kernel reports them, and after the cgroup is
+    // gone too (see OomCounter).
     let next = Date.now();
     const checkOom = (): void => {
-      const now = oomKills(s.cgroupDirs);
-      if (now > ooms) emit('oom');
-      ooms = Math.max(ooms, now);
+      if (ooms.check()) emit('oom');
     };
-    // The kernel notifies memory.events when it moves: read at once, since a systemd scope's
-    // cgroup is removed as soon as its last process ends, and an OOM kill of pid 1 is that
-    // (runc's events watches the same file with inotify). The 200 ms poll covers v1.
+    // The kernel notifies memory.events when it moves (runc's events watches it with inotify):
+    // a kill is reported at once. The 200 ms poll covers v1.
     const file = oomEventsFile(s.cgroupDirs);
     let watcher: FSWatcher | undefined;
     try {
