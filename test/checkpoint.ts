@@ -5,7 +5,7 @@
 // (Container processes as CRIU needs them, session leaders on the container's own /dev/null:
 // process-linux.ts.)
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
 import { receiver } from './helpers/recvtty.js';
@@ -43,6 +43,20 @@ t.test('checkpoint and restore exist: --help with runc\'s flags, features says s
   const help = h.ok(['--help']).stdout;
   t.match(help, /^ {3}checkpoint$/m, 'the global help lists checkpoint');
   t.match(help, /^ {3}restore$/m, 'and restore');
+});
+
+t.test('create records pid 1\'s stdio in state.json for descriptors.json, as runc records it when its init starts', async (t) => {
+  // runc's state.json external_descriptors: a pid 1 that moves its stdout later (exec >file)
+  // still gets the caller's pipe back at restore, which checkpoint names from this record.
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sh', '-c', 'exec >/dev/null 2>&1; touch /tmp/moved; exec sleep 1000'] }), id]);
+  const pid = h.state(id)!.pid;
+  for (let i = 0; i < 100 && !existsSync(`/proc/${pid}/root/tmp/moved`); i++) await new Promise((r) => setTimeout(r, 50));
+  const saved = JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')) as { stdio?: string[] };
+  t.equal(saved.stdio?.[0], '/dev/null', 'stdin as the caller gave it');
+  t.match(saved.stdio?.[1], /\/io-\d+\.out$/, 'stdout: the caller\'s file, not what pid 1 has now');
+  t.match(saved.stdio?.[2], /\/io-\d+\.err$/, 'stderr: the caller\'s file');
+  t.equal(readlinkSync(`/proc/${pid}/fd/1`), '/dev/null', 'pid 1 has moved its stdout meanwhile');
 });
 
 t.test('checkpoint refuses before anything stops: no criu, an old criu, bad flags, a created container', async (t) => {

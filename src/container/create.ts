@@ -10,6 +10,7 @@ import { cgroupDirsFor, createCgroups, procsFiles, removeCgroups } from '../cgro
 import { checkPreexisting } from '../cgroups/preexisting.js';
 import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit } from '../cgroups/systemd/driver.js';
 import { log } from '../cli/log.js';
+import { stdioOf } from '../criu/descriptors.js';
 import { TsrunError } from '../errors.js';
 import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
 import { stateInfo, stateJson } from '../hooks/state.js';
@@ -130,6 +131,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       pid = p;
       state.pid = p;
       state.pidStartTime = procStat(p)?.startTime ?? '';
+      // The child holds the caller's stdio until tsrun-init releases it (a terminal comes later):
+      // what runc records for descriptors.json when its init starts.
+      state.stdio = stdioOf(p);
       saveState(dir, state);
       testPause('create:pid');
     };
@@ -171,7 +175,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 /** state.json of a container being made (create, restore): no pid and no cgroups yet. */
 export function creatingState(cfg: Config, id: string, bundle: string, rootfs: string): SavedState {
   return {
-    stateVersion: 1,
+    stateVersion: 2,
     ociVersion: cfg.ociVersion,
     id,
     pid: 0,

@@ -10,7 +10,7 @@ import { validateResources } from '../cgroups/resources.js';
 import { log } from '../cli/log.js';
 import { restoreArgs } from '../criu/args.js';
 import { findCriu, requireVersion } from '../criu/binary.js';
-import { loadPipeDescriptors } from '../criu/descriptors.js';
+import { loadPipeDescriptors, stdioOf } from '../criu/descriptors.js';
 import type { CriuOptions } from '../criu/options.js';
 import { runCriu } from '../criu/run.js';
 import { TsrunError } from '../errors.js';
@@ -89,6 +89,8 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
       }
       externalNs.push({ type: ns.type, fd: 2 + nsFds.length });
     }
+    // runc records the stdio criu is given (the restoring caller's), which the restored pipes are.
+    state.stdio = stdioOf('self');
     const criuPidFile = join(dir, 'criu.pid');
     withRootMount(o.root, rootfs, (criuRoot) => {
       const args = restoreArgs(o.criu, {

@@ -42,11 +42,11 @@ cleanup() {
 trap cleanup EXIT
 
 # The counter: every 0.1 s the next number, appended to /counter/log, the latest in /counter/n
-# and on stdout. It starts at 1, so a restart shows as a repeated 1.
-# The files are written from a subshell: a builtin with a redirection moves pid 1's own fd 1 for a
-# moment, and tsrun reads the stdio entries of descriptors.json from pid 1 at checkpoint (runc
-# records them at create), so a checkpoint in that moment named /counter/n, not the pipe.
-count='i=0; while true; do i=$((i+1)); (echo $i >> /counter/log; echo $i > /counter/n); echo $i; sleep 0.1; done'
+# and on the stdout it was started with. It starts at 1, so a restart shows as a repeated 1.
+# pid 1 first moves its own stdout to a file (keeping the original as fd 3): the stdio
+# descriptors.json names are the ones recorded when the container started (runc's
+# external_descriptors), so the restore still hands the caller's pipe back in.
+count='exec 3>&1 >/counter/moved; i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i > /counter/n; echo $i >&3; sleep 0.1; done'
 bash scripts/make-bundle.sh "$tmp/bundle" sh -c "$count" >/dev/null
 node -e '
   const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
@@ -87,7 +87,7 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restored: the process is in the container's cgroup" 'grep -q "^0::/$id\$" "/proc/$(pid_of $rt "$id")/cgroup"'
   wait_n "$id" $((a + 5))
   check "$rt: restored: the counter goes on from $a ($(n "$id")), not from 1" 'steady "$id"'
-  check "$rt: restored: output goes on in the restoring caller's pipe ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
+  check "$rt: restored: output goes on in the restoring caller's pipe, though pid 1 moved its stdout ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
   out=$(R $rt exec "$id" cat /counter/n 2>&1)
   check "$rt: restored: exec ($out)" '[ "$out" -gt "$a" ] 2>/dev/null'
   R $rt pause "$id"; a=$(n "$id"); sleep 0.4
