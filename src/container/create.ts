@@ -12,7 +12,7 @@ import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit }
 import { log } from '../cli/log.js';
 import { stdioOf } from '../criu/descriptors.js';
 import { TsrunError } from '../errors.js';
-import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
+import { laterHooks, runCreateHooks, runHooksWarn } from '../hooks/run.js';
 import { stateInfo, stateJson } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
@@ -116,12 +116,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       if (isUnifiedHost() && cgroupDirs[0] && !o.rootless) records.push(['device_filter', cgroupDirs[0], deviceFilterProgram(devices).toString('hex')]);
     }
     // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
-    // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,
-    // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).
+    // in the runtime namespace.
     const hooksStep = (): void => {
       testPause('create:hooks');
-      runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid), inBundle);
-      runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid), inBundle);
+      runCreateHooks(cfg.hooks, info, pid, inBundle);
     };
     // Saved at each step, so that a tsrun killed mid-create leaves a state `delete --force`
     // can clean up from: pid 0 ("creating") with the cgroups, then the pid.

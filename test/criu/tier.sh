@@ -69,6 +69,18 @@ wait_n() { # NAME MIN: until the counter reaches MIN (10 s)
 pid_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
 status_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 cg() { echo "/sys/fs/cgroup/$1"; }
+# hooked NAME: bundle NAME's config with prestart and createRuntime hooks that append their
+# phase and the state they get to $tmp/hooks-NAME.
+hooked() {
+  node -e '
+    const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+    const h = (p) => [{ path: "/bin/sh", args: ["sh", "-c", `echo "${p} $(cat)" >> ${process.argv[2]}`] }];
+    c.hooks = { prestart: h("prestart"), createRuntime: h("createRuntime") };
+    fs.writeFileSync(f, JSON.stringify(c));' "$(bundle "$1")" "$tmp/hooks-$1"
+  echo "$tmp/b-$1"
+}
+# hook_ran LOG PHASE ID PID: PHASE's hook got the state of ID with PID.
+hook_ran() { grep "^$2 " "$1" 2>/dev/null | grep "\"id\":\"$3\"" | grep -q "\"pid\":$4[,}]"; }
 
 for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   # stdio pipes: checkpoint stops the counter and removes the container; restore brings it back
@@ -99,8 +111,9 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restored: delete removes it and its cgroup" '[ -z "$(status_of $rt "$id")" ] && [ ! -e "$(cg "$id")" ]'
 
   # stdio /dev/null: --leave-running, then --pre-dump and a dump on top of it, restored under a
-  # new ID.
-  id=$rt-null; b=$(bundle "$id")
+  # new ID; prestart and createRuntime hooks run at restore as at create (runc runs them from
+  # CRIU's setup-namespaces notification, with the restored pid).
+  id=$rt-null; b=$(hooked "$id")
   R $rt run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
   wait_n "$id" 3
   check "$rt: checkpoint --leave-running" 'R $rt checkpoint --leave-running --image-path "$tmp/img-$id/leave" "$id"'
@@ -115,6 +128,8 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restore into a new ID" 'R $rt restore -d --image-path "$tmp/img-$id/final" --bundle "$b" "$id-new" </dev/null >/dev/null 2>&1'
   wait_n "$id" $((a + 3))
   check "$rt: restored as $id-new: running, counting on from $a" '[ "$(status_of $rt "$id-new")" = running ] && steady "$id"'
+  p=$(pid_of $rt "$id-new")
+  check "$rt: restore ran prestart and createRuntime with the restored pid ($p)" 'hook_ran "$tmp/hooks-$id" prestart "$id-new" "$p" && hook_ran "$tmp/hooks-$id" createRuntime "$id-new" "$p"'
   R $rt delete -f "$id-new"
   # A foreground restore waits for the container and exits with its status; the container goes
   # with it (as run without -d).
