@@ -2,10 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
 import { validateResources } from '../cgroups/resources.js';
-import { deviceFilterProgram } from '../cgroups/device-filter.js';
+import { deviceFilterProgram, deviceProgramDir } from '../cgroups/device-filter.js';
 import { devicePolicy } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
-import { isUnifiedHost } from '../cgroups/hierarchy.js';
 import { cgroupDirsFor, createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
 import { checkPreexisting } from '../cgroups/preexisting.js';
 import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit } from '../cgroups/systemd/driver.js';
@@ -93,7 +92,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       // The unit is made with pid 1 in it while the C parent waits (cgroup_sync), as runc and
       // crun start it with their init's pid.
       records.push(['cgroup_sync']);
-      if (isUnifiedHost() && sd.dirs[0] && !o.rootless && needsDeviceProgram(devices)) records.push(['device_filter', sd.dirs[0], deviceFilterProgram(devices).toString('hex')]);
+      const sdDev = deviceProgramDir(sd.dirs, o.rootless);
+      if (sdDev && needsDeviceProgram(devices)) records.push(['device_filter', sdDev, deviceFilterProgram(devices).toString('hex')]);
       placeChild = (p) => {
         testPause('create:cgroups');
         cgroupDirs = startSystemdUnit(sd, p, cfg, devices, (m) => log('warning', m));
@@ -112,8 +112,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       // The C core runs records in its own fixed order, so the cgroups can go last.
       records.push(...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p]));
       // cgroup v2 has no devices files: the rules become a BPF program tsrun-init attaches.
-      // Rootless: attaching a BPF program needs privilege runc does not expect to have either.
-      if (isUnifiedHost() && cgroupDirs[0] && !o.rootless) records.push(['device_filter', cgroupDirs[0], deviceFilterProgram(devices).toString('hex')]);
+      const devDir = deviceProgramDir(cgroupDirs, o.rootless);
+      if (devDir) records.push(['device_filter', devDir, deviceFilterProgram(devices).toString('hex')]);
     }
     // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
     // in the runtime namespace.

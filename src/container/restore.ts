@@ -1,6 +1,7 @@
 import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, statSync, writeFileSync, constants } from 'node:fs';
 import { join, posix, relative, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
+import { deviceFilterProgram, deviceProgramDir } from '../cgroups/device-filter.js';
 import { devicePolicy } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
 import { hierarchies } from '../cgroups/hierarchy.js';
@@ -79,6 +80,15 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
       state.cgroupDirs = cgroupDirs;
       state.freezer = freezerOf(cgroupDirs);
       applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m), o.rootless);
+      // What tsrun-init attaches at create (runc's cgroup manager Set does both at restore).
+      const devDir = deviceProgramDir(cgroupDirs, o.rootless);
+      if (devDir) {
+        try {
+          loadNative().attachDeviceProgram(devDir, deviceFilterProgram(devices));
+        } catch (e) {
+          throw new TsrunError(`linux.resources.devices: ${(e as Error).message}`);
+        }
+      }
     }
     saveState(dir, state);
     makeMountpoints(cfg, rootfs);

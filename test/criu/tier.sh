@@ -48,9 +48,12 @@ trap cleanup EXIT
 # external_descriptors), so the restore still hands the caller's pipe back in.
 count='exec 3>&1 >/counter/moved; i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i > /counter/n; echo $i >&3; sleep 0.1; done'
 bash scripts/make-bundle.sh "$tmp/bundle" sh -c "$count" >/dev/null
+# /dev/kmsg is a device of the container that no rule allows: cgroup v2's device program,
+# attached at create and at restore, denies it.
 node -e '
   const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
   c.mounts.push({ destination: "/counter", type: "bind", source: "/counter-host", options: ["rbind", "rw"] });
+  c.linux.devices = [{ path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 438 }];
   fs.writeFileSync(f, JSON.stringify(c));' "$tmp/bundle"
 
 # bundle NAME: a copy of the bundle config whose /counter is $tmp/NAME (rootfs shared).
@@ -69,6 +72,12 @@ wait_n() { # NAME MIN: until the counter reaches MIN (10 s)
 pid_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
 status_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 cg() { echo "/sys/fs/cgroup/$1"; }
+# devices_as_created RT ID: writing to /dev/kmsg fails with EPERM (no rule allows it), to
+# /dev/null works (a default rule): the container's device rules hold.
+devices_as_created() {
+  R "$1" exec "$2" sh -c 'echo x > /dev/null && ! echo tsrun-criu-tier > /dev/kmsg' 2>"$tmp/dev-$2" &&
+    grep -q 'Operation not permitted' "$tmp/dev-$2"
+}
 # hooked NAME: bundle NAME's config with prestart and createRuntime hooks that append their
 # phase and the state they get to $tmp/hooks-NAME.
 hooked() {
@@ -88,6 +97,7 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   id=$rt-pipe; b=$(bundle "$id")
   R $rt run -d --bundle "$b" "$id" </dev/null 2>/dev/null > >(cat > "$tmp/out1-$id")
   wait_n "$id" 5
+  check "$rt: created: /dev/kmsg denied, /dev/null allowed" 'devices_as_created $rt "$id"'
   check "$rt: checkpoint (stdout a pipe)" 'R $rt checkpoint --image-path "$tmp/img-$id" --work-path "$tmp/work-$id" "$id"'
   a=$(n "$id"); sleep 0.5
   check "$rt: the counter stops at checkpoint ($a, then $(n "$id"))" '[ "$a" = "$(n "$id")" ]'
@@ -100,6 +110,7 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   wait_n "$id" $((a + 5))
   check "$rt: restored: the counter goes on from $a ($(n "$id")), not from 1" 'steady "$id"'
   check "$rt: restored: output goes on in the restoring caller's pipe, though pid 1 moved its stdout ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
+  check "$rt: restored: the device rules hold (/dev/kmsg denied, /dev/null allowed)" 'devices_as_created $rt "$id"'
   out=$(R $rt exec "$id" cat /counter/n 2>&1)
   check "$rt: restored: exec ($out)" '[ "$out" -gt "$a" ] 2>/dev/null'
   R $rt pause "$id"; a=$(n "$id"); sleep 0.4
