@@ -10,6 +10,7 @@
 # "tsrun runc") picks the runtimes; TSRUN_CRIU_PODMAN=1 adds Podman (test/criu/podman.sh).
 # Prints "ok"/"not ok" lines and "criu: N passed, N failed" for tsrun's checks; runc's results are
 # comment lines, for comparison only (runc's foreground restore has hung once here).
+# TSRUN_CRIU_CONTAINERD=1 adds containerd through the runc shim (test/criu/containerd.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
@@ -170,6 +171,8 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
 done
 # Podman's checkpoint/restore/--export/--import through tsrun: minutes more, so only when asked.
 [ "${TSRUN_CRIU_PODMAN:-0}" = 1 ] && . test/criu/podman.sh
+# containerd's checkpoint/restore through the runc shim: also minutes, also only when asked.
+[ "${TSRUN_CRIU_CONTAINERD:-0}" = 1 ] && . test/criu/containerd.sh
 [ -n "${TSRUN_CRIU_LOGS:-}" ] && for f in "$tmp"/img-*/*.log "$tmp"/img-*/*/*.log "$tmp"/work-*/*.log; do
   [ -f "$f" ] && cp "$f" "$TSRUN_CRIU_LOGS/$(echo "${f#"$tmp"/}" | tr / _)"; done
 [ "$fail" = 0 ] || { echo "# tsrun's dump/restore logs:"; tail -n 5 "$tmp"/img-tsrun-*/*.log "$tmp"/work-tsrun-*/*.log 2>/dev/null; cat "$tmp"/err-tsrun-* 2>/dev/null; }
