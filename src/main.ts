@@ -9,6 +9,7 @@ import { exitProcess } from './native/addon.js';
 import { euid, rootlessCgroups, runningInUserNs } from './util/rootless.js';
 import { isMainThread } from 'node:worker_threads';
 import { SERVER_FLAG } from './server/protocol.js';
+import { ACTION_FLAG } from './criu/action-flag.js';
 
 declare const TSRUN_VERSION: string;
 
@@ -105,6 +106,9 @@ if (!isMainThread) {
   void import('./server/worker.js').then((w) => w.serveCalls(runCli));
 } else if (process.argv[2] === SERVER_FLAG) {
   void import('./server/server.js').then((s) => s.serve(process.argv.slice(3)));
+} else if (process.argv[2] === ACTION_FLAG) {
+  // criu's action script during a restore (src/criu/action.ts)
+  void import('./criu/action.js').then((a) => exitProcess(a.runHookAction(process.argv[3] ?? '')));
 } else {
   // Exit at once rather than letting the loop drain: nothing is pending once main settles, and
   // Node's full environment teardown is a measurable part of a short command. stdout and stderr

@@ -5,7 +5,7 @@
 // (Container processes as CRIU needs them, session leaders on the container's own /dev/null:
 // process-linux.ts.)
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
 import { receiver } from './helpers/recvtty.js';
@@ -43,6 +43,20 @@ t.test('checkpoint and restore exist: --help with runc\'s flags, features says s
   const help = h.ok(['--help']).stdout;
   t.match(help, /^ {3}checkpoint$/m, 'the global help lists checkpoint');
   t.match(help, /^ {3}restore$/m, 'and restore');
+});
+
+t.test('create records pid 1\'s stdio in state.json for descriptors.json, as runc records it when its init starts', async (t) => {
+  // runc's state.json external_descriptors: a pid 1 that moves its stdout later (exec >file)
+  // still gets the caller's pipe back at restore, which checkpoint names from this record.
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sh', '-c', 'exec >/dev/null 2>&1; touch /tmp/moved; exec sleep 1000'] }), id]);
+  const pid = h.state(id)!.pid;
+  for (let i = 0; i < 100 && !existsSync(`/proc/${pid}/root/tmp/moved`); i++) await new Promise((r) => setTimeout(r, 50));
+  const saved = JSON.parse(readFileSync(join(h.root, id, 'state.json'), 'utf8')) as { stdio?: string[] };
+  t.equal(saved.stdio?.[0], '/dev/null', 'stdin as the caller gave it');
+  t.match(saved.stdio?.[1], /\/io-\d+\.out$/, 'stdout: the caller\'s file, not what pid 1 has now');
+  t.match(saved.stdio?.[2], /\/io-\d+\.err$/, 'stderr: the caller\'s file');
+  t.equal(readlinkSync(`/proc/${pid}/fd/1`), '/dev/null', 'pid 1 has moved its stdout meanwhile');
 });
 
 t.test('checkpoint refuses before anything stops: no criu, an old criu, bad flags, a created container', async (t) => {
@@ -124,6 +138,7 @@ t.test('restore refuses before anything is made: no criu, no image, an ID in use
     ['--lsm-profile with criu 3.15', ['--image-path', img, '--lsm-profile', 'apparmor:x'], bundle, withPath(fakeCriu('criu-315', 'Version: 3.15')), /--lsm-profile requires at least CRIU 3\.16/],
     ['a terminal without --shell-job', ['--image-path', img], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /has a terminal .*needs --shell-job/],
     ['a terminal with --shell-job', ['--image-path', img, '--shell-job'], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /restoring a container with a terminal .*is not supported/],
+    ['a hook with a relative path', ['--image-path', img], h.bundle({ args: SLEEP, edit: (c) => void (c.hooks = { prestart: [{ path: 'bin/true' }] }) }), undefined, /hooks\.prestart\[0\]\.path: must be absolute/],
   ];
   for (const [what, flags, b, o, want] of cases) {
     const r = h.tsrun(['restore', '-d', ...flags, '--bundle', b, id], o);
@@ -139,6 +154,50 @@ t.test('restore refuses before anything is made: no criu, no image, an ID in use
   const r = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id]);
   t.match(r.stderr, new RegExp(`container with id exists: ${id}`), 'an ID in use: runc\'s words');
   t.ok(h.state(id)?.status === 'running' && h.state(id)?.pid === pid, 'the running container is untouched');
+});
+
+t.test('restore runs prestart and createRuntime at criu\'s setup-namespaces action, with the restored pid; a failing hook fails the restore', async (t) => {
+  // runc runs them from CRIU's setup-namespaces notification (criuNotifications); tsrun gets it
+  // as criu's --action-script. This fake criu runs the script as criu 3.17 does (the action in
+  // CRTOOLS_SCRIPT_ACTION, the root task's pid in CRTOOLS_INIT_PID, its own pid here), then fails
+  // as no restore can on this host.
+  const dir = h.path('criu-actions');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'criu'), [
+    '#!/bin/sh',
+    '[ "$1" = --version ] && { echo "Version: 3.17.1"; exit 0; }',
+    'while [ $# -gt 0 ]; do [ "$1" = --action-script ] && s=$2; shift; done',
+    '[ -n "$s" ] || { echo "no --action-script" >&2; exit 9; }',
+    `echo $$ > ${dir}/pid`,
+    'CRTOOLS_SCRIPT_ACTION=pre-restore "$s" || exit 7',
+    'CRTOOLS_SCRIPT_ACTION=setup-namespaces CRTOOLS_INIT_PID=$$ "$s" || exit 8',
+    'CRTOOLS_SCRIPT_ACTION=post-restore CRTOOLS_INIT_PID=$$ "$s" || exit 7',
+    'exit 1',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  const log = h.path('restore-hooks.log');
+  const hook = (phase: string, status = 0): { path: string; args: string[] } => ({ path: '/bin/sh', args: ['sh', '-c', `echo "${phase} $(cat) $PWD CRTOOLS=$(env | grep -c ^CRTOOLS_)" >> ${log}; exit ${status}`] });
+  const img = h.path('hooks-img');
+  mkdirSync(img);
+  writeFileSync(join(img, 'descriptors.json'), '["/dev/null","/dev/null","/dev/null"]');
+  const id = h.id(t);
+  const bundle = h.bundle({ args: SLEEP, edit: (c) => void (c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], createContainer: [hook('createContainer')] }) });
+  const r = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id], withPath(dir));
+  t.match(r.stderr, /criu failed: restore \(exit status 1\)/, 'the hooks passed: criu went on (and failed afterwards, as it must here)');
+  const pid = readFileSync(join(dir, 'pid'), 'utf8').trim();
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  t.equal(lines.length, 2, 'prestart and createRuntime ran once each, not createContainer (nor does runc at restore)');
+  t.match(lines[0], new RegExp(`^prestart \\{"ociVersion":"[^"]+","id":"${id}","status":"created","pid":${pid},"bundle":"${bundle}".* ${bundle} CRTOOLS=0$`), 'prestart: state "created" with the root task\'s pid, run in the bundle dir, without criu\'s variables');
+  t.match(lines[1], new RegExp(`^createRuntime \\{.*"status":"creating","pid":${pid},.* ${bundle} CRTOOLS=0$`), 'createRuntime: state "creating"');
+  t.equal(h.state(id), null, 'the failed restore leaves no container');
+
+  const failing = h.bundle({ args: SLEEP, edit: (c) => void (c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime', 3)] }) });
+  const f = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', failing, id], withPath(dir));
+  t.equal(f.status, 1, 'a failing hook: exit 1');
+  t.match(f.stderr, /createRuntime hook 0 \(\/bin\/sh\) exited with status 3/, 'the hook\'s failure is the error, not criu\'s');
+  t.equal(h.state(id), null, 'no container');
+  t.notOk(existsSync(join(h.root, id)), 'no state dir (nor the action\'s files)');
+  t.notOk(existsSync(`/sys/fs/cgroup/pids/${id}`) || existsSync(`/sys/fs/cgroup/unified/${id}`), 'no cgroup');
 });
 
 const hasCriu = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'criu')));

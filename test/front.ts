@@ -55,6 +55,23 @@ t.test('state.json written by create follows the schema, in every shape create w
   }
 });
 
+t.test('a state file of version 1 (before stdio) is still read, and served by the front end', async (t) => {
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
+  const file = join(h.root, id, 'state.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { stateVersion: number; stdio?: string[] };
+  t.equal(saved.stateVersion, 2, 'create writes version 2');
+  t.equal(saved.stdio?.length, 3, 'with stdio');
+  saved.stateVersion = 1;
+  delete saved.stdio;
+  writeFileSync(file, JSON.stringify(saved));
+  t.match(bothSides(t, ['state', id], 'version 1').stdout, /"status": "running"/);
+  t.equal(h.tsrun(['kill', id, 'KILL'], { env: FRONT }).status, 0, 'kill served by the front end');
+  h.waitStatus(id, 'stopped');
+  t.equal(h.tsrun(['delete', id], { env: FRONT }).status, 0, 'delete served by the front end');
+  t.notOk(existsSync(join(h.root, id)), 'and gone');
+});
+
 t.test('state prints the same bytes from both sides in every status', async (t) => {
   const id = h.id(t);
   const bundle = h.bundle({
@@ -148,7 +165,7 @@ t.test('what the front end leaves to Node, and that Node then does it', async (t
   writeFileSync(join(h.root, bad, 'state.json'), '{"stateVersion":1,"id":');
   t.equal(h.tsrun(['state', bad], { env: FRONT }).status, 125, 'a corrupt state file is left to Node');
   t.match(h.tsrun(['state', bad]).stderr, /corrupt state file/);
-  writeFileSync(join(h.root, bad, 'state.json'), JSON.stringify({ stateVersion: 2, id: bad }));
+  writeFileSync(join(h.root, bad, 'state.json'), JSON.stringify({ stateVersion: 3, id: bad }));
   t.equal(h.tsrun(['state', bad], { env: FRONT }).status, 125, 'a newer format is left to Node');
   h.ok(['delete', '--force', bad]);
   t.notOk(existsSync(join(h.root, bad)), 'forced delete of an unreadable entry removes it');

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/devprog.h"
 #include "../common/proc.h"
 #include "../common/wire.h"
 
@@ -334,6 +335,22 @@ Napi::Value Exchange(const Napi::CallbackInfo &info) {
   return Napi::Buffer<char>::Copy(env, in.data(), in.size());
 }
 
+// restore's device program: CRIU puts the restored tasks in a cgroup tsrun made, with no
+// tsrun-init to attach it (create's device_filter record).
+Napi::Value AttachDeviceProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer())
+    throw Napi::TypeError::New(env, "attachDeviceProgram(dir: string, code: Buffer)");
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  Napi::Buffer<unsigned char> code = info[1].As<Napi::Buffer<unsigned char>>();
+  static char vlog[65536];
+  vlog[0] = '\0';
+  const char *what = "";
+  int err = devprog_attach(dir.c_str(), code.Data(), code.Length(), &what, vlog, sizeof(vlog));
+  if (err) ThrowErrno(env, std::string(what) + " " + dir + (vlog[0] ? std::string(" (verifier: ") + vlog + ")" : ""), err);
+  return env.Undefined();
+}
+
 Napi::Value PeerCred(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
@@ -366,6 +383,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("recvRequest", Napi::Function::New(env, RecvRequest, "recvRequest"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
+  exports.Set("attachDeviceProgram",
+              Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("exchange", Napi::Function::New(env, Exchange, "exchange"));
   return exports;
 }

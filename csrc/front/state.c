@@ -15,7 +15,9 @@
 #include "cgroup.h"
 #include "readfile.h"
 
-#define STATE_VERSION 1
+/* Versions this reader knows: 2 added stdio, which only checkpoint reads. */
+#define STATE_VERSION_MIN 1
+#define STATE_VERSION_MAX 2
 
 static bool is_string_array(const struct json *a)
 {
@@ -38,7 +40,8 @@ static bool opt_bool(const struct json *doc, const char *key, bool *out)
 static bool fill(struct saved_state *s, const struct json *doc)
 {
 	const struct json *v = json_get(doc, "stateVersion");
-	if (!v || v->type != J_NUM || v->num != STATE_VERSION)
+	if (!v || v->type != J_NUM || v->num < STATE_VERSION_MIN || v->num > STATE_VERSION_MAX ||
+	    v->num != (int)v->num)
 		return false;
 	s->id = json_str(doc, "id");
 	s->oci_version = json_str(doc, "ociVersion");

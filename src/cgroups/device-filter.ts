@@ -1,4 +1,5 @@
 import { ALL_ACCESS, type DevicePolicy } from './devices.js';
+import { isUnifiedHost } from './hierarchy.js';
 
 // eBPF opcodes (<linux/bpf_common.h>, <linux/bpf.h>) the filter needs.
 const LDX_MEM_W = 0x61; // dst = *(u32 *)(src + off)
@@ -54,4 +55,13 @@ export function deviceFilterProgram(policy: DevicePolicy): Buffer {
     buf.writeInt32LE(imm | 0, i * 8 + 4);
   });
   return buf;
+}
+
+/**
+ * The cgroup create and restore attach the program to: the container's v2 cgroup (v1 has the
+ * devices files instead). Rootless: attaching a BPF program needs privilege runc does not
+ * expect to have either.
+ */
+export function deviceProgramDir(cgroupDirs: string[], rootless: boolean): string | undefined {
+  return isUnifiedHost() && cgroupDirs[0] && !rootless ? cgroupDirs[0] : undefined;
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { findCriu, type Criu } from '../criu/binary.js';
 import { dumpArgs } from '../criu/args.js';
-import { saveDescriptors } from '../criu/descriptors.js';
+import { saveDescriptors, stdioOf } from '../criu/descriptors.js';
 import type { CriuOptions } from '../criu/options.js';
 import { runCriu } from '../criu/run.js';
 import { TsrunError } from '../errors.js';
@@ -60,7 +60,8 @@ export function checkpointContainer(root: string, id: string, o: CriuOptions): v
         throw new TsrunError(`create ${d}: ${(e as Error).message}`);
       }
     }
-    if (!o.preDump) saveDescriptors(o.imageDir, s.pid);
+    // runc writes the stdio it recorded at create; a state from before stateVersion 2 has none.
+    if (!o.preDump) saveDescriptors(o.imageDir, s.stdio ?? stdioOf(s.pid));
     runCriu(criu, args, o.workDir ?? o.imageDir, o.preDump ? 'pre-dump.log' : 'dump.log', 'ignore');
     if (!o.leaveRunning && !o.preDump) deleteContainer(root, id, true);
   });

@@ -2,16 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
 import { validateResources } from '../cgroups/resources.js';
-import { deviceFilterProgram } from '../cgroups/device-filter.js';
+import { deviceFilterProgram, deviceProgramDir } from '../cgroups/device-filter.js';
 import { devicePolicy } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
-import { isUnifiedHost } from '../cgroups/hierarchy.js';
 import { cgroupDirsFor, createCgroups, procsFiles, removeCgroups } from '../cgroups/manage.js';
 import { checkPreexisting } from '../cgroups/preexisting.js';
 import { needsDeviceProgram, prepareSystemd, startSystemdUnit, stopSystemdUnit } from '../cgroups/systemd/driver.js';
 import { log } from '../cli/log.js';
+import { stdioOf } from '../criu/descriptors.js';
 import { TsrunError } from '../errors.js';
-import { laterHooks, runHooks, runHooksWarn } from '../hooks/run.js';
+import { laterHooks, runCreateHooks, runHooksWarn } from '../hooks/run.js';
 import { stateInfo, stateJson } from '../hooks/state.js';
 import { buildPlan } from '../plan/build.js';
 import { encodePlan, type PlanRecord } from '../plan/encode.js';
@@ -92,7 +92,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       // The unit is made with pid 1 in it while the C parent waits (cgroup_sync), as runc and
       // crun start it with their init's pid.
       records.push(['cgroup_sync']);
-      if (isUnifiedHost() && sd.dirs[0] && !o.rootless && needsDeviceProgram(devices)) records.push(['device_filter', sd.dirs[0], deviceFilterProgram(devices).toString('hex')]);
+      const sdDev = deviceProgramDir(sd.dirs, o.rootless);
+      if (sdDev && needsDeviceProgram(devices)) records.push(['device_filter', sdDev, deviceFilterProgram(devices).toString('hex')]);
       placeChild = (p) => {
         testPause('create:cgroups');
         cgroupDirs = startSystemdUnit(sd, p, cfg, devices, (m) => log('warning', m));
@@ -111,16 +112,14 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       // The C core runs records in its own fixed order, so the cgroups can go last.
       records.push(...procsFiles(cgroupDirs).map((p): PlanRecord => ['cgroup', p]));
       // cgroup v2 has no devices files: the rules become a BPF program tsrun-init attaches.
-      // Rootless: attaching a BPF program needs privilege runc does not expect to have either.
-      if (isUnifiedHost() && cgroupDirs[0] && !o.rootless) records.push(['device_filter', cgroupDirs[0], deviceFilterProgram(devices).toString('hex')]);
+      const devDir = deviceProgramDir(cgroupDirs, o.rootless);
+      if (devDir) records.push(['device_filter', devDir, deviceFilterProgram(devices).toString('hex')]);
     }
     // config.md#posix-platform-hooks: the child waits before pivot_root while these run here,
-    // in the runtime namespace. prestart gets "created" (the lifecycle runs it after step 2,
-    // and runtime-tools checks for it), createRuntime "creating" (runc's choice for both).
+    // in the runtime namespace.
     const hooksStep = (): void => {
       testPause('create:hooks');
-      runHooks(cfg.hooks, 'prestart', stateJson(info, 'created', pid), inBundle);
-      runHooks(cfg.hooks, 'createRuntime', stateJson(info, 'creating', pid), inBundle);
+      runCreateHooks(cfg.hooks, info, pid, inBundle);
     };
     // Saved at each step, so that a tsrun killed mid-create leaves a state `delete --force`
     // can clean up from: pid 0 ("creating") with the cgroups, then the pid.
@@ -130,6 +129,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       pid = p;
       state.pid = p;
       state.pidStartTime = procStat(p)?.startTime ?? '';
+      // The child holds the caller's stdio until tsrun-init releases it (a terminal comes later):
+      // what runc records for descriptors.json when its init starts.
+      state.stdio = stdioOf(p);
       saveState(dir, state);
       testPause('create:pid');
     };
@@ -171,7 +173,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 /** state.json of a container being made (create, restore): no pid and no cgroups yet. */
 export function creatingState(cfg: Config, id: string, bundle: string, rootfs: string): SavedState {
   return {
-    stateVersion: 1,
+    stateVersion: 2,
     ociVersion: cfg.ociVersion,
     id,
     pid: 0,

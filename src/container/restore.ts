@@ -1,6 +1,7 @@
 import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, statSync, writeFileSync, constants } from 'node:fs';
 import { join, posix, relative, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
+import { deviceFilterProgram, deviceProgramDir } from '../cgroups/device-filter.js';
 import { devicePolicy } from '../cgroups/devices.js';
 import { freezerOf } from '../cgroups/freezer.js';
 import { hierarchies } from '../cgroups/hierarchy.js';
@@ -8,12 +9,15 @@ import { cgroupDirsFor, createCgroups, removeCgroups } from '../cgroups/manage.j
 import { checkPreexisting } from '../cgroups/preexisting.js';
 import { validateResources } from '../cgroups/resources.js';
 import { log } from '../cli/log.js';
+import { endHookAction, prepareHookAction } from '../criu/action.js';
 import { restoreArgs } from '../criu/args.js';
 import { findCriu, requireVersion } from '../criu/binary.js';
-import { loadPipeDescriptors } from '../criu/descriptors.js';
+import { loadPipeDescriptors, stdioOf } from '../criu/descriptors.js';
 import type { CriuOptions } from '../criu/options.js';
 import { runCriu } from '../criu/run.js';
 import { TsrunError } from '../errors.js';
+import { validateHooks } from '../hooks/run.js';
+import { stateInfo } from '../hooks/state.js';
 import { loadNative } from '../native/addon.js';
 import { loadConfig, rootfsPath, type Config } from '../spec/load.js';
 import { CONFIG_FILE } from '../state/paths.js';
@@ -52,6 +56,7 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
   if (cfg.process?.terminal || o.consoleSocket) throw new TsrunError('restoring a container with a terminal (--console-socket) is not supported by tsrun');
   if (o.cgroups && o.systemd) throw new TsrunError('restore with the systemd cgroup driver is not supported by tsrun; use --cgroup-manager cgroupfs');
   validateResources(cfg.linux?.resources ?? {});
+  validateHooks(cfg.hooks);
   const devices = devicePolicy(cfg.linux?.resources?.devices);
   const criu = findCriu();
   if (o.criu.lsmProfile) requireVersion(criu, 31600, '--lsm-profile');
@@ -75,6 +80,15 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
       state.cgroupDirs = cgroupDirs;
       state.freezer = freezerOf(cgroupDirs);
       applyResources(cgroupDirs, cfg.linux?.resources ?? {}, devices, (m) => log('warning', m), o.rootless);
+      // What tsrun-init attaches at create (runc's cgroup manager Set does both at restore).
+      const devDir = deviceProgramDir(cgroupDirs, o.rootless);
+      if (devDir) {
+        try {
+          loadNative().attachDeviceProgram(devDir, deviceFilterProgram(devices));
+        } catch (e) {
+          throw new TsrunError(`linux.resources.devices: ${(e as Error).message}`);
+        }
+      }
     }
     saveState(dir, state);
     makeMountpoints(cfg, rootfs);
@@ -89,7 +103,11 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
       }
       externalNs.push({ type: ns.type, fd: 2 + nsFds.length });
     }
+    // runc records the stdio criu is given (the restoring caller's), which the restored pipes are.
+    state.stdio = stdioOf('self');
     const criuPidFile = join(dir, 'criu.pid');
+    // runc's restore works in the bundle dir (setupSpec): its hooks start there, as create's.
+    const actionScript = prepareHookAction(dir, cfg.hooks, stateInfo(cfg, o.id, bundle), bundle);
     withRootMount(o.root, rootfs, (criuRoot) => {
       const args = restoreArgs(o.criu, {
         cfg,
@@ -101,8 +119,17 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
         externalNs,
         joinNs,
         configFile: criuConfigFile(cfg),
+        actionScript,
       });
-      runCriu(criu, args, o.criu.workDir ?? o.criu.imageDir, 'restore.log', 'inherit', nsFds);
+      let failed: unknown;
+      try {
+        runCriu(criu, args, o.criu.workDir ?? o.criu.imageDir, 'restore.log', 'inherit', nsFds);
+      } catch (e) {
+        failed = e;
+      }
+      // A failed hook is the reason to give, not criu's "action scripts failed".
+      const hook = actionScript ? endHookAction(dir) : undefined;
+      if (failed) throw hook ? new TsrunError(hook) : failed;
     });
     pid = Number(readFileSync(criuPidFile, 'utf8').trim());
     const st = procStat(pid);

@@ -83,12 +83,15 @@ export interface RestoreInput {
   /** Other namespaces joined by path (config's linux.namespaces). */
   joinNs: { type: string; path: string }[];
   configFile?: string;
+  /** Run by criu at each step of the restore (src/criu/action.ts): the hooks runc runs from CRIU's notifications. */
+  actionScript?: string;
 }
 
 /** `criu restore`: runc's Restore. The root task becomes tsrun's child (a sibling of criu) and criu exits. */
 export function restoreArgs(o: CriuOptions, r: RestoreInput): string[] {
   const a = ['restore', ...common(o, 'restore.log'), '--root', r.root, '--restore-detached', '--restore-sibling', '--pidfile', r.pidFile, '--evasive-devices', '--empty-ns', o.emptyNs.join(',')];
   if (r.configFile) a.push('--config', r.configFile);
+  if (r.actionScript) a.push('--action-script', r.actionScript);
   for (const c of r.cgroupRoots) a.push('--cgroup-root', c);
   if (o.lsmProfile) a.push('--lsm-profile', o.lsmProfile);
   if (o.lsmMountContext) a.push('--lsm-mount-context', o.lsmMountContext);

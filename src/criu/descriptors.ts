@@ -6,16 +6,26 @@ import { TsrunError } from '../errors.js';
 // ("pipe:[123]", "/dev/null", "/dev/pts/0"); restore hands the caller's fds in for the pipes.
 const FILE = 'descriptors.json';
 
-export function saveDescriptors(imageDir: string, pid: number): void {
-  const fds = [0, 1, 2].map((fd) => {
+/**
+ * What a process's fds 0-2 are, as runc's getPipeFds reads them ("" for one closed or not
+ * readable). Read at create from pid 1 and at restore from the stdio criu is given, and kept in
+ * state.json: by checkpoint time pid 1 may have moved its own (`exec >file`), and its restore
+ * would then miss the caller's pipe.
+ */
+export function stdioOf(pid: number | 'self'): [string, string, string] {
+  const link = (fd: number): string => {
     try {
       return readlinkSync(`/proc/${pid}/fd/${fd}`);
     } catch {
-      return ''; // closed
+      return '';
     }
-  });
+  };
+  return [link(0), link(1), link(2)];
+}
+
+export function saveDescriptors(imageDir: string, stdio: string[]): void {
   try {
-    writeFileSync(join(imageDir, FILE), JSON.stringify(fds), { mode: 0o600 });
+    writeFileSync(join(imageDir, FILE), JSON.stringify(stdio), { mode: 0o600 });
   } catch (e) {
     throw new TsrunError(`write ${join(imageDir, FILE)}: ${(e as Error).message}`);
   }

@@ -3,6 +3,7 @@
 import { childProcess } from '../util/child-process.js';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
+import { stateJson, type StateInfo } from './state.js';
 
 export type Hooks = NonNullable<Config['hooks']>;
 export type HookPhase = keyof Hooks;
@@ -53,6 +54,18 @@ export function runHooks(hooks: Hooks | undefined, phase: HookPhase, state: stri
     const err = runOne(phase, i, h, state, ctx);
     if (err) throw new TsrunError(err);
   });
+}
+
+/**
+ * prestart then createRuntime, while pid 1 waits before pivot_root (create) or CRIU waits with
+ * the restored tree's namespaces made (restore, src/criu/action.ts). prestart gets "created"
+ * (the lifecycle runs it after step 2, and runtime-tools checks for it), createRuntime
+ * "creating" (runc's choice for both at create; at restore runc says "stopped", its
+ * container's state then).
+ */
+export function runCreateHooks(hooks: Hooks | undefined, info: StateInfo, pid: number, ctx: HookContext): void {
+  runHooks(hooks, 'prestart', stateJson(info, 'created', pid), ctx);
+  runHooks(hooks, 'createRuntime', stateJson(info, 'creating', pid), ctx);
 }
 
 /** Runs every hook of a phase; failures are handed to `warn` and the rest still run (poststop). */

@@ -23,6 +23,8 @@ export interface Native {
   exchange(fd: number, out: Buffer, inLen: number): Buffer;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /** Loads a cgroup v2 device program (src/cgroups/device-filter.ts) and attaches it to the cgroup dir. */
+  attachDeviceProgram(dir: string, code: Buffer): void;
   /** _exit(2): ends the process without Node's teardown. */
   exitNow(code: number): never;
 }

@@ -10,6 +10,7 @@
 # "tsrun runc") picks the runtimes; TSRUN_CRIU_PODMAN=1 adds Podman (test/criu/podman.sh).
 # Prints "ok"/"not ok" lines and "criu: N passed, N failed" for tsrun's checks; runc's results are
 # comment lines, for comparison only (runc's foreground restore has hung once here).
+# TSRUN_CRIU_CONTAINERD=1 adds containerd through the runc shim (test/criu/containerd.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
@@ -42,15 +43,18 @@ cleanup() {
 trap cleanup EXIT
 
 # The counter: every 0.1 s the next number, appended to /counter/log, the latest in /counter/n
-# and on stdout. It starts at 1, so a restart shows as a repeated 1.
-# The files are written from a subshell: a builtin with a redirection moves pid 1's own fd 1 for a
-# moment, and tsrun reads the stdio entries of descriptors.json from pid 1 at checkpoint (runc
-# records them at create), so a checkpoint in that moment named /counter/n, not the pipe.
-count='i=0; while true; do i=$((i+1)); (echo $i >> /counter/log; echo $i > /counter/n); echo $i; sleep 0.1; done'
+# and on the stdout it was started with. It starts at 1, so a restart shows as a repeated 1.
+# pid 1 first moves its own stdout to a file (keeping the original as fd 3): the stdio
+# descriptors.json names are the ones recorded when the container started (runc's
+# external_descriptors), so the restore still hands the caller's pipe back in.
+count='exec 3>&1 >/counter/moved; i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i > /counter/n; echo $i >&3; sleep 0.1; done'
 bash scripts/make-bundle.sh "$tmp/bundle" sh -c "$count" >/dev/null
+# /dev/kmsg is a device of the container that no rule allows: cgroup v2's device program,
+# attached at create and at restore, denies it.
 node -e '
   const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
   c.mounts.push({ destination: "/counter", type: "bind", source: "/counter-host", options: ["rbind", "rw"] });
+  c.linux.devices = [{ path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 438 }];
   fs.writeFileSync(f, JSON.stringify(c));' "$tmp/bundle"
 
 # bundle NAME: a copy of the bundle config whose /counter is $tmp/NAME (rootfs shared).
@@ -69,6 +73,24 @@ wait_n() { # NAME MIN: until the counter reaches MIN (10 s)
 pid_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
 status_of() { R "$1" state "$2" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 cg() { echo "/sys/fs/cgroup/$1"; }
+# devices_as_created RT ID: writing to /dev/kmsg fails with EPERM (no rule allows it), to
+# /dev/null works (a default rule): the container's device rules hold.
+devices_as_created() {
+  R "$1" exec "$2" sh -c 'echo x > /dev/null && ! echo tsrun-criu-tier > /dev/kmsg' 2>"$tmp/dev-$2" &&
+    grep -q 'Operation not permitted' "$tmp/dev-$2"
+}
+# hooked NAME: bundle NAME's config with prestart and createRuntime hooks that append their
+# phase and the state they get to $tmp/hooks-NAME.
+hooked() {
+  node -e '
+    const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+    const h = (p) => [{ path: "/bin/sh", args: ["sh", "-c", `echo "${p} $(cat)" >> ${process.argv[2]}`] }];
+    c.hooks = { prestart: h("prestart"), createRuntime: h("createRuntime") };
+    fs.writeFileSync(f, JSON.stringify(c));' "$(bundle "$1")" "$tmp/hooks-$1"
+  echo "$tmp/b-$1"
+}
+# hook_ran LOG PHASE ID PID: PHASE's hook got the state of ID with PID.
+hook_ran() { grep "^$2 " "$1" 2>/dev/null | grep "\"id\":\"$3\"" | grep -q "\"pid\":$4[,}]"; }
 
 for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   # stdio pipes: checkpoint stops the counter and removes the container; restore brings it back
@@ -76,6 +98,7 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   id=$rt-pipe; b=$(bundle "$id")
   R $rt run -d --bundle "$b" "$id" </dev/null 2>/dev/null > >(cat > "$tmp/out1-$id")
   wait_n "$id" 5
+  check "$rt: created: /dev/kmsg denied, /dev/null allowed" 'devices_as_created $rt "$id"'
   check "$rt: checkpoint (stdout a pipe)" 'R $rt checkpoint --image-path "$tmp/img-$id" --work-path "$tmp/work-$id" "$id"'
   a=$(n "$id"); sleep 0.5
   check "$rt: the counter stops at checkpoint ($a, then $(n "$id"))" '[ "$a" = "$(n "$id")" ]'
@@ -87,7 +110,8 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restored: the process is in the container's cgroup" 'grep -q "^0::/$id\$" "/proc/$(pid_of $rt "$id")/cgroup"'
   wait_n "$id" $((a + 5))
   check "$rt: restored: the counter goes on from $a ($(n "$id")), not from 1" 'steady "$id"'
-  check "$rt: restored: output goes on in the restoring caller's pipe ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
+  check "$rt: restored: output goes on in the restoring caller's pipe, though pid 1 moved its stdout ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
+  check "$rt: restored: the device rules hold (/dev/kmsg denied, /dev/null allowed)" 'devices_as_created $rt "$id"'
   out=$(R $rt exec "$id" cat /counter/n 2>&1)
   check "$rt: restored: exec ($out)" '[ "$out" -gt "$a" ] 2>/dev/null'
   R $rt pause "$id"; a=$(n "$id"); sleep 0.4
@@ -99,8 +123,9 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restored: delete removes it and its cgroup" '[ -z "$(status_of $rt "$id")" ] && [ ! -e "$(cg "$id")" ]'
 
   # stdio /dev/null: --leave-running, then --pre-dump and a dump on top of it, restored under a
-  # new ID.
-  id=$rt-null; b=$(bundle "$id")
+  # new ID; prestart and createRuntime hooks run at restore as at create (runc runs them from
+  # CRIU's setup-namespaces notification, with the restored pid).
+  id=$rt-null; b=$(hooked "$id")
   R $rt run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
   wait_n "$id" 3
   check "$rt: checkpoint --leave-running" 'R $rt checkpoint --leave-running --image-path "$tmp/img-$id/leave" "$id"'
@@ -115,6 +140,8 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restore into a new ID" 'R $rt restore -d --image-path "$tmp/img-$id/final" --bundle "$b" "$id-new" </dev/null >/dev/null 2>&1'
   wait_n "$id" $((a + 3))
   check "$rt: restored as $id-new: running, counting on from $a" '[ "$(status_of $rt "$id-new")" = running ] && steady "$id"'
+  p=$(pid_of $rt "$id-new")
+  check "$rt: restore ran prestart and createRuntime with the restored pid ($p)" 'hook_ran "$tmp/hooks-$id" prestart "$id-new" "$p" && hook_ran "$tmp/hooks-$id" createRuntime "$id-new" "$p"'
   R $rt delete -f "$id-new"
   # A foreground restore waits for the container and exits with its status; the container goes
   # with it (as run without -d).
@@ -144,6 +171,8 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
 done
 # Podman's checkpoint/restore/--export/--import through tsrun: minutes more, so only when asked.
 [ "${TSRUN_CRIU_PODMAN:-0}" = 1 ] && . test/criu/podman.sh
+# containerd's checkpoint/restore through the runc shim: also minutes, also only when asked.
+[ "${TSRUN_CRIU_CONTAINERD:-0}" = 1 ] && . test/criu/containerd.sh
 [ -n "${TSRUN_CRIU_LOGS:-}" ] && for f in "$tmp"/img-*/*.log "$tmp"/img-*/*/*.log "$tmp"/work-*/*.log; do
   [ -f "$f" ] && cp "$f" "$TSRUN_CRIU_LOGS/$(echo "${f#"$tmp"/}" | tr / _)"; done
 [ "$fail" = 0 ] || { echo "# tsrun's dump/restore logs:"; tail -n 5 "$tmp"/img-tsrun-*/*.log "$tmp"/work-tsrun-*/*.log 2>/dev/null; cat "$tmp"/err-tsrun-* 2>/dev/null; }
