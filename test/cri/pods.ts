@@ -36,10 +36,13 @@ export interface ContainerExtra {
   mounts?: Mount[];
 }
 
+/** The pods' network: their own namespace on the tier's CNI bridge (CRI_NETWORK=cni), or where
+ * the kernel has no bridge the tier's network namespace (hostNetwork; test/cri/tier.sh). */
+export const POD_NETWORK = process.env.CRI_NETWORK === 'cni';
+
 /** A pod sandbox as kubelet asks for one: a cgroup parent of its own (with the systemd driver
- * the pod's slice, made first as kubelet does), the pod's IPC and PID namespaces; the host's
- * network (hostNetwork: containerd 1.6 wants an eth0 address from CNI, which a loopback-only
- * config does not give, and networking is not what the tier tests). */
+ * the pod's slice, made first as kubelet does), the pod's IPC and PID namespaces, and its network
+ * (POD_NETWORK). */
 export async function runPod(handler: string, security: LinuxSandboxSecurityContext = {}): Promise<Pod> {
   const n = ++podN;
   const name = `p${n}-${handler}`;
@@ -50,7 +53,7 @@ export async function runPod(handler: string, security: LinuxSandboxSecurityCont
   const config: PodSandboxConfig = {
     metadata: { name, uid: `uid-${name}`, namespace: 'tsrun-cri', attempt: 0 },
     log_directory: logs,
-    linux: { cgroup_parent: cgroup, security_context: { namespace_options: { network: 'NODE', pid: 'POD', ipc: 'POD' }, ...security } },
+    linux: { cgroup_parent: cgroup, security_context: { namespace_options: { network: POD_NETWORK ? 'POD' : 'NODE', pid: 'POD', ipc: 'POD' }, ...security } },
   };
   const res = await cri.runtime('RunPodSandbox', { config, runtime_handler: handler });
   return { id: res.pod_sandbox_id, config, name, logs, handler, cgroup };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DRIVER, scopeOf, unitsLeft, V2 } from './cgroups.js';
 import type { Mount } from './generated/runtime/v1/Mount.js';
 import { podCgroups, type Step } from './pod-cgroups.js';
-import { check, checkPlaced, cri, DIR, exec, LONG, logLines, removePod, runContainer, runPod, sandboxPid, sleep, waitExit, withPod } from './pods.js';
+import { check, checkPlaced, cri, DIR, exec, LONG, logLines, type Pod, POD_NETWORK, removePod, runContainer, runPod, sandboxPid, sleep, waitExit, withPod } from './pods.js';
 import { streamExec } from './stream.js';
 
 const HANDLERS = ['tsrun', 'runc'];
@@ -23,6 +23,24 @@ const KUBELET_PATHS = {
     '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
   readonly_paths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
 };
+
+const SUBNET = process.env.CRI_POD_SUBNET ?? '';
+/** Pods on the tier's CNI bridge (test/cri/tier.sh): each in its own network namespace with an
+ * eth0 address from the tier's subnet, only the subnet's route (nothing beyond the tier's
+ * network namespace is reachable), and one pod reaches the other. */
+const podNetwork: [string, Scenario] = ['pod network (CNI bridge: own namespace, address, no default route, pod to pod)', async (h) =>
+  withPod(h, async (a) => withPod(h, async (b) => {
+    const [ida] = await Promise.all([runContainer(a, 'net', LONG), runContainer(b, 'net', LONG)]);
+    const ipOf = async (pod: Pod) => (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod.id })).status?.network?.ip ?? '';
+    const [ipa, ipb] = await Promise.all([ipOf(a), ipOf(b)]);
+    const net = SUBNET.replace(/\.0\/24$/, '.');
+    check(ipa.startsWith(net) && ipb.startsWith(net) && ipa !== ipb, `pod addresses ${ipa} ${ipb}, want two in ${SUBNET}`);
+    const r = await exec(ida, `readlink /proc/self/ns/net; ip -o -4 addr show eth0 | awk '{ print $4 }'; ip route; ping -c 1 -W 5 ${ipb} >/dev/null && echo reached`);
+    const [ns, addr, ...rest] = r.out.trim().split('\n');
+    check(ns !== readlinkSync('/proc/self/ns/net'), `the pod has the tier's network namespace ${ns}`);
+    check(addr === `${ipa}/24`, `eth0 ${addr}, want ${ipa}/24`);
+    check(rest.length === 2 && rest[0]?.startsWith(`${SUBNET} dev eth0 `) && rest[1] === 'reached', `routes and ping: ${JSON.stringify(rest)} ${r.err}`);
+  }))];
 
 /** A scenario's third element: it checks where the runtime puts processes in the cgroup tree
  * or reads/writes cgroup files (CRI_SET=cgroups runs these only). */
@@ -115,13 +133,20 @@ const scenarios: Array<[string, Scenario, boolean?]> = [
     check(/\b33 101\r?\n/.test(r.stdout), `terminal size not 33 101: ${JSON.stringify(r.stdout)}`);
     check(/"exit-code"|"ExitCode"/i.test(r.status) && r.status.includes('"5"'), `status ${r.status}`);
   })],
-  ['masked and readonly paths (default, privileged)', async (h) => {
-    // Mountinfo only: the pods share the host's UTS namespace (hostNetwork), a write to
-    // /proc/sys/kernel would reach the host.
+  ['masked and readonly paths (procMount Default, Unmasked; privileged)', async (h) => {
+    // Mountinfo only: hostNetwork pods (no bridge in the kernel) share the host's UTS
+    // namespace, a write to /proc/sys/kernel would reach the host.
     const probe = 'awk \'$5 == "/proc/timer_list" { print "masked" } $5 == "/proc/sys" { split($6, o, ","); print "sys-" o[1] }\' /proc/self/mountinfo';
     await withPod(h, async (pod) => {
-      const plain = await exec(await runContainer(pod, 'plain', LONG, { security_context: KUBELET_PATHS }), probe);
+      // procMount Unmasked: kubelet sends no masked and no readonly paths (its API wants the
+      // pod in a user namespace, which containerd 1.6 cannot make; the CRI call is the same),
+      // and containerd 1.6 then gives the runtime none.
+      const [plain, unmasked] = await Promise.all([
+        runContainer(pod, 'plain', LONG, { security_context: KUBELET_PATHS }).then((id) => exec(id, probe)),
+        runContainer(pod, 'unmasked', LONG, { security_context: { masked_paths: [], readonly_paths: [] } }).then((id) => exec(id, probe)),
+      ]);
       check(plain.out === 'sys-ro\nmasked\n' || plain.out === 'masked\nsys-ro\n', `default container: ${JSON.stringify(plain.out)} ${plain.err}`);
+      check(unmasked.out === '', `procMount Unmasked container has masked/readonly paths: ${JSON.stringify(unmasked.out)} ${unmasked.err}`);
     });
     await withPod(h, async (pod) => {
       const priv = await exec(await runContainer(pod, 'priv', LONG, { security_context: { privileged: true } }), probe);
@@ -146,6 +171,7 @@ const scenarios: Array<[string, Scenario, boolean?]> = [
     check(left.length === 1 && left[0] === second, `containers left ${left}`);
   })],
   ['pod cgroups', podCgroups, CGROUPS],
+  ...(POD_NETWORK ? [podNetwork] : []),
 ];
 
 interface Row { name: string; results: Map<string, string> }

@@ -4,7 +4,8 @@
 # (io.containerd.runc.v2): "tsrun" (BinaryName = build/Release/tsrun) and "runc"
 # (/usr/sbin/runc), every scenario with both in the same run. A private containerd (own root,
 # state, socket, config), images the tier builds itself (busybox-static and a static pause
-# program, imported as an OCI archive; test/cri/prepare.sh), a loopback-only CNI config. Prints the
+# program, imported as an OCI archive; test/cri/prepare.sh), the pods on a CNI bridge in the
+# tier's own network namespace. Prints the
 # scenario lines, the table and "cri: N passed, N failed" (tsrun's scenarios); stops containerd
 # and removes everything it made, also on failure.
 # TSRUN_CRI_DIR: the work dir (a tmpfs in a test guest: the overlayfs snapshotter cannot sit on
@@ -33,7 +34,7 @@ esac
 TSRUN_BIN=${TSRUN_CRI_BINARY:-$TOP/build/Release/tsrun}
 t0=$SECONDS
 fail_setup() { echo "not ok - setup: $*"; echo "cri: 0 passed, 1 failed"; exit 1; }
-for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback gcc; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
+for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback /usr/lib/cni/bridge /usr/lib/cni/host-local gcc unshare nsenter ip; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
 [ -x "$TSRUN_BIN" ] && [ -f build/test/cri/scenarios.js ] || fail_setup "build tsrun and the tests first (npm run build && npm run build:test)"
 
 ctrd_pid= node_pid=
@@ -58,22 +59,48 @@ cleanup() {
   for m in /sys/fs/cgroup/*/"$CGPARENT"; do [ -d "$m" ] && find "$m" -depth -type d -exec rmdir {} + 2>/dev/null; done
   # The systemd driver: kubelet stops the pod slices; stopping their parent stops what is left.
   [ "$DRIVER" = cgroupfs ] || systemctl stop "$CGPARENT.slice" 2>/dev/null
+  # libcni's cache of the attachments a killed run left (each names its netns, under $D)
+  for m in /var/lib/cni/results/*; do [ -f "$m" ] && grep -qF -- "$D/" "$m" && rm -f "$m"; done 2>/dev/null
   [ -z "${CRI_LOGS:-}" ] || cp -a "$D/logs/." "$CRI_LOGS/" 2>/dev/null
   rm -rf "$D"
   echo "# cri: cleanup took $((SECONDS - c0))s (containerd's stop $((c1 - c0))s); the tier $((SECONDS - t0))s"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-rm -rf "$D"; mkdir -p "$D"/{root,state,cni,tsrun-root,runc-root,logs,mnt}
+rm -rf "$D"; mkdir -p "$D"/{root,state,cni,cni-ipam,tsrun-root,runc-root,logs,mnt}
 
 # ---- the images and the bundled scenarios (test/cri/prepare.sh) -----------------------------
 PREP=${CRI_PREPARED:-$D/prep}
 [ -f "$PREP/images.tar" ] && [ -f "$PREP/scenarios.js" ] || bash test/cri/prepare.sh "$PREP" || fail_setup "test/cri/prepare.sh"
 
-# ---- containerd ----------------------------------------------------------------------------
-cat >"$D/cni/10-loopback.conflist" <<EOC
-{"cniVersion": "0.4.0", "name": "tsrun-cri-lo", "plugins": [{"type": "loopback"}]}
+# ---- the tier's network namespace and the pods' network -------------------------------------
+# containerd, its shims and pods, and the client run in a network namespace of the tier's own,
+# bound at $D/netns (unmounted by cleanup: the namespace, its bridge and veths then go with the
+# last process in it). Host-network pods (NODE) share it, not the host's. Pods get their own
+# network namespace through CNI's bridge plugin: a bridge in the tier's namespace, host-local
+# addresses from a private subnet (its state under $D), no gateway, no default route, no
+# masquerade (no iptables rule). Where the kernel has no bridge (the qemu guest has no modules
+# without --modules) the pods are NODE: the network is not what the tier tests.
+touch "$D/netns"
+unshare --net="$D/netns" true || fail_setup "unshare --net: the tier's network namespace"
+NS=(nsenter --net="$D/netns")
+"${NS[@]}" ip link set lo up || fail_setup "lo up in the tier's network namespace"
+POD_SUBNET=10.231.77.0/24
+CNI_NET=tsrun-cri-$$
+if "${NS[@]}" ip link add tsruncri0 type bridge 2>/dev/null; then
+  NETWORK=cni
+  cat >"$D/cni/10-tsrun-cri.conflist" <<EOC
+{"cniVersion": "0.4.0", "name": "$CNI_NET", "plugins": [{"type": "bridge", "bridge": "tsruncri0",
+ "isGateway": false, "ipMasq": false, "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_SUBNET"}]],
+ "dataDir": "$D/cni-ipam"}}]}
 EOC
+else
+  NETWORK=node
+  # (containerd wants a CNI config even when no pod asks for a network)
+  echo '{"cniVersion": "0.4.0", "name": "tsrun-cri-lo", "plugins": [{"type": "loopback"}]}' >"$D/cni/10-loopback.conflist"
+fi
+
+# ---- containerd ----------------------------------------------------------------------------
 # runtime_toml HANDLER BINARY: the CRI runtime handler HANDLER on the runc shim, running BINARY
 # with its own state root.
 runtime_toml() {
@@ -101,6 +128,8 @@ state = "$D/state"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  # the pods' network namespaces bound under $D/state, not /var/run/netns
+  netns_mounts_under_state_dir = true
   # Sandboxes get oom_score_adj -998; lowering a score needs CAP_SYS_RESOURCE, which the
   # machines this runs on may not give root: no score below containerd's own.
   restrict_oom_score_adj = true
@@ -117,9 +146,10 @@ EOC
 # $D/ready, made once containerd is up with the images; in the background, so a signal to the
 # tier stops it at once.
 CRI_ONLY=${CRI_ONLY:-} CRI_SET=${CRI_SET:-} CRI_DRIVER=$DRIVER CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT \
-  CRI_READY=$D/ready node --experimental-websocket --no-warnings "$PREP/scenarios.js" &
+  CRI_READY=$D/ready CRI_NETWORK=$NETWORK CRI_POD_SUBNET=$POD_SUBNET \
+  "${NS[@]}" node --experimental-websocket --no-warnings "$PREP/scenarios.js" &
 node_pid=$!
-containerd --config "$D/config.toml" >"$D/logs/containerd.log" 2>&1 &
+"${NS[@]}" containerd --config "$D/config.toml" >"$D/logs/containerd.log" 2>&1 &
 ctrd_pid=$!
 # (containerd listens once its plugins are up. No sleep(1) in the wait: read -t on a fifo waits
 # without a fork; one ctr call, the import)
