@@ -5,18 +5,18 @@
 # (/usr/sbin/runc), every scenario with both in the same run. A private containerd (own root,
 # state, socket, config), images the tier builds itself (busybox-static and a static pause
 # program, imported as an OCI archive; test/cri/prepare.sh), the pods on a CNI bridge in the
-# tier's own network namespace. Prints the
-# scenario lines, the table and "cri: N passed, N failed" (tsrun's scenarios); stops containerd
-# and removes everything it made, also on failure.
+# tier's own network namespace. Prints the scenario lines, the table and "cri: N passed,
+# N failed" (tsrun's scenarios); stops containerd and removes everything it made, also on
+# failure.
 # TSRUN_CRI_DIR: the work dir (a tmpfs in a test guest: the overlayfs snapshotter cannot sit on
 # the guest's overlay root); CRI_ONLY=REGEX: only the scenarios whose name matches;
 # CRI_SET=cgroups: only the scenarios that touch cgroups; TSRUN_CRI_BINARY: the tsrun the
 # "tsrun" handler runs (default build/Release/tsrun); CRI_PREPARED: a dir with
 # test/cri/prepare.sh's images and bundled scenarios (made there when missing); CRI_LOGS: a dir
-# to copy the logs to (containerd's, the pods');
-# CRI_CGROUP_DRIVER: cgroupfs (the default) or systemd
-# (SystemdCgroup = true, pods under a slice as kubelet's systemd driver puts them: the systemd
-# guest, test/e2e/systemd-guest.sh).
+# to copy the logs to (containerd's, the pods'); CRI_CGROUP_DRIVER: cgroupfs (the default) or
+# systemd (SystemdCgroup = true, pods under a slice as kubelet's systemd driver puts them: the
+# systemd guest, test/e2e/systemd-guest.sh); CRI_NETWORK=node: the pods on the tier's network
+# namespace, not the CNI bridge.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -80,14 +80,16 @@ PREP=${CRI_PREPARED:-$D/prep}
 # network namespace through CNI's bridge plugin: a bridge in the tier's namespace, host-local
 # addresses from a private subnet (its state under $D), no gateway, no default route, no
 # masquerade (no iptables rule). Where the kernel has no bridge (the qemu guest has no modules
-# without --modules) the pods are NODE: the network is not what the tier tests.
+# without --modules; CRI_NETWORK=node skips the probe) the pods are NODE: the network is not
+# what the tier tests.
 touch "$D/netns"
 unshare --net="$D/netns" true || fail_setup "unshare --net: the tier's network namespace"
 NS=(nsenter --net="$D/netns")
 "${NS[@]}" ip link set lo up || fail_setup "lo up in the tier's network namespace"
 POD_SUBNET=10.231.77.0/24
 CNI_NET=tsrun-cri-$$
-if "${NS[@]}" ip link add tsruncri0 type bridge 2>/dev/null; then
+NETWORK=${CRI_NETWORK:-}
+if [ "$NETWORK" != node ] && "${NS[@]}" ip link add tsruncri0 type bridge 2>/dev/null; then
   NETWORK=cni
   cat >"$D/cni/10-tsrun-cri.conflist" <<EOC
 {"cniVersion": "0.4.0", "name": "$CNI_NET", "plugins": [{"type": "bridge", "bridge": "tsruncri0",
