@@ -7,7 +7,8 @@
 # end to end on this host, and containerd's CRI plugin driven as kubelet does
 # (test/cri/tier.sh). Prints a closing "N passed, N failed" line. TSRUN_SKIP_CGROUP2=1,
 # TSRUN_SKIP_SYSTEMD=1, TSRUN_SKIP_E2E_CGROUP2=1, TSRUN_SKIP_E2E_SYSTEMD=1, TSRUN_SKIP_CRIU=1,
-# TSRUN_SKIP_E2E=1 and TSRUN_SKIP_CRI=1 leave a tier out.
+# TSRUN_SKIP_E2E=1 and TSRUN_SKIP_CRI=1 leave a tier out (TSRUN_SKIP_CRI=1 also the CRI steps
+# the systemd guest runs after the Podman/containerd suites).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS

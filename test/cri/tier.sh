@@ -3,12 +3,20 @@
 # CRI client, test/cri/client.ts) with two runtime handlers on the runc shim
 # (io.containerd.runc.v2): "tsrun" (BinaryName = build/Release/tsrun) and "runc"
 # (/usr/sbin/runc), every scenario with both in the same run. A private containerd (own root,
-# state, socket, config; cgroupfs driver), images the tier builds itself (busybox-static and a
-# static pause program, imported as OCI archives), a loopback-only CNI config. Prints the
-# scenario lines, the table and "cri: N passed, N failed" (tsrun's scenarios); stops
-# containerd and removes everything it made, also on failure. TSRUN_CRI_DIR: the work dir;
-# CRI_ONLY=REGEX: only the scenarios whose name matches; TSRUN_CRI_BINARY: the tsrun the "tsrun"
-# handler runs (default build/Release/tsrun).
+# state, socket, config), images the tier builds itself (busybox-static and a static pause
+# program, imported as an OCI archive; test/cri/prepare.sh), the pods on a CNI bridge in the
+# tier's own network namespace. Prints the scenario lines, the table and "cri: N passed,
+# N failed" (tsrun's scenarios); stops containerd and removes everything it made, also on
+# failure.
+# TSRUN_CRI_DIR: the work dir (a tmpfs in a test guest: the overlayfs snapshotter cannot sit on
+# the guest's overlay root); CRI_ONLY=REGEX: only the scenarios whose name matches;
+# CRI_SET=cgroups: only the scenarios that touch cgroups; TSRUN_CRI_BINARY: the tsrun the
+# "tsrun" handler runs (default build/Release/tsrun); CRI_PREPARED: a dir with
+# test/cri/prepare.sh's images and bundled scenarios (made there when missing); CRI_LOGS: a dir
+# to copy the logs to (containerd's, the pods'); CRI_CGROUP_DRIVER: cgroupfs (the default) or
+# systemd (SystemdCgroup = true, pods under a slice as kubelet's systemd driver puts them: the
+# systemd guest, test/e2e/systemd-guest.sh); CRI_NETWORK=node: the pods on the tier's network
+# namespace, not the CNI bridge.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -16,70 +24,85 @@ TOP=$PWD
 D=${TSRUN_CRI_DIR:-/tmp/tsrun-cri}
 SOCK=$D/containerd.sock
 CTR=(ctr -a "$SOCK" -n k8s.io)
-CGPARENT=tsrun-cri-$$
+DRIVER=${CRI_CGROUP_DRIVER:-cgroupfs}
+case $DRIVER in
+  cgroupfs) CGPARENT=tsrun-cri-$$ ;;
+  # the slice the pods' slices go under (systemd's "-" is the slice hierarchy: none in it)
+  systemd) CGPARENT=tsruncri$$ ;;
+  *) echo "CRI_CGROUP_DRIVER must be cgroupfs or systemd" >&2; exit 2 ;;
+esac
 TSRUN_BIN=${TSRUN_CRI_BINARY:-$TOP/build/Release/tsrun}
 t0=$SECONDS
 fail_setup() { echo "not ok - setup: $*"; echo "cri: 0 passed, 1 failed"; exit 1; }
-for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback gcc; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
+for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback /usr/lib/cni/bridge /usr/lib/cni/host-local gcc unshare nsenter ip; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
 [ -x "$TSRUN_BIN" ] && [ -f build/test/cri/scenarios.js ] || fail_setup "build tsrun and the tests first (npm run build && npm run build:test)"
 
 ctrd_pid= node_pid=
+# Forks are few here (builtins, globs): each fork and exec costs most of a second under TCG.
 cleanup() {
-  local rt m
+  local rt m id p c0=$SECONDS c1 mounts=()
   [ -z "$node_pid" ] || kill "$node_pid" 2>/dev/null
-  [ -z "$ctrd_pid" ] || { kill "$ctrd_pid" 2>/dev/null; for _ in $(seq 50); do kill -0 "$ctrd_pid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$ctrd_pid" 2>/dev/null; }
+  [ -z "$ctrd_pid" ] || { kill "$ctrd_pid" 2>/dev/null; timeout 10 tail --pid="$ctrd_pid" -f /dev/null; kill -0 "$ctrd_pid" 2>/dev/null && kill -9 "$ctrd_pid"; }
+  c1=$SECONDS
   # What containerd's shims left (a failed scenario): the containers, then the mounts under $D.
   for rt in tsrun runc; do
-    m=$D/$rt-root/k8s.io   # the shim's Root option is the runtime's --root, per namespace
-    [ -d "$m" ] || continue
-    for id in $(ls "$m" | grep -v '^@'); do
-      if [ "$rt" = tsrun ]; then "$TSRUN_BIN" --root "$m" delete -f "$id"; else runc --root "$m" delete -f "$id"; fi
+    for m in "$D/$rt-root/k8s.io"/*; do   # the shim's Root option is the runtime's --root, per namespace
+      id=${m##*/}
+      [ -d "$m" ] && [ "${id#@}" = "$id" ] || continue
+      if [ "$rt" = tsrun ]; then "$TSRUN_BIN" --root "${m%/*}" delete -f "$id"; else runc --root "${m%/*}" delete -f "$id"; fi
     done >/dev/null 2>&1
   done
   # The shims this containerd started (their command line names its socket).
-  for p in /proc/[0-9]*; do
-    [ "$(cat "$p/comm" 2>/dev/null)" = containerd-shim ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $SOCK " && kill -9 "${p#/proc/}"
-  done 2>/dev/null
-  awk -v d="$D/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  for p in $(pgrep -f -- "-address $SOCK( |\$)"); do [ "$(cat "/proc/$p/comm")" = containerd-shim ] && kill -9 "$p"; done 2>/dev/null
+  while read -r _ _ _ _ m _; do [ "${m#"$D"/}" = "$m" ] || mounts=("$m" "${mounts[@]}"); done </proc/self/mountinfo
+  for m in "${mounts[@]}"; do umount -l "$m"; done
   for m in /sys/fs/cgroup/*/"$CGPARENT"; do [ -d "$m" ] && find "$m" -depth -type d -exec rmdir {} + 2>/dev/null; done
+  # The systemd driver: kubelet stops the pod slices; stopping their parent stops what is left.
+  [ "$DRIVER" = cgroupfs ] || systemctl stop "$CGPARENT.slice" 2>/dev/null
+  # libcni's cache of the attachments a killed run left (each names its netns, under $D)
+  for m in /var/lib/cni/results/*; do [ -f "$m" ] && grep -qF -- "$D/" "$m" && rm -f "$m"; done 2>/dev/null
+  [ -z "${CRI_LOGS:-}" ] || cp -a "$D/logs/." "$CRI_LOGS/" 2>/dev/null
   rm -rf "$D"
+  echo "# cri: cleanup took $((SECONDS - c0))s (containerd's stop $((c1 - c0))s); the tier $((SECONDS - t0))s"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-rm -rf "$D"; mkdir -p "$D"/{root,state,cni,images,tsrun-root,runc-root,logs,mnt}
+rm -rf "$D"; mkdir -p "$D"/{root,state,cni,cni-ipam,tsrun-root,runc-root,logs,mnt}
 
-# ---- images: busybox and the pause program, as OCI archives --------------------------------
-# oci_archive NAME ROOTFS CMD-JSON OUT: an OCI image layout (one uncompressed layer) as a tar.
-oci_archive() {
-  local name=$1 rootfs=$2 cmd=$3 out=$4 l=$D/images/layout blob cfg man dl dc dm
-  rm -rf "$l"; mkdir -p "$l/blobs/sha256"
-  tar -C "$rootfs" --numeric-owner -cf "$l/layer.tar" .
-  dl=$(sha256sum "$l/layer.tar" | cut -d' ' -f1); mv "$l/layer.tar" "$l/blobs/sha256/$dl"
-  cfg='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'$cmd'},"rootfs":{"type":"layers","diff_ids":["sha256:'$dl'"]}}'
-  dc=$(printf %s "$cfg" | sha256sum | cut -d' ' -f1); printf %s "$cfg" >"$l/blobs/sha256/$dc"
-  man='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$dc'","size":'${#cfg}'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$dl'","size":'$(stat -c %s "$l/blobs/sha256/$dl")'}]}'
-  dm=$(printf %s "$man" | sha256sum | cut -d' ' -f1); printf %s "$man" >"$l/blobs/sha256/$dm"
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"%s"}}]}' "$dm" "${#man}" "$name" >"$l/index.json"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$l/oci-layout"
-  tar -C "$l" -cf "$out" .
-}
-bb=$D/images/busybox
-mkdir -p "$bb"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,var/tmp,run}
-chmod 1777 "$bb/tmp" "$bb/var/tmp"
-install -m 755 /bin/busybox "$bb/bin/busybox"
-chroot "$bb" /bin/busybox --install -s
-printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'user:x:1000:1000:user:/tmp:/bin/sh' >"$bb/etc/passwd"
-printf '%s\n' 'root:x:0:' 'user:x:1000:' 'extra:x:2000:' >"$bb/etc/group"
-oci_archive localhost/tsrun-cri/busybox:1 "$bb" '["/bin/sh"]' "$D/images/busybox.tar"
-pz=$D/images/pause
-mkdir -p "$pz"
-gcc -O2 -Wall -Wextra -Werror -static -o "$pz/pause" test/cri/pause.c || fail_setup "building test/cri/pause.c"
-oci_archive localhost/tsrun-cri/pause:1 "$pz" '["/pause"]' "$D/images/pause.tar"
+# ---- the images and the bundled scenarios (test/cri/prepare.sh) -----------------------------
+PREP=${CRI_PREPARED:-$D/prep}
+[ -f "$PREP/images.tar" ] && [ -f "$PREP/scenarios.js" ] || bash test/cri/prepare.sh "$PREP" || fail_setup "test/cri/prepare.sh"
+
+# ---- the tier's network namespace and the pods' network -------------------------------------
+# containerd, its shims and pods, and the client run in a network namespace of the tier's own,
+# bound at $D/netns (unmounted by cleanup: the namespace, its bridge and veths then go with the
+# last process in it). Host-network pods (NODE) share it, not the host's. Pods get their own
+# network namespace through CNI's bridge plugin: a bridge in the tier's namespace, host-local
+# addresses from a private subnet (its state under $D), no gateway, no default route, no
+# masquerade (no iptables rule). Where the kernel has no bridge (the qemu guest has no modules
+# without --modules; CRI_NETWORK=node skips the probe) the pods are NODE: the network is not
+# what the tier tests.
+touch "$D/netns"
+unshare --net="$D/netns" true || fail_setup "unshare --net: the tier's network namespace"
+NS=(nsenter --net="$D/netns")
+"${NS[@]}" ip link set lo up || fail_setup "lo up in the tier's network namespace"
+POD_SUBNET=10.231.77.0/24
+CNI_NET=tsrun-cri-$$
+NETWORK=${CRI_NETWORK:-}
+if [ "$NETWORK" != node ] && "${NS[@]}" ip link add tsruncri0 type bridge 2>/dev/null; then
+  NETWORK=cni
+  cat >"$D/cni/10-tsrun-cri.conflist" <<EOC
+{"cniVersion": "0.4.0", "name": "$CNI_NET", "plugins": [{"type": "bridge", "bridge": "tsruncri0",
+ "isGateway": false, "ipMasq": false, "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_SUBNET"}]],
+ "dataDir": "$D/cni-ipam"}}]}
+EOC
+else
+  NETWORK=node
+  # (containerd wants a CNI config even when no pod asks for a network)
+  echo '{"cniVersion": "0.4.0", "name": "tsrun-cri-lo", "plugins": [{"type": "loopback"}]}' >"$D/cni/10-loopback.conflist"
+fi
 
 # ---- containerd ----------------------------------------------------------------------------
-cat >"$D/cni/10-loopback.conflist" <<EOC
-{"cniVersion": "0.4.0", "name": "tsrun-cri-lo", "plugins": [{"type": "loopback"}]}
-EOC
 # runtime_toml HANDLER BINARY: the CRI runtime handler HANDLER on the runc shim, running BINARY
 # with its own state root.
 runtime_toml() {
@@ -89,7 +112,7 @@ runtime_toml() {
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1.options]
         BinaryName = "$2"
         Root = "$D/$1-root"
-        SystemdCgroup = false
+        SystemdCgroup = $([ "$DRIVER" = systemd ] && echo true || echo false)
 EOC
 }
 cat >"$D/config.toml" <<EOC
@@ -107,6 +130,8 @@ state = "$D/state"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  # the pods' network namespaces bound under $D/state, not /var/run/netns
+  netns_mounts_under_state_dir = true
   # Sandboxes get oom_score_adj -998; lowering a score needs CAP_SYS_RESOURCE, which the
   # machines this runs on may not give root: no score below containerd's own.
   restrict_oom_score_adj = true
@@ -119,21 +144,27 @@ $(runtime_toml runc /usr/sbin/runc)
     bin_dir = "/usr/lib/cni"
     conf_dir = "$D/cni"
 EOC
-containerd --config "$D/config.toml" >"$D/logs/containerd.log" 2>&1 &
-ctrd_pid=$!
-for _ in $(seq 100); do [ -S "$SOCK" ] && "${CTR[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
-"${CTR[@]}" version >/dev/null 2>&1 || { tail -20 "$D/logs/containerd.log"; fail_setup "containerd did not start"; }
-for i in busybox pause; do
-  "${CTR[@]}" images import "$D/images/$i.tar" >/dev/null 2>>"$D/logs/import.log" || { cat "$D/logs/import.log"; fail_setup "ctr images import $i"; }
-done
-echo "# cri: setup took $((SECONDS - t0))s"
-
-CRI_ONLY=${CRI_ONLY:-} CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT node --experimental-websocket --no-warnings build/test/cri/scenarios.js &
-# (in the background: a signal to the tier then stops it at once, not after the scenarios)
+# The client starts with containerd (Node and its modules take seconds under TCG) and waits for
+# $D/ready, made once containerd is up with the images; in the background, so a signal to the
+# tier stops it at once.
+CRI_ONLY=${CRI_ONLY:-} CRI_SET=${CRI_SET:-} CRI_DRIVER=$DRIVER CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT \
+  CRI_READY=$D/ready CRI_NETWORK=$NETWORK CRI_POD_SUBNET=$POD_SUBNET \
+  "${NS[@]}" node --experimental-websocket --no-warnings "$PREP/scenarios.js" &
 node_pid=$!
+"${NS[@]}" containerd --config "$D/config.toml" >"$D/logs/containerd.log" 2>&1 &
+ctrd_pid=$!
+# (containerd listens once its plugins are up. No sleep(1) in the wait: read -t on a fifo waits
+# without a fork; one ctr call, the import)
+mkfifo "$D/tick"; exec 9<>"$D/tick"
+for _ in $(seq 600); do [ -S "$SOCK" ] && break; kill -0 "$ctrd_pid" 2>/dev/null || break; read -rt 0.1 -u 9; done
+[ -S "$SOCK" ] || { tail -20 "$D/logs/containerd.log"; fail_setup "containerd did not start"; }
+"${CTR[@]}" images import "$PREP/images.tar" >/dev/null 2>"$D/logs/import.log" || { cat "$D/logs/import.log"; tail -20 "$D/logs/containerd.log"; fail_setup "ctr images import"; }
+echo "# cri: setup took $((SECONDS - t0))s"
+t1=$SECONDS
+: >"$D/ready"
 wait $node_pid
 rc=$?
 node_pid=
 [ $rc = 0 ] || { echo "# containerd log (last 30 lines):"; tail -30 "$D/logs/containerd.log" | sed 's/^/# /'; }
-echo "# cri: the tier took $((SECONDS - t0))s"
+echo "# cri: the scenarios took $((SECONDS - t1))s"
 exit $rc
