@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,10 +63,12 @@ static int accept_timeout(void)
 
 /* The server runs outside the caller's tree: a caller such as conmon or containerd's shim is a
  * subreaper and would adopt a server started below it, and its scope would hold it. Where
- * systemd runs, the server is a transient service of its own (systemd-run); elsewhere it is
- * started below the caller (docs/CLIENT-SERVER.md). The start is not waited for: this call
- * runs cold, the next ones find the server. Two clients may start one at once: the unit name,
- * or else the server's lock, lets one stay. */
+ * systemd runs, the server is a transient service of its own (systemd-run). Elsewhere it is
+ * double-forked, and serves only if its pid namespace's init adopted it: under a subreaper it
+ * exits at once (a zombie the subreaper reaps), and calls stay cold until a caller outside one
+ * starts the server (docs/CLIENT-SERVER.md). The start is not waited for: this call runs cold,
+ * the next ones find the server. Two clients may start one at once: the unit name, or else
+ * the server's lock, lets one stay. */
 static void start_server(const struct node_paths *p, const char *root, const char *build)
 {
 	struct stat st;
@@ -80,10 +83,21 @@ static void start_server(const struct node_paths *p, const char *root, const cha
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		if (setsid() < 0 || fork() != 0)
+		if (setsid() < 0)
 			_exit(0);
+		pid_t mid = getpid();
+		if (fork() != 0)
+			_exit(0);
+		prctl(PR_SET_NAME, "tsrun-server", 0, 0, 0);
+		if (!systemd) {
+			/* the intermediate exits at once; then the orphan's new parent is known */
+			for (int i = 0; i < 1000 && getppid() == mid; i++)
+				usleep(1000);
+			if (getppid() != 1)
+				_exit(0);
+		}
 		int nul = open("/dev/null", O_RDWR);
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || chdir("/") < 0)
 			_exit(1);
 		close_range(3, ~0U, 0);
 		sigset_t none;
@@ -152,8 +166,10 @@ static ssize_t read_answer(int sock, void *buf, size_t n, int timeout_ms)
 			continue;
 		if (k < 0)
 			return -1;
-		if (k == 0)
+		if (k == 0) {
+			errno = 0; /* EOF, not an error: "no exit status" */
 			return 0;
+		}
 		got += (size_t)k;
 	}
 	return (ssize_t)n;

@@ -175,20 +175,20 @@ static _Noreturn void exec_node(const struct node_paths *p, char **argv)
 	exit(1);
 }
 
-/* TSRUN_SERVER: "off" never uses a server; "on" also starts one when there is none (client.c);
- * unset or anything else, a running server is used, and none is started. */
+/* TSRUN_SERVER: "off" never uses a server; "auto" uses a running one and starts none; unset or
+ * anything else ("on", the default) also starts one when there is none (client.c). */
 static const char *server_mode(void)
 {
 	const char *v = getenv("TSRUN_SERVER");
-	return v && (strcmp(v, "off") == 0 || strcmp(v, "on") == 0) ? v : "auto";
+	return v && (strcmp(v, "off") == 0 || strcmp(v, "auto") == 0) ? v : "on";
 }
 
 /* The state root of a call the warm server may take, or NULL for a cold call: the server is
- * off (TSRUN_SERVER=off), the call writes files in the caller's cwd with its umask (spec),
- * makes CRIU its own child with the caller's stdio (checkpoint, restore),
- * stops itself (TSRUN_TEST_PAUSE_AT), runs another tsrun-init (TSRUN_INIT), or its root is a
- * rootless one or a relative path. *launch: the call starts tsrun-init (create, run, exec),
- * which goes to the server only with TSRUN_SERVER_LAUNCH=1 for now. */
+ * off (TSRUN_SERVER=off, or a file <root>/@no-server), the call writes files in the caller's
+ * cwd with its umask (spec), makes CRIU its own child with the caller's stdio (checkpoint,
+ * restore), stops itself (TSRUN_TEST_PAUSE_AT), runs another tsrun-init (TSRUN_INIT), or its
+ * root is a rootless one or a relative path. *launch: the call starts tsrun-init (create, run,
+ * exec), which the client then starts itself unless TSRUN_SERVER_LAUNCH=0. */
 static const char *server_root(int argc, char **argv, bool *launch)
 {
 	struct parsed g;
@@ -200,14 +200,19 @@ static const char *server_root(int argc, char **argv, bool *launch)
 		return NULL;
 	const char *cmd = argv[g.first_arg];
 	*launch = strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
-	const char *on = getenv("TSRUN_SERVER_LAUNCH");
+	const char *off = getenv("TSRUN_SERVER_LAUNCH");
 	if (strcmp(cmd, "spec") == 0 || strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "restore") == 0 ||
-	    (*launch && !(on && strcmp(on, "1") == 0)))
+	    (*launch && off && strcmp(off, "0") == 0))
 		return NULL;
-	const char *root = g.values[0];
-	if (!root)
-		return "/run/tsrun";
-	return root[0] == '/' ? root : NULL;
+	const char *root = g.values[0] ? g.values[0] : "/run/tsrun";
+	if (root[0] != '/')
+		return NULL;
+	char setting[4096];
+	struct stat st;
+	if ((size_t)snprintf(setting, sizeof(setting), "%s/@no-server", root) >= sizeof(setting) ||
+	    lstat(setting, &st) == 0)
+		return NULL;
+	return root;
 }
 
 int main(int argc, char **argv)
@@ -229,6 +234,11 @@ int main(int argc, char **argv)
 		rc = client_call(&p, root, argv, strcmp(server_mode(), "on") == 0, launch);
 		if (rc != CLIENT_COLD)
 			return rc;
+	}
+	if (getenv("TSRUN_TEST_REQUIRE_SERVER")) {
+		/* tests: tells a call the server took from one that would run cold */
+		fputs("tsrun: not served by a server\n", stderr);
+		return 125;
 	}
 	exec_node(&p, argv);
 }

@@ -30,7 +30,8 @@ function runOne(phase: string, i: number, h: Hook, state: string, ctx: HookConte
   const r = childProcess().spawnSync(h.path, args.slice(1), {
     argv0: args[0],
     input: state,
-    cwd: ctx.cwd,
+    // explicit: in the warm server process.cwd() is the caller's, the process's own is not
+    cwd: ctx.cwd ?? process.cwd(),
     env: h.env ? Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: h.timeout ? h.timeout * 1000 : undefined,

@@ -4,14 +4,14 @@
 // (src/main.ts runCli) and answers the exit status. A worker runs one call at a time and more
 // are started while all are busy, so calls on different containers do not wait for each other;
 // the state locks order calls on one.
-import { chmodSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { hierarchies } from '../cgroups/hierarchy.js';
 import { loadNative } from '../native/addon.js';
 import { euid } from '../util/rootless.js';
-import { DEFAULT_GRACE_MS, SERVER_DIR } from './protocol.js';
+import { DEFAULT_GRACE_MS, NO_SERVER, SERVER_DIR } from './protocol.js';
 import type { WorkerMessage } from './worker.js';
 
 /** Idle workers kept: more are started while all are busy, and the extra ones end after. */
@@ -73,8 +73,13 @@ export function serve(args: string[]): void {
   } catch {
     process.exit(0); // another client started this build's server first
   }
-  // a systemd service (INVOCATION_ID) is in a cgroup of its own already
-  if (!process.env.INVOCATION_ID) leaveCallerCgroup();
+  // A systemd service (INVOCATION_ID) is in a cgroup of its own already. Otherwise the client
+  // double-forked this process: a subreaper that adopted it (conmon, containerd's shim) would
+  // hold it in its tree, so it serves only as a child of its pid namespace's init.
+  if (!process.env.INVOCATION_ID) {
+    if (process.ppid !== 1) process.exit(0);
+    leaveCallerCgroup();
+  }
   const sockPath = join(dir, `${build}.sock`);
   rmSync(sockPath, { force: true }); // a stale socket of a server that died
   const grace = Number(process.env.TSRUN_SERVER_GRACE_MS) || DEFAULT_GRACE_MS;
@@ -154,7 +159,8 @@ export function serve(args: string[]): void {
     const ino = statSync(sockPath).ino;
     idle.push(startWorker());
     // Stays while the root holds containers; then exits after the grace period, or at once when
-    // its socket was removed or replaced (the root deleted, another server).
+    // its socket was removed or replaced (the root deleted, another server) or the server was
+    // turned off for the root (<root>/@no-server).
     setInterval(() => {
       let mine = false;
       try {
@@ -162,7 +168,7 @@ export function serve(args: string[]): void {
       } catch {
         mine = false;
       }
-      if (active > 0 || (mine && (Date.now() - lastCall < grace || holdsContainers(root)))) return;
+      if (active > 0 || (mine && !existsSync(join(root, NO_SERVER)) && (Date.now() - lastCall < grace || holdsContainers(root)))) return;
       if (mine) rmSync(sockPath, { force: true });
       process.exit(0);
     }, Math.min(1000, grace)).unref();

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../native/addon.js';
 import { stdio } from '../util/stdio.js';
 import { setInitHost, type InitHost } from '../container/init-host.js';
+import { setCallerPid } from '../util/caller.js';
 import { ACCEPTED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOUT_MS, WAIT, WAITED } from './protocol.js';
 
 export type WorkerMessage = { type: 'received'; argv: string[] } | { type: 'done' };
@@ -147,6 +148,7 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
       return;
     }
     adopt(req.env, cwd, req.fds);
+    setCallerPid(peer);
     if (req.init) setInitHost(clientHost(sock, peer, req.init, req.fds[4]!, req.fds[5]!, handed));
     writeSync(sock, Buffer.of(ACCEPTED));
     post({ type: 'received', argv: req.argv });
@@ -162,6 +164,7 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
     }
   } finally {
     setInitHost(undefined);
+    setCallerPid(undefined);
     for (const fd of handed.fds ? req.fds.slice(0, 4) : req.fds) closeSync(fd);
     post({ type: 'done' });
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { callerPath } from '../../util/caller.js';
 import type { Command } from '../../main.js';
 import { waitForeground } from '../../container/foreground.js';
 import { parseArgs, str, bool, list, minArgs, withoutValues, type Parsed } from '../args.js';
@@ -66,7 +67,7 @@ function execFromArgs(argv: string[], p: Parsed, preserveFds: number, g: Globals
   if (file) {
     let raw: unknown;
     try {
-      processBytes = readFileSync(file);
+      processBytes = readFileSync(callerPath(file));
       raw = JSON.parse(processBytes.toString('utf8'));
     } catch (e) {
       throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
