@@ -4,7 +4,7 @@
 // (src/main.ts runCli) and answers the exit status. A worker runs one call at a time and more
 // are started while all are busy, so calls on different containers do not wait for each other;
 // the state locks order calls on one.
-import { chmodSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -80,6 +80,15 @@ export function serve(args: string[]): void {
     if (process.ppid !== 1) process.exit(0);
     leaveCallerCgroup();
   }
+  // The server's own failures (not a call's: those go to the caller's stderr) are kept here:
+  // its stdio is /dev/null.
+  process.on('uncaughtException', (e) => {
+    try {
+      appendFileSync(join(dir, `${build}.log`), `${new Date().toISOString()} pid ${process.pid}: ${e.stack ?? String(e)}\n`);
+    } finally {
+      process.exit(1);
+    }
+  });
   const sockPath = join(dir, `${build}.sock`);
   rmSync(sockPath, { force: true }); // a stale socket of a server that died
   const grace = Number(process.env.TSRUN_SERVER_GRACE_MS) || DEFAULT_GRACE_MS;

@@ -53,6 +53,17 @@ function adopt(env: string[], cwd: string, fds: number[]): void {
 }
 
 /**
+ * After a call its fds are closed, and their numbers are soon another call's (another worker's
+ * plan socket, say): whatever this worker writes later (a warning emitted on the next tick)
+ * goes to the server's own stdio (/dev/null, or its unit's journal), never to a stale number.
+ */
+function release(): void {
+  stdio.in = 0;
+  redirect(process.stdout, 1);
+  redirect(process.stderr, 2);
+}
+
+/**
  * Test-only: with TSRUN_TEST_SERVER_PAUSE_AT=<step> in the server's environment, the whole
  * server stops (SIGSTOP) at that step of each call: `request` before reading it (a hung
  * server), `accepted` after taking it and before running it. test/client-server.ts.
@@ -165,6 +176,7 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
   } finally {
     setInitHost(undefined);
     setCallerPid(undefined);
+    release();
     for (const fd of handed.fds ? req.fds.slice(0, 4) : req.fds) closeSync(fd);
     post({ type: 'done' });
   }
@@ -172,5 +184,11 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
 
 /** Serves each socket server.ts hands this worker, one at a time. */
 export function serveCalls(run: (argv: string[]) => Promise<number>): void {
+  // A worker warns when it closes an fd fs did not open in it ("closed but not opened in
+  // unmanaged mode"): every fd of a call came from the client. Other warnings are printed.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (!/not opened in unmanaged mode/.test(w.message)) process.stderr.write(`${w.name}: ${w.message}\n`);
+  });
   parentPort!.on('message', (m: { sock: number; peer: number }) => void handle(m.sock, m.peer, run));
 }
