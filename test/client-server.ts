@@ -5,7 +5,7 @@
 // stale socket, two clients starting a server at once, a peer of another uid, the idle exit.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TSRUN, type Result } from './helpers/runtime.js';
 import { becomeSubreaper, reapZombies } from './helpers/parallel.js';
@@ -38,6 +38,12 @@ function background(args: string[], env: Record<string, string>): { child: Child
 }
 
 t.teardown(stopServers);
+
+/** `state` run cold: a server stopped at each call (TSRUN_TEST_SERVER_PAUSE_AT) would hold it. */
+function coldState(id: string): { status: string } | null {
+  const r = h.tsrun(['state', id], { env: OFF });
+  return r.status === 0 ? (JSON.parse(r.stdout) as { status: string }) : null;
+}
 
 /** A running container, and a `pause` of it that a server took and then stopped at (SIGSTOP). */
 function pauseHeld(t: Parameters<Harness['id']>[0]): { id: string; server: number; call: ReturnType<typeof background> } {
@@ -118,7 +124,7 @@ t.test('a hung server: the client gives up after its timeout, says so, and the c
   until('the server stopped', () => stateOf(server) === 'T');
   process.kill(server, 'SIGCONT');
   sleep(1000);
-  t.equal(h.state(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
+  t.equal(coldState(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
   stopServers();
 });
 
@@ -128,7 +134,7 @@ t.test('the server SIGKILLed after taking a call: the client fails cleanly, the 
   const r = await call.done;
   t.equal(r.status, 1, 'exit 1');
   t.match(r.stderr, /the server at .*\.sock ended during the call: no exit status/);
-  t.equal(h.state(id)?.status, 'running', 'not paused: the call never ran');
+  t.equal(coldState(id)?.status, 'running', 'not paused: the call never ran');
   t.ok(socketOf(), 'the dead server\'s socket is still there');
   // the next call finds no one listening: it runs cold and starts a new server
   const cold = h.tsrun(['--debug', 'pause', id], { env: ON });
@@ -146,7 +152,7 @@ t.test('a client SIGKILLed mid-call: the server finishes the call once, and serv
   const r = await call.done;
   t.equal(r.signal, 'SIGKILL');
   process.kill(server, 'SIGCONT');
-  until('paused', () => h.state(id)?.status === 'paused');
+  until('paused', () => coldState(id)?.status === 'paused');
   t.pass('the call was made');
   stopServers();
   startServer();
@@ -227,6 +233,31 @@ t.test('hooks without env run through the server with the caller\'s environment 
   t.equal(h.waitStatus(id, 'stopped'), 'stopped');
   h.ok(['delete', id], { env });
   t.same(readFileSync(log, 'utf8').trim().split('\n'), [`createRuntime|${bundle}|c|`, `poststart|${bundle}|c|`, `poststop|${h.tmp}|c|`]);
+});
+
+t.test('a slow hook of one container does not hold up calls for other containers', async (t) => {
+  // The issue's requirement (P12): a worker runs one call at a time, and a new one is started
+  // while all are busy (docs/CLIENT-SERVER.md "Inside the server"), so a createRuntime hook
+  // sleeping 5 s holds only its own call (and, by the state lock, calls on that container).
+  startServer();
+  const began = h.path('slow-began');
+  const ended = h.path('slow-ended');
+  const slow = h.id(t);
+  const bundle = h.bundle({ args: SLEEP, edit: (c) => { c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${began}; sleep 5; touch ${ended}`] }] }; } });
+  const held = background(['create', '--bundle', bundle, slow], WARM);
+  until('the slow hook running', () => existsSync(began));
+  const t0 = Date.now();
+  const other = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), other], { env: WARM });
+  h.ok(['start', other], { env: WARM });
+  t.equal(h.tsrun(['state', other], { env: WARM }).status, 0);
+  h.ok(['kill', other, 'KILL'], { env: WARM });
+  h.ok(['delete', '--force', other], { env: WARM });
+  const ms = Date.now() - t0;
+  t.notOk(existsSync(ended), `create, start, state, kill and delete of another container done while the hook still sleeps (${ms} ms)`);
+  const r = await held.done;
+  t.equal(r.status, 0, `the slow create succeeds: ${r.stderr}`);
+  t.equal(h.state(slow)?.status, 'created');
 });
 
 t.test('create, run and exec through the server: the client starts tsrun-init, so the container descends from the caller', async (t) => {

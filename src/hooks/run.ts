@@ -78,8 +78,8 @@ export function validateHooks(hooks: Hooks | undefined): void {
 }
 
 /**
- * The kinds of hook that run after create, saved in state.json: the front end serves start and
- * delete itself only for containers without them (hooks run in TypeScript).
+ * The kinds of hook that run after create, saved in state.json (stateVersion 1 keeps the field:
+ * a state dir written by an earlier build, whose C front end read it, stays valid).
  */
 export function laterHooks(hooks: Hooks | undefined): ('startContainer' | 'poststart' | 'poststop')[] | undefined {
   const kinds = (['startContainer', 'poststart', 'poststop'] as const).filter((k) => hooks?.[k]?.length);
