@@ -77,8 +77,9 @@ t.test('a frozen cgroup named by cgroupsPath is refused at once, and left as it 
   writeFileSync(join(freezer, name, 'freezer.state'), 'FROZEN');
   for (const [what, path] of [['the cgroup itself', `/${name}`], ['a cgroup to be made in it', `/${name}/inner`]]) {
     const id = h.id(t);
+    const bundle = h.bundle({ edit: (c) => void (c.linux!.cgroupsPath = path) });
     const started = Date.now();
-    const r = h.tsrun(['create', '--bundle', h.bundle({ edit: (c) => void (c.linux!.cgroupsPath = path) }), id]);
+    const r = h.tsrun(['create', '--bundle', bundle, id]);
     t.not(r.status, 0, `${what}: create fails`);
     t.ok(Date.now() - started < 10000, `${what}: without waiting (${Date.now() - started} ms)`);
     t.match(r.stderr, /linux\.cgroupsPath: container's cgroup unexpectedly frozen: \/sys\/fs\/cgroup\/freezer\//, `${what}: runc's words and the path`);

@@ -117,10 +117,22 @@ t.test('a hung server: the client gives up after its timeout, says so, and the c
   const id = h.id(t);
   h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
   h.ok(['start', id]);
-  const server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
+  // Stopped before its main thread sees the connection: no answer at all within the timeout.
+  let server = startServer();
+  process.kill(server, 'SIGSTOP');
+  const t0 = Date.now();
+  const hung = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
+  t.equal(hung.status, 1, 'exit 1');
+  t.match(hung.stderr, /the server at .*\.sock did not take the call within 1000 ms \(TSRUN_SERVER=off runs without it\)/);
+  t.ok(Date.now() - t0 < 5000, 'a stopped server: the client gives up after the timeout');
+  process.kill(server, 'SIGCONT');
+  sleep(1000);
+  t.equal(coldState(id)?.status, 'running', 'the call was not made once the server went on');
+  // Its main thread answers ("pending"), the worker never takes the call: six times longer.
+  server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
   const r = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
   t.equal(r.status, 1, 'exit 1');
-  t.match(r.stderr, /the server at .*\.sock did not take the call within 1000 ms \(TSRUN_SERVER=off runs without it\)/);
+  t.match(r.stderr, /the server at .*\.sock did not take the call within 7000 ms \(TSRUN_SERVER=off runs without it\)/);
   until('the server stopped', () => stateOf(server) === 'T');
   process.kill(server, 'SIGCONT');
   sleep(1000);

@@ -53,7 +53,10 @@ static bool build_id(const struct node_paths *p, char out[17])
 	return true;
 }
 
-/* ms to wait for the server to take a request (TSRUN_SERVER_TIMEOUT_MS). */
+/* After WIRE_PENDING, the wait for WIRE_ACCEPTED is this many times the first one. */
+#define PENDING_FACTOR 6
+
+/* ms to wait for the server's first answer (TSRUN_SERVER_TIMEOUT_MS). */
 static int accept_timeout(void)
 {
 	const char *v = getenv("TSRUN_SERVER_TIMEOUT_MS");
@@ -384,13 +387,21 @@ int client_call(const struct node_paths *p, const char *root, char **argv, bool 
 	for (int i = 0; i < 2; i++)
 		if (ends[i] >= 0)
 			close(ends[i]);
+	/* A server whose main thread does not answer at once is hung. One that does may still
+	 * have to start a worker for the call, which a loaded host can make slow: that wait is
+	 * bounded too, more loosely. */
 	char a;
-	ssize_t r = ok ? read_answer(s, &a, 1, accept_timeout()) : 0;
+	int waited = accept_timeout();
+	ssize_t r = ok ? read_answer(s, &a, 1, waited) : 0;
+	if (r > 0 && a == WIRE_PENDING) {
+		waited += PENDING_FACTOR * accept_timeout();
+		r = read_answer(s, &a, 1, PENDING_FACTOR * accept_timeout());
+	}
 	if (r < 0 && errno == ETIMEDOUT) {
 		fprintf(stderr,
 			"tsrun: the server at %s did not take the call within %d ms (TSRUN_SERVER=off runs "
 			"without it)\n",
-			sock_path, accept_timeout());
+			sock_path, waited);
 		return 1;
 	}
 	if (r <= 0 || a != WIRE_ACCEPTED) {

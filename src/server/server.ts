@@ -4,14 +4,14 @@
 // (src/main.ts runCli) and answers the exit status. A worker runs one call at a time and more
 // are started while all are busy, so calls on different containers do not wait for each other;
 // the state locks order calls on one.
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, openSync, writeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { hierarchies } from '../cgroups/hierarchy.js';
 import { loadNative } from '../native/addon.js';
 import { euid } from '../util/rootless.js';
-import { DEFAULT_GRACE_MS, NO_SERVER, SERVER_DIR } from './protocol.js';
+import { DEFAULT_GRACE_MS, NO_SERVER, PENDING, SERVER_DIR } from './protocol.js';
 import type { WorkerMessage } from './worker.js';
 
 /** Idle workers kept: more are started while all are busy, and the extra ones end after. */
@@ -122,12 +122,16 @@ export function serve(args: string[]): void {
       const cred = native.peerCred(fd);
       if (cred.uid !== euid()) throw new Error('another uid');
       peer = cred.pid;
+      // not hung: the client now waits longer for a worker that may still have to start
+      writeSync(fd, Buffer.of(PENDING));
     } catch {
       c.destroy();
       return;
     }
     active++;
     const w = idle.shift() ?? startWorker();
+    // the next call of a burst finds a worker started already
+    if (idle.length === 0) idle.push(startWorker());
     let done = false;
     let streaming = false;
     const finish = (reuse: boolean): void => {
