@@ -1,10 +1,11 @@
 // Times each runtime call tsrun, runc and crun get from their callers, in the same run, paired:
 // every round runs the same steps for each runtime (in a rotating order), and a ratio is taken
 // per round; the table shows the median time per runtime and the median of the per-round
-// ratios. Also: created-state PSS, the runtime's peak RSS per command, 100 sequential `run`s, and
-// what a Docker-size seccomp profile adds to create.
+// ratios. Also: created-state PSS, the runtime's peak RSS per command, 100 sequential `run`s,
+// 20 concurrent creates (wall time, sum of peak RSS), and what a Docker-size seccomp profile adds
+// to create.
 // usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { closeSync, cpSync, openSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,14 +16,32 @@ const rounds = Number(roundsArg);
 const runtimes = rtArgs.map((a) => ({ name: a.split('=')[0], bin: a.slice(a.indexOf('=') + 1) }));
 const top = new URL('..', import.meta.url).pathname;
 const native = require(join(top, 'build/Release/tsrun_native.node'));
-// Container processes are reparented to this process when the runtime exits: reap them here.
-native.setChildSubreaper();
 
 const env = { PATH: process.env.PATH };
-// tsrun-warm: the same binary through its warm server (docs/CLIENT-SERVER.md), started below
-// this process (no systemd here) by its first call and kept for the whole run (the other
-// runtimes' 100 runs outlast its default grace); tsrun: every call cold.
-const envOf = (rt) => (rt.name === 'tsrun-warm' ? { ...env, TSRUN_SERVER: 'on', TSRUN_SERVER_LAUNCH: '1', TSRUN_SERVER_GRACE_MS: '600000' } : { ...env, TSRUN_SERVER: 'off' });
+// tsrun-warm: the same binary through its warm server (docs/CLIENT-SERVER.md, on by default),
+// kept for the whole run (the other runtimes' 100 runs outlast its default grace); tsrun: every
+// call cold.
+const envOf = (rt) => (rt.name === 'tsrun-warm' ? { ...env, TSRUN_SERVER_GRACE_MS: '600000' } : { ...env, TSRUN_SERVER: 'off' });
+for (const rt of runtimes) mkdirSync(join(tmp, `root-${rt.name}`), { recursive: true });
+// The warm server is started before this process becomes a subreaper: under one, a server
+// does not stay (as under conmon or containerd's shim, whose calls stay cold until a caller
+// outside one starts it).
+for (const rt of runtimes.filter((r) => r.name === 'tsrun-warm')) {
+  const sock = join(tmp, `root-${rt.name}`, '@server');
+  spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), 'list'], { env: envOf(rt), stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    let ok = false;
+    try {
+      ok = readdirSync(sock).some((n) => n.endsWith('.sock'));
+    } catch {
+      ok = false;
+    }
+    if (ok) break;
+    spawnSync('sleep', ['0.05']);
+  }
+}
+// Container processes are reparented to this process when the runtime exits: reap them here.
+native.setChildSubreaper();
 // Output goes to files, not pipes: a container keeps the stdio it inherits open, and a pipe
 // would make the caller wait for the container's end.
 const outFd = openSync(join(tmp, 'calls.out'), 'w');
@@ -70,7 +89,7 @@ function round(rt, i) {
   call(rt, ['start', b]);
   m.state = call(rt, ['state', b]);
   // The first exec of a command into a container, then the same exec again, as a health probe
-  // repeats it (tsrun runs that one from the plan the first one saved: docs/STATE-FORMAT.md).
+  // repeats it.
   m.exec = call(rt, ['exec', b, '/bin/true']);
   m['exec again'] = call(rt, ['exec', b, '/bin/true']);
   m.kill = call(rt, ['kill', b, 'KILL']);
@@ -95,7 +114,6 @@ const median = (xs) => {
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
 
-for (const rt of runtimes) mkdirSync(join(tmp, `root-${rt.name}`), { recursive: true });
 // warm-up: page cache, first-use costs
 for (const rt of runtimes) round(rt, 'w');
 const results = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
@@ -130,6 +148,33 @@ for (const rt of runtimes) {
   native.waitpidBlocking(pid);
   const del = rss(['delete', id]);
   mem[rt.name] = { pss, rss: { create, start, state, kill, delete: del } };
+}
+
+// 20 concurrent creates on distinct IDs (a node starting a pod's containers): the wall time
+// until all have returned, and the sum of their peak RSS (GNU time's %M: each call's process
+// with what it waited for; the warm server's own growth is reported apart).
+const BURST = 20;
+const burst = {};
+for (const rt of runtimes) {
+  const before = serverRss();
+  const t0 = process.hrtime.bigint();
+  const rssKb = await Promise.all(
+    Array.from({ length: BURST }, (_, k) => new Promise((res) => {
+      const file = join(tmp, `burst-${rt.name}-${k}.rss`);
+      const p = spawn('/usr/bin/time', ['-o', file, '-f', '%M', rt.bin, '--root', join(tmp, `root-${rt.name}`), 'create', '--bundle', sleepB, `z${k}`], { env: envOf(rt), stdio: ['ignore', outFd, 'ignore'] });
+      p.on('exit', (code) => res(code === 0 ? Number(readFileSync(file, 'utf8').trim().split('\n').pop()) : NaN));
+    })),
+  );
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const growth = serverRss() - before;
+  for (let k = 0; k < BURST; k++) {
+    try {
+      call(rt, ['delete', '--force', `z${k}`]);
+    } catch {
+      // counted as a failed create above
+    }
+  }
+  burst[rt.name] = { wall, rss: rssKb.reduce((a, b) => a + b, 0) / 1024, failed: rssKb.filter((x) => Number.isNaN(x)).length, growth };
 }
 
 /** RSS of the warm servers of this run's roots (MB), summed. */
@@ -170,8 +215,12 @@ lines.push(`| created-state PSS MB | ${names.map((n) => pad(mem[n].pss.toFixed(2
 for (const c of ['create', 'start', 'state', 'kill', 'delete']) {
   lines.push(`| peak RSS ${c} MB | ${names.map((n) => pad(mem[n].rss[c].toFixed(1), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((mem[a].rss[c] / mem[o].rss[c]).toFixed(2), 5)).join(' | ')} |`);
 }
+lines.push(`| ${BURST} concurrent creates, wall ms | ${names.map((n) => pad(burst[n].wall.toFixed(0), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((burst[a].wall / burst[o].wall).toFixed(2), 5)).join(' | ')} |`);
+lines.push(`| ${BURST} concurrent creates, sum of peak RSS MB | ${names.map((n) => pad(burst[n].rss.toFixed(1), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((burst[a].rss / burst[o].rss).toFixed(2), 5)).join(' | ')} |`);
+for (const n of names) if (burst[n].failed) lines.push(`| ${n}: concurrent creates that failed | ${burst[n].failed} |`);
 const server = serverRss();
 if (server) lines.push(`| tsrun-warm server RSS after the run MB | ${server.toFixed(1)} |`);
+if (burst['tsrun-warm']) lines.push(`| tsrun-warm server RSS growth over the ${BURST} concurrent creates MB | ${burst['tsrun-warm'].growth.toFixed(1)} |`);
 const seccompCost = names.map((n) => `${n} ${(median(results[n].map((m) => m['create+seccomp'] - m.create))).toFixed(1)} ms`);
 lines.push('');
 lines.push(`${rounds} rounds; times are medians, ratios the median of per-round ratios (below 1: ${base} is faster).`);

@@ -10,7 +10,7 @@ rounds=${1:-20}
 if [ -z "${TSRUN_BENCH_NS:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
   exec env TSRUN_BENCH_NS=1 unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec bash "$0" "$@"' "$0" "$@"
 fi
-# Node pays for NODE_EXTRA_CA_CERTS at start; tsrun's front end drops it before it starts Node.
+# Node pays for NODE_EXTRA_CA_CERTS at start; tsrun's client drops it before it starts Node.
 unset NODE_EXTRA_CA_CERTS
 [ -f build/test/helpers/docker-profile.js ] || npx tsc -p test/tsconfig.json
 tmp=$(mktemp -d /tmp/tsrun-bench.XXXXXX)

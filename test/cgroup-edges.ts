@@ -8,10 +8,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
 import { alive, cgroupDirsNamed, cgroupMounts } from './helpers/host.js';
+import { COLD, startServer, WARM } from './helpers/server.js';
 
 const h = new Harness(t);
-const NODE = { TSRUN_FRONT_DELEGATE_ALL: '1' };
-const FRONT = { TSRUN_FRONT_NO_DELEGATE: '1' };
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -78,8 +77,9 @@ t.test('a frozen cgroup named by cgroupsPath is refused at once, and left as it 
   writeFileSync(join(freezer, name, 'freezer.state'), 'FROZEN');
   for (const [what, path] of [['the cgroup itself', `/${name}`], ['a cgroup to be made in it', `/${name}/inner`]]) {
     const id = h.id(t);
+    const bundle = h.bundle({ edit: (c) => void (c.linux!.cgroupsPath = path) });
     const started = Date.now();
-    const r = h.tsrun(['create', '--bundle', h.bundle({ edit: (c) => void (c.linux!.cgroupsPath = path) }), id]);
+    const r = h.tsrun(['create', '--bundle', bundle, id]);
     t.not(r.status, 0, `${what}: create fails`);
     t.ok(Date.now() - started < 10000, `${what}: without waiting (${Date.now() - started} ms)`);
     t.match(r.stderr, /linux\.cgroupsPath: container's cgroup unexpectedly frozen: \/sys\/fs\/cgroup\/freezer\//, `${what}: runc's words and the path`);
@@ -110,8 +110,9 @@ t.test('a cgroupsPath that holds processes: runc\'s warning, and the container r
   t.same(dirsOf(name).filter((d) => existsSync(d)), [], 'and removes the cgroup');
 });
 
-for (const [side, env] of [['front end', FRONT], ['TypeScript', NODE]] as const) {
+for (const [side, env] of [['through the server', WARM], ['cold', COLD]] as const) {
   t.test(`delete --force with sub-cgroups made in the container's cgroup (${side})`, async (t) => {
+    if (env === WARM) startServer(h);
     // runc's RemovePath removes sub-cgroups depth-first; its ps and signalAllProcesses read the
     // pids of the whole subtree (GetAllPids). Without a pid namespace, a process moved into a
     // sub-cgroup does not die with pid 1: delete must find it there too.
@@ -151,7 +152,8 @@ t.test('exec --cgroup puts the process in a sub-cgroup of the container', async 
   /** The container process's cgroup per hierarchy line of /proc/self/cgroup ("4:memory" → path). */
   const cgroupsOf = (out: string): Map<string, string> =>
     new Map(out.trim().split('\n').map((l) => [l.slice(0, l.lastIndexOf(':')), l.slice(l.lastIndexOf(':') + 1)]));
-  for (const env of [NODE, FRONT, FRONT]) {
+  startServer(h);
+  for (const env of [COLD, WARM]) {
     const all = cgroupsOf(h.ok(['exec', '--cgroup', 'sub', id, 'cat', '/proc/self/cgroup'], { env }).stdout);
     t.ok(all.size > 3 && [...all.values()].every((p) => p.endsWith(`/${id}/sub`)), `every hierarchy: ${[...all.values()].join(' ')} (${Object.keys(env)[0]})`);
   }

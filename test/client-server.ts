@@ -5,94 +5,23 @@
 // stale socket, two clients starting a server at once, a peer of another uid, the idle exit.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chmodSync, closeSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TSRUN, type Result } from './helpers/runtime.js';
 import { becomeSubreaper, reapZombies } from './helpers/parallel.js';
+import { COLD, listening, served, servers as serversOf, sleep, socketOf as socketIn, startServer as startServerOf, stateOf, stopServers as stopServersOf, until, WARM } from './helpers/server.js';
 
 const h = new Harness(t);
 mkdirSync(h.root, { recursive: true });
-/** The server may start below this process: no systemd runs on the test host. */
-const ON = { TSRUN_SERVER: 'on' };
-const OFF = { TSRUN_SERVER: 'off' };
+/** The default: a call uses the server, and starts one when there is none. */
+const ON = {};
+const OFF = COLD;
 const SLEEP = ['sleep', '1000'];
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Pids of the servers of this file's root. */
-function servers(): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let cmd: string[];
-    try {
-      cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const i = cmd.indexOf('--tsrun-server');
-    if (i > 0 && cmd[i + 1] === h.root && stateOf(Number(name)) !== 'Z') out.push(Number(name));
-  }
-  return out;
-}
-
-function stateOf(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-function until(what: string, ok: () => boolean, ms = 15_000): void {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    sleep(50);
-  }
-}
-
-/** The socket of this root's server, once it listens. */
-function socketOf(): string | undefined {
-  const dir = join(h.root, '@server');
-  const s = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith('.sock')) : undefined;
-  return s && join(dir, s);
-}
-
-/** A unix socket bound at path is listening (/proc/net/unix: flag __SO_ACCEPTCON). */
-function listening(path: string | undefined): boolean {
-  if (!path) return false;
-  return readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => l.endsWith(` ${path}`) && l.split(/\s+/)[3] === '00010000');
-}
-
-/** Starts this root's server (a cold call starts it) with the given server environment; its pid, once it serves. */
-function startServer(env: Record<string, string> = {}): number {
-  stopServers();
-  // the killed ones' sockets: the new server's shows it listens
-  for (let s = socketOf(); s; s = socketOf()) rmSync(s);
-  // a long grace: a loaded host's slow create must not find the server gone idle
-  h.ok(['list'], { env: { ...ON, TSRUN_SERVER_GRACE_MS: '600000', ...env } });
-  until('a listening server', () => servers().length === 1 && listening(socketOf()));
-  // served: a call now answers through it (its --debug line names the server)
-  if (!env.TSRUN_TEST_SERVER_PAUSE_AT) until('a served call', () => served(h.tsrun(['--debug', 'list'], { env: ON })));
-  return servers()[0]!;
-}
-
-function stopServers(): void {
-  for (const pid of servers()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  until('no server', () => servers().length === 0);
-}
-
-const served = (r: Result): boolean => /warm server/.test(r.stderr);
-/** stderr without times and the server's debug line. */
+const servers = (): number[] => serversOf(h.root);
+const socketOf = (): string | undefined => socketIn(h.root);
+const startServer = (env: Record<string, string> = {}): number => startServerOf(h, env);
+const stopServers = (): void => stopServersOf(h.root);
+/** stderr without times. */
 const msg = (r: Result): string => r.stderr.replace(/time="[^"]*"/g, 'time=T').replace(/"time":"[^"]*"/g, '"time":"T"');
 
 /** tsrun in the background; resolves with its result. */
@@ -109,6 +38,12 @@ function background(args: string[], env: Record<string, string>): { child: Child
 }
 
 t.teardown(stopServers);
+
+/** `state` run cold: a server stopped at each call (TSRUN_TEST_SERVER_PAUSE_AT) would hold it. */
+function coldState(id: string): { status: string } | null {
+  const r = h.tsrun(['state', id], { env: OFF });
+  return r.status === 0 ? (JSON.parse(r.stdout) as { status: string }) : null;
+}
 
 /** A running container, and a `pause` of it that a server took and then stopped at (SIGSTOP). */
 function pauseHeld(t: Parameters<Harness['id']>[0]): { id: string; server: number; call: ReturnType<typeof background> } {
@@ -171,7 +106,7 @@ t.test('the socket is this uid\'s alone, and a peer of another uid is refused', 
   try {
     const probe = `const s=require('net').connect(${JSON.stringify(sock)});s.on('connect',()=>s.write(Buffer.alloc(16)));s.on('data',d=>{process.stdout.write('data '+d.toString('hex'));});s.on('close',()=>process.stdout.write(' closed'));s.on('error',e=>process.stdout.write('error '+e.code));`;
     const r = spawnSync(process.execPath, ['-e', probe], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 10_000 });
-    t.match(r.stdout, /^(error EPIPE)? closed$/, `closed without an answer (${r.stdout})`);
+    t.match(r.stdout, /^(error (EPIPE|ECONNRESET))? closed$/, `closed without an answer (${r.stdout})`);
   } finally {
     chmodSync(join(h.root, '@server'), 0o700);
     chmodSync(sock, 0o600);
@@ -182,14 +117,26 @@ t.test('a hung server: the client gives up after its timeout, says so, and the c
   const id = h.id(t);
   h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
   h.ok(['start', id]);
-  const server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
+  // Stopped before its main thread sees the connection: no answer at all within the timeout.
+  let server = startServer();
+  process.kill(server, 'SIGSTOP');
+  const t0 = Date.now();
+  const hung = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
+  t.equal(hung.status, 1, 'exit 1');
+  t.match(hung.stderr, /the server at .*\.sock did not take the call within 1000 ms \(TSRUN_SERVER=off runs without it\)/);
+  t.ok(Date.now() - t0 < 5000, 'a stopped server: the client gives up after the timeout');
+  process.kill(server, 'SIGCONT');
+  sleep(1000);
+  t.equal(coldState(id)?.status, 'running', 'the call was not made once the server went on');
+  // Its main thread answers ("pending"), the worker never takes the call: six times longer.
+  server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
   const r = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
   t.equal(r.status, 1, 'exit 1');
-  t.match(r.stderr, /the server at .*\.sock did not take the call within 1000 ms \(TSRUN_SERVER=off runs without it\)/);
+  t.match(r.stderr, /the server at .*\.sock did not take the call within 7000 ms \(TSRUN_SERVER=off runs without it\)/);
   until('the server stopped', () => stateOf(server) === 'T');
   process.kill(server, 'SIGCONT');
   sleep(1000);
-  t.equal(h.state(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
+  t.equal(coldState(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
   stopServers();
 });
 
@@ -199,7 +146,7 @@ t.test('the server SIGKILLed after taking a call: the client fails cleanly, the 
   const r = await call.done;
   t.equal(r.status, 1, 'exit 1');
   t.match(r.stderr, /the server at .*\.sock ended during the call: no exit status/);
-  t.equal(h.state(id)?.status, 'running', 'not paused: the call never ran');
+  t.equal(coldState(id)?.status, 'running', 'not paused: the call never ran');
   t.ok(socketOf(), 'the dead server\'s socket is still there');
   // the next call finds no one listening: it runs cold and starts a new server
   const cold = h.tsrun(['--debug', 'pause', id], { env: ON });
@@ -217,7 +164,7 @@ t.test('a client SIGKILLed mid-call: the server finishes the call once, and serv
   const r = await call.done;
   t.equal(r.signal, 'SIGKILL');
   process.kill(server, 'SIGCONT');
-  until('paused', () => h.state(id)?.status === 'paused');
+  until('paused', () => coldState(id)?.status === 'paused');
   t.pass('the call was made');
   stopServers();
   startServer();
@@ -248,11 +195,81 @@ t.test('the server stays while its root holds a container, then exits after its 
   t.notOk(socketOf(), 'its socket removed');
 });
 
-t.test('TSRUN_SERVER=off: no call uses or starts a server', async (t) => {
+t.test('the server is on by default; TSRUN_SERVER=off and a file <root>/@no-server make every call cold', async (t) => {
   stopServers();
-  for (let i = 0; i < 2; i++) t.notOk(served(h.ok(['--debug', 'list'], { env: OFF })), 'cold');
+  // docs/CLIENT-SERVER.md "Lifetime": a call that finds no server starts one
+  t.notOk(served(h.ok(['--debug', 'list'])), 'the first call is cold');
+  until('a server started by a call without TSRUN_SERVER', () => servers().length === 1 && listening(socketOf()));
+  until('a served call', () => served(h.tsrun(['--debug', 'list'])));
+  t.notOk(served(h.ok(['--debug', 'list'], { env: OFF })), 'TSRUN_SERVER=off: cold with a server running');
+  stopServers();
+  for (let i = 0; i < 2; i++) t.notOk(served(h.ok(['--debug', 'list'], { env: OFF })), 'TSRUN_SERVER=off: cold');
   sleep(500);
-  t.same(servers(), [], 'none started');
+  t.same(servers(), [], 'TSRUN_SERVER=off starts none');
+  // the documented setting: a file in the root
+  const server = startServer();
+  const off = join(h.root, '@no-server');
+  writeFileSync(off, '');
+  try {
+    t.notOk(served(h.ok(['--debug', 'list'])), '@no-server: cold with a server running');
+    until('the running server gone', () => !servers().includes(server), 5000);
+    for (let i = 0; i < 2; i++) t.notOk(served(h.ok(['--debug', 'list'])), '@no-server: cold');
+    sleep(500);
+    t.same(servers(), [], '@no-server: none started');
+    t.notOk(socketOf(), 'the server removed its socket');
+  } finally {
+    rmSync(off);
+  }
+});
+
+t.test('a server exits once its state root is removed', async (t) => {
+  const other = new Harness(t);
+  const server = startServerOf(other);
+  rmSync(other.root, { recursive: true });
+  until('the server gone', () => stateOf(server) === undefined || stateOf(server) === 'Z', 5000);
+  t.same(serversOf(other.root), [], 'no server of the removed root');
+});
+
+t.test('hooks without env run through the server with the caller\'s environment and cwd (runc: the runtime\'s own)', async (t) => {
+  // runc 1.1.5 configs.Command.Run: exec.Cmd{Env: nil} inherits the runtime's environment, and
+  // no Dir: the runtime's cwd (poststop at delete: the caller's). The server has its own
+  // environment and cwd (/); a call through it must not show them.
+  startServer({ SERVER_ONLY: 'x' });
+  const log = h.path('hook-env.log');
+  const hook = (name: string): { path: string; args: string[] } => ({ path: '/bin/sh', args: ['sh', '-c', `echo "${name}|$(pwd)|$CALLER_ONLY|$SERVER_ONLY" >> ${log}`] });
+  const id = h.id(t);
+  const bundle = h.bundle({ args: ['true'], edit: (c) => { c.hooks = { createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] }; } });
+  const env = { ...WARM, CALLER_ONLY: 'c' };
+  h.ok(['create', '--bundle', bundle, id], { env });
+  h.ok(['start', id], { env });
+  t.equal(h.waitStatus(id, 'stopped'), 'stopped');
+  h.ok(['delete', id], { env });
+  t.same(readFileSync(log, 'utf8').trim().split('\n'), [`createRuntime|${bundle}|c|`, `poststart|${bundle}|c|`, `poststop|${h.tmp}|c|`]);
+});
+
+t.test('a slow hook of one container does not hold up calls for other containers', async (t) => {
+  // The issue's requirement (P12): a worker runs one call at a time, and a new one is started
+  // while all are busy (docs/CLIENT-SERVER.md "Inside the server"), so a createRuntime hook
+  // sleeping 5 s holds only its own call (and, by the state lock, calls on that container).
+  startServer();
+  const began = h.path('slow-began');
+  const ended = h.path('slow-ended');
+  const slow = h.id(t);
+  const bundle = h.bundle({ args: SLEEP, edit: (c) => { c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${began}; sleep 5; touch ${ended}`] }] }; } });
+  const held = background(['create', '--bundle', bundle, slow], WARM);
+  until('the slow hook running', () => existsSync(began));
+  const t0 = Date.now();
+  const other = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), other], { env: WARM });
+  h.ok(['start', other], { env: WARM });
+  t.equal(h.tsrun(['state', other], { env: WARM }).status, 0);
+  h.ok(['kill', other, 'KILL'], { env: WARM });
+  h.ok(['delete', '--force', other], { env: WARM });
+  const ms = Date.now() - t0;
+  t.notOk(existsSync(ended), `create, start, state, kill and delete of another container done while the hook still sleeps (${ms} ms)`);
+  const r = await held.done;
+  t.equal(r.status, 0, `the slow create succeeds: ${r.stderr}`);
+  t.equal(h.state(slow)?.status, 'created');
 });
 
 t.test('create, run and exec through the server: the client starts tsrun-init, so the container descends from the caller', async (t) => {
@@ -302,4 +319,18 @@ t.test('create, run and exec through the server: the client starts tsrun-init, s
   until('the run container deleted', () => h.state(rid) === null);
   h.ok(['delete', '--force', id], { env: LAUNCH });
   reapZombies();
+});
+
+t.test('under a subreaper (conmon, containerd\'s shim) a client starts no server: calls stay cold', async (t) => {
+  // docs/CLIENT-SERVER.md "Lifetime": a server adopted by the caller's subreaper would live in
+  // its tree (and cgroup); the double-forked server serves only as a child of its pid
+  // namespace's init, and otherwise exits at once, a zombie of the subreaper.
+  stopServers();
+  becomeSubreaper();
+  reapZombies();
+  for (let i = 0; i < 2; i++) t.notOk(served(h.ok(['--debug', 'list'])), 'cold');
+  sleep(1500);
+  t.same(servers(), [], 'no server');
+  const zombies = reapZombies();
+  t.ok(zombies.some((z) => z.comm === 'tsrun-server'), `the server that found itself adopted exited (${zombies.map((z) => z.comm).join(', ')})`);
 });

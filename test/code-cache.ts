@@ -1,9 +1,11 @@
 // The V8 code cache the loader keeps in the state root (src/boot.ts): written after the first
 // successful call of a command, used by the next, and never trusted unless it is root's alone.
+// It is the cold path's (a call through the warm server compiles nothing): every call here is cold.
 import t, { type Test } from 'tap';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
+import { COLD } from './helpers/server.js';
 
 const h = new Harness(t);
 /** A second, untouched root for the failure case. */
@@ -14,9 +16,9 @@ const createFile = (): string | undefined => (existsSync(dir) ? readdirSync(dir)
 /** create with --debug (the loader's note is a debug line), then delete; returns the note. */
 function create(t: Test): string {
   const id = h.id(t);
-  const r = h.tsrun(['--debug', 'create', '--bundle', h.bundle({ args: ['true'] }), id]);
+  const r = h.tsrun(['--debug', 'create', '--bundle', h.bundle({ args: ['true'] }), id], { env: COLD });
   t.equal(r.status, 0, `create: ${r.stderr.slice(-300)}`);
-  h.ok(['delete', '--force', id]);
+  h.ok(['delete', '--force', id], { env: COLD });
   return /code cache: (\w+)/.exec(r.stderr)?.[1] ?? 'no note';
 }
 
@@ -52,7 +54,7 @@ t.test('the first create writes the cache, the next ones use it', async (t) => {
 t.test('a failed call leaves no cache', async (t) => {
   mkdirSync(fresh.root, { mode: 0o711 });
   const id = fresh.id(t);
-  const r = fresh.tsrun(['create', '--bundle', fresh.bundle({ args: ['true'], edit: (c) => void (c.process!.cwd = 5 as unknown as string) }), id]);
+  const r = fresh.tsrun(['create', '--bundle', fresh.bundle({ args: ['true'], edit: (c) => void (c.process!.cwd = 5 as unknown as string) }), id], { env: COLD });
   t.not(r.status, 0, 'create with a schema-invalid config fails');
   t.notOk(existsSync(join(fresh.root, '@code-cache')), 'and writes no cache: it ran too little of the code to be worth keeping');
 });

@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import { Harness, type Result } from './helpers/runtime.js';
 import { adoptedChildren, becomeSubreaper, flock, pool, reapZombies, tsrunAsync, type AsyncResult } from './helpers/parallel.js';
 import { alive, cgroupDirsNamed, mountsUnder } from './helpers/host.js';
+import { startServer } from './helpers/server.js';
 
 const h = new Harness(t);
+// Every call goes through one warm server (docs/CLIENT-SERVER.md), started while this process
+// is not yet a subreaper: under one a server does not stay.
+startServer(h);
 becomeSubreaper();
 const N = 20;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -203,11 +203,11 @@ t.test('hooks start where runc starts them, with the environment runc gives them
   // container's environment. poststart: runc 1.1 runs them at the end of create, in the bundle.
   const dir = h.path('hook-env');
   mkdirSync(dir);
-  // sh's own variables aside, and tap's: its processinfo (NODE_OPTIONS --import) adds them to
+  // sh's own variables aside, tsrun's settings the harness passes on (TSRUN_SERVER ...), and tap's: its processinfo (NODE_OPTIONS --import) adds them to
   // every process a Node under it spawns, tsrun's hooks included. One of those holds the list of
   // test files, one per line: variables are read by name (awk's ENVIRON), not by line.
   const line = (name: string, log: string): string =>
-    `echo "${name}|$(pwd)|$(awk 'BEGIN { for (k in ENVIRON) if (k !~ /^(PWD|SHLVL|_|NODE_OPTIONS|_TAPJS_.*)$/) print k "=" ENVIRON[k] }' | sort | tr '\\n' ' ')" >> ${log}`;
+    `echo "${name}|$(pwd)|$(awk 'BEGIN { for (k in ENVIRON) if (k !~ /^(PWD|SHLVL|_|NODE_OPTIONS|_TAPJS_.*|TSRUN_.*)$/) print k "=" ENVIRON[k] }' | sort | tr '\\n' ' ')" >> ${log}`;
   const hook = (name: string, log: string, env?: string[]): Hook & { env?: string[] } => ({ path: '/bin/sh', args: ['sh', '-c', line(name, log)], ...(env ? { env } : {}) });
   for (const env of [undefined, ['HOOKVAR=1']]) {
     const log = join(dir, env ? 'own' : 'inherited');

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { DOCKER_ALLOWED } from './helpers/docker-profile.js';
 import { cgroupDirsNamed } from './helpers/host.js';
+import { COLD, startServer, WARM } from './helpers/server.js';
 import { Harness, TOP, type Config } from './helpers/runtime.js';
 
 const h = new Harness(t);
@@ -170,8 +171,7 @@ t.test('SCMP_ACT_NOTIFY: the agent gets the fd and the container process state',
 t.test('exec into a container with a notify listener: the exec is filtered and its fd goes to the agent', async (t) => {
   // config-linux.md#seccomp: the profile binds the exec'd process too, and runc sends the agent a
   // new connection for it (process_linux.go, setnsProcess): pid = the exec'd process, state =
-  // the container's (status running, its pid 1). The second exec is the front end's replay of
-  // the plan the first one saved (TSRUN_FRONT_NO_DELEGATE: it may not start Node).
+  // the container's (status running, its pid 1). One exec runs cold, one through the warm server.
   const { sock, out, exited } = startAgent(t, 'exec-agent', 18);
   const bundle = h.bundle({
     args: ['sleep', '1000'],
@@ -180,9 +180,10 @@ t.test('exec into a container with a notify listener: the exec is filtered and i
     },
   });
   const id = h.id(t);
+  startServer(h);
   h.ok(['run', '-d', '--bundle', bundle, id]);
   const pid1 = h.state(id)!.pid;
-  for (const [n, who, env] of [[2, 'Node', {}], [3, 'front end', { TSRUN_FRONT_NO_DELEGATE: '1' }]] as const) {
+  for (const [n, who, env] of [[2, 'cold', COLD], [3, 'warm', WARM]] as const) {
     const r = h.tsrun(['exec', id, 'sh', '-c', 'mkdir /tmp/e; echo "mkdir=$?"; grep ^Seccomp: /proc/self/status'], { env });
     t.equal(r.status, 0, r.stderr);
     t.match(r.stderr, /Invalid cross-device link/, `${who}: the agent answered EXDEV`);

@@ -27,7 +27,7 @@ struct wire_header {
 	uint32_t init;	  /* the pid of the tsrun-init the client started (create, run, exec), or 0 */
 };
 
-/* The server's answers: WIRE_ACCEPTED once it holds the whole request (before it does
+/* The server's answers: WIRE_PENDING at once, WIRE_ACCEPTED once it holds the whole request (before it does
  * anything), then WIRE_EXIT followed by the call's exit status (int32, host order). In
  * between, when the client started tsrun-init, the server asks the client, its parent, to:
  *   WIRE_WAIT timeout_ms        wait for it: WIRE_WAITED code (-1: still running)
@@ -35,6 +35,9 @@ struct wire_header {
  *   WIRE_FOREGROUND pid n sigs... wait for it, forwarding those signals: WIRE_WAITED code
  * (each an int32, host order). */
 #define WIRE_ACCEPTED 'A'
+/* Sent by the server's main thread as soon as it has a connection from this uid, before a
+ * worker (which may have to start first) reads the request: the server is not hung. */
+#define WIRE_PENDING 'P'
 #define WIRE_EXIT 'X'
 #define WIRE_WAIT 'W'
 #define WIRE_FORWARD 'F'

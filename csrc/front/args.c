@@ -10,8 +10,6 @@ bool parse_flags(int argc, char **argv, int start, const struct flag *flags, siz
 	memset(p, 0, sizeof(*p));
 	if (nflags > ARGS_MAX_FLAGS)
 		return false;
-	for (size_t f = 0; f < ARGS_MAX_FLAGS; f++)
-		p->value_index[f] = -1;
 	int i = start;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -40,7 +38,6 @@ bool parse_flags(int argc, char **argv, int start, const struct flag *flags, siz
 				p->values[f] = argv[++i];
 			else
 				return false;
-			p->value_index[f] = i;
 		} else if (!eq || strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0) {
 			p->values[f] = "1";
 		} else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0) {
@@ -52,15 +49,3 @@ bool parse_flags(int argc, char **argv, int start, const struct flag *flags, siz
 	p->first_arg = i;
 	return true;
 }
-
-bool valid_id(const char *id)
-{
-	if (!*id || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return false;
-	for (const char *c = id; *c; c++)
-		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') &&
-		    !strchr("_+.-", *c))
-			return false;
-	return true;
-}
-

@@ -14,7 +14,6 @@ struct flag {
 
 struct parsed {
 	const char *values[ARGS_MAX_FLAGS];	/* by flag index: the value, "1" for a set boolean */
-	int value_index[ARGS_MAX_FLAGS];	/* the argv index holding a value flag's value, or -1 */
 	int first_arg;				/* index of the first positional argument */
 };
 
@@ -22,8 +21,5 @@ struct parsed {
  * src/cli/args.ts would report as a usage error (Node words those). */
 bool parse_flags(int argc, char **argv, int start, const struct flag *flags, size_t nflags,
 		 struct parsed *p);
-
-/* runc's ID rule (src/state/paths.ts): one path element of [\w+.-]. */
-bool valid_id(const char *id);
 
 #endif

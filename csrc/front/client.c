@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -52,7 +53,10 @@ static bool build_id(const struct node_paths *p, char out[17])
 	return true;
 }
 
-/* ms to wait for the server to take a request (TSRUN_SERVER_TIMEOUT_MS). */
+/* After WIRE_PENDING, the wait for WIRE_ACCEPTED is this many times the first one. */
+#define PENDING_FACTOR 6
+
+/* ms to wait for the server's first answer (TSRUN_SERVER_TIMEOUT_MS). */
 static int accept_timeout(void)
 {
 	const char *v = getenv("TSRUN_SERVER_TIMEOUT_MS");
@@ -62,10 +66,12 @@ static int accept_timeout(void)
 
 /* The server runs outside the caller's tree: a caller such as conmon or containerd's shim is a
  * subreaper and would adopt a server started below it, and its scope would hold it. Where
- * systemd runs, the server is a transient service of its own (systemd-run); elsewhere it is
- * started below the caller (docs/CLIENT-SERVER.md). The start is not waited for: this call
- * runs cold, the next ones find the server. Two clients may start one at once: the unit name,
- * or else the server's lock, lets one stay. */
+ * systemd runs, the server is a transient service of its own (systemd-run). Elsewhere it is
+ * double-forked, and serves only if its pid namespace's init adopted it: under a subreaper it
+ * exits at once (a zombie the subreaper reaps), and calls stay cold until a caller outside one
+ * starts the server (docs/CLIENT-SERVER.md). The start is not waited for: this call runs cold,
+ * the next ones find the server. Two clients may start one at once: the unit name, or else
+ * the server's lock, lets one stay. */
 static void start_server(const struct node_paths *p, const char *root, const char *build)
 {
 	struct stat st;
@@ -80,10 +86,21 @@ static void start_server(const struct node_paths *p, const char *root, const cha
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		if (setsid() < 0 || fork() != 0)
+		if (setsid() < 0)
 			_exit(0);
+		pid_t mid = getpid();
+		if (fork() != 0)
+			_exit(0);
+		prctl(PR_SET_NAME, "tsrun-server", 0, 0, 0);
+		if (!systemd) {
+			/* the intermediate exits at once; then the orphan's new parent is known */
+			for (int i = 0; i < 1000 && getppid() == mid; i++)
+				usleep(1000);
+			if (getppid() != 1)
+				_exit(0);
+		}
 		int nul = open("/dev/null", O_RDWR);
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || chdir("/") < 0)
 			_exit(1);
 		close_range(3, ~0U, 0);
 		sigset_t none;
@@ -152,8 +169,10 @@ static ssize_t read_answer(int sock, void *buf, size_t n, int timeout_ms)
 			continue;
 		if (k < 0)
 			return -1;
-		if (k == 0)
+		if (k == 0) {
+			errno = 0; /* EOF, not an error: "no exit status" */
 			return 0;
+		}
 		got += (size_t)k;
 	}
 	return (ssize_t)n;
@@ -368,13 +387,21 @@ int client_call(const struct node_paths *p, const char *root, char **argv, bool 
 	for (int i = 0; i < 2; i++)
 		if (ends[i] >= 0)
 			close(ends[i]);
+	/* A server whose main thread does not answer at once is hung. One that does may still
+	 * have to start a worker for the call, which a loaded host can make slow: that wait is
+	 * bounded too, more loosely. */
 	char a;
-	ssize_t r = ok ? read_answer(s, &a, 1, accept_timeout()) : 0;
+	int waited = accept_timeout();
+	ssize_t r = ok ? read_answer(s, &a, 1, waited) : 0;
+	if (r > 0 && a == WIRE_PENDING) {
+		waited += PENDING_FACTOR * accept_timeout();
+		r = read_answer(s, &a, 1, PENDING_FACTOR * accept_timeout());
+	}
 	if (r < 0 && errno == ETIMEDOUT) {
 		fprintf(stderr,
 			"tsrun: the server at %s did not take the call within %d ms (TSRUN_SERVER=off runs "
 			"without it)\n",
-			sock_path, accept_timeout());
+			sock_path, waited);
 		return 1;
 	}
 	if (r <= 0 || a != WIRE_ACCEPTED) {

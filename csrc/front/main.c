@@ -1,12 +1,8 @@
-/* main.c - the `tsrun` command callers run.
- *
- * Most runtime calls are cheap questions (state) or one-step transitions
- * (start, kill, delete) that need no policy decision. This front end serves
- * those itself from state.json, which only TypeScript writes
- * (docs/STATE-FORMAT.md), and execs Node with the same arguments for
- * everything else: create, run, exec, update, any flag or case it does not
- * fully understand, and every error it would not word exactly as the
- * TypeScript side does. */
+/* main.c - the `tsrun` command callers run: a client that knows nothing of state, cgroups or
+ * policy. Every call goes to the warm TypeScript server of its state root (client.c,
+ * docs/CLIENT-SERVER.md), or, when there is none or the call is one it does not take, execs
+ * Node with the same arguments (the cold path): either way the one TypeScript implementation
+ * runs it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -19,9 +15,6 @@
 
 #include "args.h"
 #include "client.h"
-#include "commands.h"
-#include "log.h"
-#include "signals.h"
 
 /* the global flags of src/main.ts */
 static const struct flag global_flags[] = {
@@ -40,79 +33,6 @@ static bool rootless_context(void)
 		return true;
 	/* PROC_USER_INIT_INO: the initial user namespace's inode */
 	return stat("/proc/self/ns/user", &st) < 0 || st.st_ino != 0xEFFFFFFDU;
-}
-
-static bool self_dir(char *self, size_t size);
-
-static int serve(int argc, char **argv)
-{
-	struct parsed g, c;
-	/* tests: the same call through the TypeScript side; the test-only pause steps
-	 * (TSRUN_TEST_PAUSE_AT, src/util/test-pause.ts) are the TypeScript side's, but
-	 * for the front end's own, named "front:..." */
-	const char *step = getenv("TSRUN_TEST_PAUSE_AT");
-	if (getenv("TSRUN_FRONT_DELEGATE_ALL") || (step && strncmp(step, "front:", 6) != 0))
-		return DELEGATE;
-	if (!parse_flags(argc, argv, 1, global_flags, sizeof(global_flags) / sizeof(global_flags[0]), &g))
-		return DELEGATE;
-	const char *root = g.values[0], *logfile = g.values[1], *format = g.values[2];
-	const char *manager = g.values[5];
-	/* version, help, debug and rootless contexts (the default root is elsewhere then:
-	 * defaultRoot() in src/state/paths.ts) are the TypeScript side's */
-	if (g.values[3] || g.values[8] || g.values[9] || g.values[6] || rootless_context())
-		return DELEGATE;
-	if (format && strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
-		return DELEGATE;
-	if (manager && strcmp(manager, "cgroupfs") != 0 && strcmp(manager, "systemd") != 0 &&
-	    strcmp(manager, "disabled") != 0)
-		return DELEGATE;
-	if (g.first_arg >= argc)
-		return DELEGATE;
-	const char *cmd = argv[g.first_arg];
-	for (int i = g.first_arg + 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return DELEGATE;
-	if (strcmp(cmd, "exec") == 0) {
-		char self[PATH_MAX];
-		if (!self_dir(self, sizeof(self)))
-			return DELEGATE;
-		log_configure(logfile, format && strcmp(format, "json") == 0);
-		return cmd_exec(root ? root : "/run/tsrun", self, argc - g.first_arg - 1, argv + g.first_arg + 1);
-	}
-	static const struct flag kill_flags[] = { { { "all", "a" }, false } };
-	static const struct flag delete_flags[] = { { { "force", "f" }, false } };
-	const struct flag *flags = NULL;
-	size_t nflags = 0;
-	if (strcmp(cmd, "kill") == 0)
-		flags = kill_flags, nflags = 1;
-	else if (strcmp(cmd, "delete") == 0)
-		flags = delete_flags, nflags = 1;
-	else if (strcmp(cmd, "state") != 0 && strcmp(cmd, "start") != 0)
-		return DELEGATE;
-	if (!parse_flags(argc, argv, g.first_arg + 1, flags, nflags, &c))
-		return DELEGATE;
-	int nargs = argc - c.first_arg;
-	char **args = argv + c.first_arg;
-	/* runc also takes these commands' flags after the ID (src/cli/args.ts runcOrder): Node's */
-	for (int i = 1; i < nargs; i++)
-		if (args[i][0] == '-' && args[i][1])
-			return DELEGATE;
-	bool is_kill = flags == kill_flags;
-	if (nargs < 1 || nargs > (is_kill ? 2 : 1) || !valid_id(args[0]))
-		return DELEGATE;
-	int sig = 15; /* SIGTERM */
-	if (is_kill && nargs == 2 && (sig = parse_signal(args[1])) < 0)
-		return DELEGATE;
-	log_configure(logfile, format && strcmp(format, "json") == 0);
-	if (!root)
-		root = "/run/tsrun";
-	if (strcmp(cmd, "state") == 0)
-		return cmd_state(root, args[0]);
-	if (strcmp(cmd, "start") == 0)
-		return cmd_start(root, args[0]);
-	if (is_kill)
-		return cmd_kill(root, args[0], sig, c.values[0] != NULL);
-	return cmd_delete(root, args[0], c.values[0] != NULL);
 }
 
 /* The directory of this binary (<top>/build/Release), which holds tsrun-init. */
@@ -175,20 +95,20 @@ static _Noreturn void exec_node(const struct node_paths *p, char **argv)
 	exit(1);
 }
 
-/* TSRUN_SERVER: "off" never uses a server; "on" also starts one when there is none (client.c);
- * unset or anything else, a running server is used, and none is started. */
+/* TSRUN_SERVER: "off" never uses a server; "auto" uses a running one and starts none; unset or
+ * anything else ("on", the default) also starts one when there is none (client.c). */
 static const char *server_mode(void)
 {
 	const char *v = getenv("TSRUN_SERVER");
-	return v && (strcmp(v, "off") == 0 || strcmp(v, "on") == 0) ? v : "auto";
+	return v && (strcmp(v, "off") == 0 || strcmp(v, "auto") == 0) ? v : "on";
 }
 
 /* The state root of a call the warm server may take, or NULL for a cold call: the server is
- * off (TSRUN_SERVER=off), the call writes files in the caller's cwd with its umask (spec),
- * makes CRIU its own child with the caller's stdio (checkpoint, restore),
- * stops itself (TSRUN_TEST_PAUSE_AT), runs another tsrun-init (TSRUN_INIT), or its root is a
- * rootless one or a relative path. *launch: the call starts tsrun-init (create, run, exec),
- * which goes to the server only with TSRUN_SERVER_LAUNCH=1 for now. */
+ * off (TSRUN_SERVER=off, or a file <root>/@no-server), the call writes files in the caller's
+ * cwd with its umask (spec), makes CRIU its own child with the caller's stdio (checkpoint,
+ * restore), stops itself (TSRUN_TEST_PAUSE_AT), runs another tsrun-init (TSRUN_INIT), or its
+ * root is a rootless one or a relative path. *launch: the call starts tsrun-init (create, run,
+ * exec), which the client then starts itself unless TSRUN_SERVER_LAUNCH=0. */
 static const char *server_root(int argc, char **argv, bool *launch)
 {
 	struct parsed g;
@@ -200,35 +120,37 @@ static const char *server_root(int argc, char **argv, bool *launch)
 		return NULL;
 	const char *cmd = argv[g.first_arg];
 	*launch = strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
-	const char *on = getenv("TSRUN_SERVER_LAUNCH");
+	const char *off = getenv("TSRUN_SERVER_LAUNCH");
 	if (strcmp(cmd, "spec") == 0 || strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "restore") == 0 ||
-	    (*launch && !(on && strcmp(on, "1") == 0)))
+	    (*launch && off && strcmp(off, "0") == 0))
 		return NULL;
-	const char *root = g.values[0];
-	if (!root)
-		return "/run/tsrun";
-	return root[0] == '/' ? root : NULL;
+	const char *root = g.values[0] ? g.values[0] : "/run/tsrun";
+	if (root[0] != '/')
+		return NULL;
+	char setting[4096];
+	struct stat st;
+	if ((size_t)snprintf(setting, sizeof(setting), "%s/@no-server", root) >= sizeof(setting) ||
+	    lstat(setting, &st) == 0)
+		return NULL;
+	return root;
 }
 
 int main(int argc, char **argv)
 {
-	int rc = serve(argc, argv);
-	if (rc == DELEGATE && getenv("TSRUN_FRONT_NO_DELEGATE")) {
-		/* tests: tells a call served here from one the TypeScript side takes */
-		fputs("tsrun: delegated\n", stderr);
-		return 125;
-	}
-	if (rc != DELEGATE)
-		return rc;
 	struct node_paths p;
 	if (!find_node(&p))
 		return 1;
 	bool launch = false;
 	const char *root = server_root(argc, argv, &launch);
 	if (root) {
-		rc = client_call(&p, root, argv, strcmp(server_mode(), "on") == 0, launch);
+		int rc = client_call(&p, root, argv, strcmp(server_mode(), "on") == 0, launch);
 		if (rc != CLIENT_COLD)
 			return rc;
+	}
+	if (getenv("TSRUN_TEST_REQUIRE_SERVER")) {
+		/* tests: tells a call the server took from one that would run cold */
+		fputs("tsrun: not served by a server\n", stderr);
+		return 125;
 	}
 	exec_node(&p, argv);
 }

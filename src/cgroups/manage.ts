@@ -4,6 +4,7 @@ import { TsrunError } from '../errors.js';
 import { sleepMs } from '../util/sleep.js';
 import { enableControllers, availableControllers } from './apply.js';
 import { hierarchies, isUnifiedHost, processCgroup, type Hierarchy } from './hierarchy.js';
+import { callerPid } from '../util/caller.js';
 
 /**
  * The container's directory in one hierarchy. An absolute cgroupsPath is taken from the
@@ -27,9 +28,9 @@ function dirIn(h: Hierarchy, cgroupsPath: string): string {
  * - the controller-less v2 tree of a hybrid host: from its root.
  */
 function relativeBase(h: Hierarchy): string {
-  if (h.version === 1) return processCgroup('self', h) ?? '/';
+  if (h.version === 1) return processCgroup(callerPid(), h) ?? '/';
   if (!isUnifiedHost()) return '/';
-  return posix.dirname(processCgroup('self', h) ?? '/');
+  return posix.dirname(processCgroup(callerPid(), h) ?? '/');
 }
 
 export function checkCgroupsPath(p: string): void {

@@ -13,8 +13,6 @@ export interface FlagSpec {
 export interface Parsed {
   flags: Map<string, string | true | string[]>;
   args: string[];
-  /** Where a value flag's (last) value is: argv[index], from offset on (`--name=value` or `--name value`). */
-  valueAt: Map<string, { index: number; offset: number }>;
 }
 
 /** urfave/cli gives every command `--help, -h`. */
@@ -73,7 +71,6 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
   for (const s of command ? [...specs, HELP] : specs) for (const n of s.names) byName.set(n, s);
   const order = command && !KEEP_ORDER.has(command) ? runcOrder(argv, byName) : argv.map((_, i) => i);
   const flags = new Map<string, string | true | string[]>();
-  const valueAt = new Map<string, { index: number; offset: number }>();
   const args: string[] = [];
   for (let k = 0; k < order.length; k++) {
     const a = argv[order[k]!]!;
@@ -92,11 +89,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     const key = spec.names[0]!;
     if (spec.value) {
       let v: string | undefined;
-      let index = order[k]!;
       if (eq >= 0) v = a.slice(eq + 1);
-      else if (k + 1 < order.length) v = argv[(index = order[++k]!)];
+      else if (k + 1 < order.length) v = argv[order[++k]!];
       if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`, command, true);
-      valueAt.set(key, { index, offset: eq >= 0 ? eq + 1 : 0 });
       if (spec.multi) {
         const prev = flags.get(key);
         flags.set(key, [...(Array.isArray(prev) ? prev : []), v]);
@@ -113,17 +108,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     }
   }
   if (command && flags.has('help')) throw new HelpRequested();
-  return { flags, args, valueAt };
-}
-
-/** argv with the values of these flags cut out (what an exec plan's key holds: exec-plans.ts). */
-export function withoutValues(argv: string[], p: Parsed, names: string[]): string[] {
-  const out = [...argv];
-  for (const n of names) {
-    const at = p.valueAt.get(n);
-    if (at) out[at.index] = out[at.index]!.slice(0, at.offset);
-  }
-  return out;
+  return { flags, args };
 }
 
 export function str(p: Parsed, name: string): string | undefined {

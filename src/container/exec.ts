@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import { procsFiles } from '../cgroups/manage.js';
 import { subCgroupDirs } from '../cgroups/sub-cgroup.js';
 import { TsrunError } from '../errors.js';
@@ -14,10 +13,9 @@ import { planTerminal } from '../plan/terminal.js';
 import { configError, type Config } from '../spec/load.js';
 import { containerDir } from '../state/paths.js';
 import { statusOf } from '../state/status.js';
-import { loadSavedConfigBytes, loadStateBytes } from '../state/store.js';
+import { loadSavedConfigBytes, loadState } from '../state/store.js';
 import { launch, type Launched } from './launch.js';
 import { forwardTo } from './foreground.js';
-import { execPlanKey, saveExecPlan } from './exec-plans.js';
 import { testPause } from '../util/test-pause.js';
 import { writePidFile } from '../state/pid-file.js';
 
@@ -28,9 +26,6 @@ export interface ExecOptions {
   id: string;
   /** The process, or how to make it from the container's own (runc's exec flags). */
   process: Process | ((container: Process | undefined) => Process);
-  /** The --process file as read, and exec's arguments without the values of --pid-file and --process: an exec plan's key. */
-  processBytes?: Buffer;
-  keyArgv: string[];
   consoleSocket?: string;
   pidFile?: string;
   preserveFds: number;
@@ -61,13 +56,13 @@ export function execProcess(o: ExecOptions): Launched {
   } else {
     proc = o.process;
   }
-  const { state: s, bytes: stateBytes } = loadStateBytes(o.root, o.id);
+  const s = loadState(o.root, o.id);
   const status = statusOf(containerDir(o.root, o.id), s);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'creating') throw new TsrunError('cannot exec in a container that is still being created');
   if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
   saved ??= loadSavedConfigBytes(o.root, o.id);
-  const { config: cfg, bytes: configBytes } = saved;
+  const { config: cfg } = saved;
   const records: PlanRecord[] = [['version', PLAN_VERSION]];
   for (const n of cfg.linux?.namespaces ?? []) {
     records.push(['ns', n.type, `/proc/${s.pid}/ns/${NS_PROC_NAME[n.type as NsType]}`]);
@@ -99,10 +94,6 @@ export function execProcess(o: ExecOptions): Launched {
     const launched = launch(plan, o.preserveFds, onPid, !o.detach);
     testPause('exec:launched');
     if (o.pidFile) writePidFile(o.pidFile, launched.pid);
-    // The plan holds the console socket's absolute path: a relative one depends on the cwd too.
-    const cwd = o.consoleSocket && !isAbsolute(o.consoleSocket) ? process.cwd() : undefined;
-    const key = execPlanKey({ state: stateBytes, config: configBytes, process: o.processBytes, argv: o.keyArgv, cwd });
-    saveExecPlan(o.root, o.id, key, o, plan);
     return launched;
   } catch (e) {
     if (pid > 0) {

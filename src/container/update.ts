@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stdio } from '../util/stdio.js';
+import { callerPath } from '../util/caller.js';
 import { applyResources } from '../cgroups/apply.js';
 import { updateSystemdUnit } from '../cgroups/systemd/driver.js';
 import type { Resources } from '../cgroups/resources.js';
@@ -24,7 +25,7 @@ export function parseBytes(v: string, flag: string): number {
 export function readResourcesFile(path: string): Resources {
   let text: string;
   try {
-    text = readFileSync(path === '-' ? stdio.in : resolve(path), 'utf8');
+    text = readFileSync(path === '-' ? stdio.in : callerPath(resolve(path)), 'utf8');
   } catch (e) {
     throw new TsrunError(`read resources ${path}: ${(e as Error).message}`);
   }

@@ -31,7 +31,8 @@ function runOne(phase: string, i: number, h: Hook, state: string, ctx: HookConte
   const r = childProcess().spawnSync(h.path, args.slice(1), {
     argv0: args[0],
     input: state,
-    cwd: ctx.cwd,
+    // explicit: in the warm server process.cwd() is the caller's, the process's own is not
+    cwd: ctx.cwd ?? process.cwd(),
     env: h.env ? Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: h.timeout ? h.timeout * 1000 : undefined,
@@ -90,8 +91,8 @@ export function validateHooks(hooks: Hooks | undefined): void {
 }
 
 /**
- * The kinds of hook that run after create, saved in state.json: the front end serves start and
- * delete itself only for containers without them (hooks run in TypeScript).
+ * The kinds of hook that run after create, saved in state.json (stateVersion 1 keeps the field:
+ * a state dir written by an earlier build, whose C front end read it, stays valid).
  */
 export function laterHooks(hooks: Hooks | undefined): ('startContainer' | 'poststart' | 'poststop')[] | undefined {
   const kinds = (['startContainer', 'poststart', 'poststop'] as const).filter((k) => hooks?.[k]?.length);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { callerPid } from '../util/caller.js';
 import { TsrunError } from '../errors.js';
 
 /** <linux/capability.h> numbers, in order. */
@@ -37,11 +38,17 @@ export function capNumbers(names: string[], field: string): number[] {
 
 let bounding: bigint | undefined;
 
-/** The runtime's own bounding set (CapBnd): no process it starts can hold a capability outside it. */
+/**
+ * The runtime's bounding set (CapBnd): no process it starts can hold a capability outside it.
+ * The caller's: it starts tsrun-init (the client, in the warm server); a cold call's own is read once.
+ */
 export function runtimeBoundingSet(): bigint {
-  if (bounding === undefined) {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    bounding = m ? BigInt(`0x${m[1]}`) : (1n << BigInt(kernelLastCap() + 1)) - 1n;
+  const pid = callerPid();
+  if (pid !== 'self' || bounding === undefined) {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const set = m ? BigInt(`0x${m[1]}`) : (1n << BigInt(kernelLastCap() + 1)) - 1n;
+    if (pid !== 'self') return set;
+    bounding = set;
   }
   return bounding;
 }

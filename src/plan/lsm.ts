@@ -53,11 +53,11 @@ function selinuxEnabled(): boolean {
 }
 
 export function lsmState(): LsmState {
-  if (!cached) {
-    const forced = (process.env[FORCE_ENV] ?? '').split(',');
-    cached = { apparmor: forced.includes('apparmor') || apparmorEnabled(), selinux: forced.includes('selinux') || selinuxEnabled() };
-  }
-  return cached;
+  // The host's facts are read once (a server's worker keeps them between calls); the forcing
+  // variable is the call's own.
+  cached ??= { apparmor: apparmorEnabled(), selinux: selinuxEnabled() };
+  const forced = (process.env[FORCE_ENV] ?? '').split(',');
+  return { apparmor: forced.includes('apparmor') || cached.apparmor, selinux: forced.includes('selinux') || cached.selinux };
 }
 
 type Process = NonNullable<Config['process']>;

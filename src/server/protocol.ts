@@ -5,8 +5,11 @@
 export const SERVER_FLAG = '--tsrun-server';
 /** Under the state root: the socket and lock of each build's server (0700, this uid's). */
 export const SERVER_DIR = '@server';
-/** The answer bytes (csrc/common/wire.h WIRE_ACCEPTED, WIRE_EXIT). */
+/** A file or dir of this name in a state root turns the server off there: every call is cold. */
+export const NO_SERVER = '@no-server';
+/** The answer bytes (csrc/common/wire.h WIRE_PENDING, WIRE_ACCEPTED, WIRE_EXIT). */
 export const ACCEPTED = 0x41;
+export const PENDING = 0x50;
 export const EXIT = 0x58;
 /** What the server asks a client that started tsrun-init, and its answers (wire.h). */
 export const WAIT = 0x57;

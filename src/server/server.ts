@@ -4,14 +4,14 @@
 // (src/main.ts runCli) and answers the exit status. A worker runs one call at a time and more
 // are started while all are busy, so calls on different containers do not wait for each other;
 // the state locks order calls on one.
-import { chmodSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, openSync, writeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { hierarchies } from '../cgroups/hierarchy.js';
 import { loadNative } from '../native/addon.js';
 import { euid } from '../util/rootless.js';
-import { DEFAULT_GRACE_MS, SERVER_DIR } from './protocol.js';
+import { DEFAULT_GRACE_MS, NO_SERVER, PENDING, SERVER_DIR } from './protocol.js';
 import type { WorkerMessage } from './worker.js';
 
 /** Idle workers kept: more are started while all are busy, and the extra ones end after. */
@@ -73,8 +73,22 @@ export function serve(args: string[]): void {
   } catch {
     process.exit(0); // another client started this build's server first
   }
-  // a systemd service (INVOCATION_ID) is in a cgroup of its own already
-  if (!process.env.INVOCATION_ID) leaveCallerCgroup();
+  // A systemd service (INVOCATION_ID) is in a cgroup of its own already. Otherwise the client
+  // double-forked this process: a subreaper that adopted it (conmon, containerd's shim) would
+  // hold it in its tree, so it serves only as a child of its pid namespace's init.
+  if (!process.env.INVOCATION_ID) {
+    if (process.ppid !== 1) process.exit(0);
+    leaveCallerCgroup();
+  }
+  // The server's own failures (not a call's: those go to the caller's stderr) are kept here:
+  // its stdio is /dev/null.
+  process.on('uncaughtException', (e) => {
+    try {
+      appendFileSync(join(dir, `${build}.log`), `${new Date().toISOString()} pid ${process.pid}: ${e.stack ?? String(e)}\n`);
+    } finally {
+      process.exit(1);
+    }
+  });
   const sockPath = join(dir, `${build}.sock`);
   rmSync(sockPath, { force: true }); // a stale socket of a server that died
   const grace = Number(process.env.TSRUN_SERVER_GRACE_MS) || DEFAULT_GRACE_MS;
@@ -108,12 +122,16 @@ export function serve(args: string[]): void {
       const cred = native.peerCred(fd);
       if (cred.uid !== euid()) throw new Error('another uid');
       peer = cred.pid;
+      // not hung: the client now waits longer for a worker that may still have to start
+      writeSync(fd, Buffer.of(PENDING));
     } catch {
       c.destroy();
       return;
     }
     active++;
     const w = idle.shift() ?? startWorker();
+    // the next call of a burst finds a worker started already
+    if (idle.length === 0) idle.push(startWorker());
     let done = false;
     let streaming = false;
     const finish = (reuse: boolean): void => {
@@ -154,7 +172,8 @@ export function serve(args: string[]): void {
     const ino = statSync(sockPath).ino;
     idle.push(startWorker());
     // Stays while the root holds containers; then exits after the grace period, or at once when
-    // its socket was removed or replaced (the root deleted, another server).
+    // its socket was removed or replaced (the root deleted, another server) or the server was
+    // turned off for the root (<root>/@no-server).
     setInterval(() => {
       let mine = false;
       try {
@@ -162,7 +181,7 @@ export function serve(args: string[]): void {
       } catch {
         mine = false;
       }
-      if (active > 0 || (mine && (Date.now() - lastCall < grace || holdsContainers(root)))) return;
+      if (active > 0 || (mine && !existsSync(join(root, NO_SERVER)) && (Date.now() - lastCall < grace || holdsContainers(root)))) return;
       if (mine) rmSync(sockPath, { force: true });
       process.exit(0);
     }, Math.min(1000, grace)).unref();

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../native/addon.js';
 import { stdio } from '../util/stdio.js';
 import { setInitHost, type InitHost } from '../container/init-host.js';
+import { setCallerPid } from '../util/caller.js';
 import { ACCEPTED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOUT_MS, WAIT, WAITED } from './protocol.js';
 
 export type WorkerMessage = { type: 'received'; argv: string[] } | { type: 'done' };
@@ -49,6 +50,17 @@ function adopt(env: string[], cwd: string, fds: number[]): void {
   stdio.in = fds[1]!;
   redirect(process.stdout, fds[2]!);
   redirect(process.stderr, fds[3]!);
+}
+
+/**
+ * After a call its fds are closed, and their numbers are soon another call's (another worker's
+ * plan socket, say): whatever this worker writes later (a warning emitted on the next tick)
+ * goes to the server's own stdio (/dev/null, or its unit's journal), never to a stale number.
+ */
+function release(): void {
+  stdio.in = 0;
+  redirect(process.stdout, 1);
+  redirect(process.stderr, 2);
 }
 
 /**
@@ -147,6 +159,7 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
       return;
     }
     adopt(req.env, cwd, req.fds);
+    setCallerPid(peer);
     if (req.init) setInitHost(clientHost(sock, peer, req.init, req.fds[4]!, req.fds[5]!, handed));
     writeSync(sock, Buffer.of(ACCEPTED));
     post({ type: 'received', argv: req.argv });
@@ -162,6 +175,8 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
     }
   } finally {
     setInitHost(undefined);
+    setCallerPid(undefined);
+    release();
     for (const fd of handed.fds ? req.fds.slice(0, 4) : req.fds) closeSync(fd);
     post({ type: 'done' });
   }
@@ -169,5 +184,11 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
 
 /** Serves each socket server.ts hands this worker, one at a time. */
 export function serveCalls(run: (argv: string[]) => Promise<number>): void {
+  // A worker warns when it closes an fd fs did not open in it ("closed but not opened in
+  // unmanaged mode"): every fd of a call came from the client. Other warnings are printed.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (!/not opened in unmanaged mode/.test(w.message)) process.stderr.write(`${w.name}: ${w.message}\n`);
+  });
   parentPort!.on('message', (m: { sock: number; peer: number }) => void handle(m.sock, m.peer, run));
 }

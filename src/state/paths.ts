@@ -22,7 +22,7 @@ export const FIFO_FILE = 'exec.fifo';
 export const CONFIG_FILE = 'config.json';
 
 /**
- * The state root when --root is not given. The whole rule lives here (a C front end mirrors it):
+ * The state root when --root is not given. The whole rule lives here (the C client only knows /run/tsrun, for root in the initial user namespace):
  *   --root if given; else, when XDG_RUNTIME_DIR is set and non-empty and either euid != 0, or
  *   euid == 0 inside a user namespace (not the initial one) with USER unset or not "root",
  *   "$XDG_RUNTIME_DIR/tsrun"; else /run/tsrun.
@@ -33,7 +33,6 @@ export function defaultRoot(flag: string | undefined, euid: number, inUserNs: bo
   if (flag !== undefined) return flag;
   const xdg = env.XDG_RUNTIME_DIR;
   const honorXdg = euid !== 0 || (inUserNs && env.USER !== 'root');
-  // Plain concatenation, not path.join: the C front end builds the same string byte for byte.
   if (xdg && honorXdg) return `${xdg}/tsrun`;
   return '/run/tsrun';
 }

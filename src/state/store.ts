@@ -4,7 +4,7 @@ import { NotFoundError, TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import { checkId, CONFIG_FILE, containerDir, isValidId, STATE_FILE } from './paths.js';
 
-// The format is defined once, in saved-state.schema.json; the front end reads the same file.
+// The format is defined once, in saved-state.schema.json.
 export type { SavedState } from '../spec/generated/saved-state.js';
 import type { SavedState } from '../spec/generated/saved-state.js';
 import { validateSavedState } from '../spec/generated/validate-saved-state.js';

@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ -e /sys/fs/cgroup/cgroup.controllers ] || { echo "not a cgroup v2 host" >&2; exit 2; }
-export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
+# tsrun-init is the one beside the client (build/Release): TSRUN_INIT would make every call cold
 tmp=$(mktemp -d /tmp/tsrun-cg2.XXXXXX)
 root=$tmp/root
 T() { build/Release/tsrun --root "$root" "$@"; }

@@ -3,9 +3,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOP, type Harness, type Result } from './runtime.js';
+import { TOP, TSRUN, type Harness, type Result } from './runtime.js';
 
-const TSRUN = join(TOP, 'dist', 'tsrun.js');
 
 export interface AsyncResult extends Result {
   /** True when the run outlived its timeout and was SIGKILLed. */
@@ -15,18 +14,19 @@ export interface AsyncResult extends Result {
 let seq = 0;
 
 /**
- * `tsrun --root <root> ...args` (the harness's root by default) without waiting for it; output goes through files, as in
+ * `tsrun --root <root> ...args` (the harness's root by default; the client callers run, so
+ * through the root's server when one runs) without waiting for it; output goes through files, as in
  * Harness.tsrun, so a container inheriting them never delays the result.
  */
-export function tsrunAsync(h: Harness, args: string[], timeoutMs = 120_000, root = h.root): Promise<AsyncResult> {
+export function tsrunAsync(h: Harness, args: string[], timeoutMs = 120_000, root = h.root, env: Record<string, string> = {}): Promise<AsyncResult> {
   const k = ++seq;
   const out = h.path(`par-${process.pid}-${k}.out`);
   const err = h.path(`par-${process.pid}-${k}.err`);
   const outFd = openSync(out, 'w+');
   const errFd = openSync(err, 'w+');
-  const p = spawn(process.execPath, [TSRUN, '--root', root, ...args], {
+  const p = spawn(TSRUN, ['--root', root, ...args], {
     stdio: ['ignore', outFd, errFd],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
     cwd: h.tmp,
   });
   // spawn has duplicated them into the child by the time it returns

@@ -11,7 +11,7 @@ export type Config = ConfigSchema;
 
 /** The repository: this file runs as build/test/helpers/runtime.js. */
 export const TOP = resolve(__dirname, '..', '..', '..');
-/** The command callers run: the front end, which serves some commands and execs Node for the rest. */
+/** The command callers run: the client, which hands the call to the warm server or execs Node. */
 export const TSRUN = join(TOP, 'build', 'Release', 'tsrun');
 const MAKE_BUNDLE = join(TOP, 'scripts', 'make-bundle.sh');
 /** The runtime under test: tsrun, or another one (TSRUN_TEST_RUNTIME=/usr/sbin/runc) to check the tests themselves. */

@@ -10,6 +10,7 @@ import type { Config } from '../../spec/load.js';
 import { applyResources } from '../apply.js';
 import type { DevicePolicy } from '../devices.js';
 import { hierarchies, isUnifiedHost, processCgroup } from '../hierarchy.js';
+import { callerPid } from '../../util/caller.js';
 import { cgroupDirsFor, createCgroups } from '../manage.js';
 import type { Resources } from '../resources.js';
 import { annotationProperties } from './annotations.js';
@@ -64,7 +65,7 @@ export function prepareSystemd(cfg: Config, id: string, rootless: boolean): Syst
  */
 function checkInUserTree(base: string): void {
   const v2 = hierarchies().find((h) => h.version === 2 && h.mountpoint === '/sys/fs/cgroup');
-  const own = v2 && processCgroup('self', v2);
+  const own = v2 && processCgroup(callerPid(), v2);
   if (own === undefined || `${own}/`.startsWith(`${base}/`)) return;
   throw new TsrunError(`--systemd-cgroup (rootless): tsrun runs in cgroup ${own}, outside the cgroup of the user's systemd instance (${base}), which can only take processes of its own tree: run it from a unit of that instance (systemd-run --user, or a client that does so, as rootless Podman does)`);
 }

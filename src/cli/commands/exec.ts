@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { callerPath } from '../../util/caller.js';
 import type { Command } from '../../main.js';
 import { waitForeground } from '../../container/foreground.js';
-import { parseArgs, str, bool, list, minArgs, withoutValues, type Parsed } from '../args.js';
+import { parseArgs, str, bool, list, minArgs, type Parsed } from '../args.js';
 import { execProcess, validateProcess, type Process } from '../../container/exec.js';
 import { TsrunError, UsageError } from '../../errors.js';
 import type { Globals } from '../globals.js';
@@ -58,16 +59,14 @@ function processFromFlags(p: Parsed, base: Process | undefined): Process {
 }
 
 /** Everything exec does once its arguments are read. */
-function execFromArgs(argv: string[], p: Parsed, preserveFds: number, g: Globals): number {
+function execFromArgs(p: Parsed, preserveFds: number, g: Globals): number {
   const id = p.args[0]!;
   const file = str(p, 'process');
   let proc: Process | ((base: Process | undefined) => Process);
-  let processBytes: Buffer | undefined;
   if (file) {
     let raw: unknown;
     try {
-      processBytes = readFileSync(file);
-      raw = JSON.parse(processBytes.toString('utf8'));
+      raw = JSON.parse(readFileSync(callerPath(file), 'utf8'));
     } catch (e) {
       throw new TsrunError(`read process ${file}: ${(e as Error).message}`);
     }
@@ -81,8 +80,6 @@ function execFromArgs(argv: string[], p: Parsed, preserveFds: number, g: Globals
     root: g.root,
     id,
     process: proc,
-    processBytes,
-    keyArgv: withoutValues(argv, p, ['pid-file', 'process']),
     consoleSocket: str(p, 'console-socket'),
     pidFile: str(p, 'pid-file'),
     preserveFds,
@@ -111,7 +108,7 @@ const command: Command = {
     if (gids.some((gid) => !/^\d+$/.test(gid))) throw new UsageError(`invalid value "${gids.join(',')}" for flag -additional-gids: must be numeric`, 'exec', true);
     minArgs(p, 1, 'exec');
     try {
-      return execFromArgs(argv, p, preserveFds, g);
+      return execFromArgs(p, preserveFds, g);
     } catch (e) {
       throw new TsrunError(`exec failed: ${e instanceof Error ? e.message : String(e)}`, EXEC_FAILED);
     }

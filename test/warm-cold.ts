@@ -1,6 +1,8 @@
-// The front end (csrc/front) serves state, start, kill and delete from state.json, which only
-// TypeScript writes; everything else goes to Node. These tests hold the two sides to one format
-// (src/state/saved-state.schema.json) and to the same output, errors and exit statuses.
+// Every call runs the one TypeScript implementation, warm (through the server of its state root,
+// docs/CLIENT-SERVER.md) or cold (Node started for the call). These tests hold the two paths to
+// the same output, errors, exit statuses and log lines for the calls a container manager makes
+// most (state, start, kill, delete), and state.json to its schema
+// (src/state/saved-state.schema.json).
 import t, { type Test } from 'tap';
 import Ajv from 'ajv';
 import { constants } from 'node:os';
@@ -8,13 +10,14 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TOP, type Result } from './helpers/runtime.js';
 import { alive, cgroupDirsNamed } from './helpers/host.js';
+import { COLD, startServer, WARM } from './helpers/server.js';
 
 const h = new Harness(t);
 const SLEEP = ['sleep', '1000'];
-/** Through the TypeScript side: the same call, never served by the front end. */
-const NODE = { TSRUN_FRONT_DELEGATE_ALL: '1' };
-/** Served by the front end or exit 125 "delegated": tells which side answered. */
-const FRONT = { TSRUN_FRONT_NO_DELEGATE: '1' };
+/** Through the server, or exit 125 "not served by a server": tells which path answered. */
+const FRONT = WARM;
+const NODE = COLD;
+startServer(h);
 
 const schema = JSON.parse(readFileSync(join(TOP, 'src', 'state', 'saved-state.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ strict: true }).compile(schema);
@@ -23,13 +26,13 @@ const validate = new Ajv({ strict: true }).compile(schema);
 const msg = (r: Result): string => r.stderr.replace(/time="[^"]*"/g, 'time=T').replace(/"time":"[^"]*"/g, '"time":"T"');
 
 function bothSides(t: Test, args: string[], what: string): Result {
-  const front = h.tsrun(args, { env: FRONT });
-  const node = h.tsrun(args, { env: NODE });
-  t.not(front.status, 125, `${what}: served by the front end (${front.stderr.trim()})`);
-  t.equal(front.status, node.status, `${what}: same exit status`);
-  t.equal(front.stdout, node.stdout, `${what}: same stdout`);
-  t.equal(msg(front), msg(node), `${what}: same stderr`);
-  return front;
+  const warm = h.tsrun(args, { env: FRONT });
+  const cold = h.tsrun(args, { env: NODE });
+  t.not(warm.status, 125, `${what}: served by the server (${warm.stderr.trim()})`);
+  t.equal(warm.status, cold.status, `${what}: same exit status`);
+  t.equal(warm.stdout, cold.stdout, `${what}: same stdout`);
+  t.equal(msg(warm), msg(cold), `${what}: same stderr`);
+  return warm;
 }
 
 t.test('state.json written by create follows the schema, in every shape create writes', async (t) => {
@@ -55,7 +58,7 @@ t.test('state.json written by create follows the schema, in every shape create w
   }
 });
 
-t.test('a state file of version 1 (before stdio) is still read, and served by the front end', async (t) => {
+t.test('a state file of version 1 (before stdio) is still read, warm and cold', async (t) => {
   const id = h.id(t);
   h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
   const file = join(h.root, id, 'state.json');
@@ -66,13 +69,13 @@ t.test('a state file of version 1 (before stdio) is still read, and served by th
   delete saved.stdio;
   writeFileSync(file, JSON.stringify(saved));
   t.match(bothSides(t, ['state', id], 'version 1').stdout, /"status": "running"/);
-  t.equal(h.tsrun(['kill', id, 'KILL'], { env: FRONT }).status, 0, 'kill served by the front end');
+  t.equal(h.tsrun(['kill', id, 'KILL'], { env: FRONT }).status, 0, 'kill served by the server');
   h.waitStatus(id, 'stopped');
-  t.equal(h.tsrun(['delete', id], { env: FRONT }).status, 0, 'delete served by the front end');
+  t.equal(h.tsrun(['delete', id], { env: FRONT }).status, 0, 'delete served by the server');
   t.notOk(existsSync(join(h.root, id)), 'and gone');
 });
 
-t.test('state prints the same bytes from both sides in every status', async (t) => {
+t.test('state prints the same bytes warm and cold in every status', async (t) => {
   const id = h.id(t);
   const bundle = h.bundle({
     args: SLEEP,
@@ -96,7 +99,7 @@ t.test('state prints the same bytes from both sides in every status', async (t) 
   bothSides(t, ['state', id], 'deleted');
 });
 
-t.test('errors are the same words, exit statuses and log lines from both sides', async (t) => {
+t.test('errors are the same words, exit statuses and log lines warm and cold', async (t) => {
   const id = h.id(t);
   h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
   bothSides(t, ['delete', id], 'delete of a created container');
@@ -104,8 +107,8 @@ t.test('errors are the same words, exit statuses and log lines from both sides',
   bothSides(t, ['kill', 'no-such-container'], 'kill of a missing container');
   bothSides(t, ['delete', 'no-such-container'], 'delete of a missing container');
   bothSides(t, ['delete', '--force', 'no-such-container'], 'forced delete of a missing container');
-  const log = h.path('front.log');
-  const logNode = h.path('node.log');
+  const log = h.path('warm.log');
+  const logNode = h.path('cold.log');
   const a = h.tsrun(['--log', log, '--log-format', 'json', 'delete', id], { env: FRONT });
   const b = h.tsrun(['--log', logNode, '--log-format', 'json', 'delete', id], { env: NODE });
   t.equal(a.status, 1);
@@ -122,28 +125,21 @@ t.test('errors are the same words, exit statuses and log lines from both sides',
   h.ok(['delete', id]);
 });
 
-t.test('every signal name Node knows is taken by the front end; others go to Node', async (t) => {
+t.test('signal names and numbers: the same answers warm and cold', async (t) => {
   const id = h.id(t);
   h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
   h.ok(['kill', id, 'KILL']);
   h.waitStatus(id, 'stopped');
-  // A stopped container: each accepted name reaches "container not running", in the front end.
-  for (const name of Object.keys(constants.signals)) {
-    for (const word of [name, name.slice(3), name.toLowerCase()]) {
-      const r = h.tsrun(['kill', id, word], { env: FRONT });
-      if (r.status !== 1 || !/container not running/.test(r.stderr)) t.fail(`${word}: ${r.status} ${r.stderr}`);
-    }
+  // A stopped container: each accepted name reaches "container not running"; bad ones are refused.
+  const names = Object.keys(constants.signals);
+  for (const name of [names[0]!, names[8]!, names[names.length - 1]!]) {
+    for (const word of [name, name.slice(3), name.toLowerCase()]) bothSides(t, ['kill', id, word], word);
   }
-  for (const n of ['0', '1', '9', '64']) t.equal(h.tsrun(['kill', id, n], { env: FRONT }).status, 1, `signal ${n}`);
-  for (const bad of ['65', 'SIGNOPE', 'SIGSIGKILL', '-9', 'RTMIN']) {
-    t.equal(h.tsrun(['kill', id, bad], { env: FRONT }).status, 125, `${bad} is left to Node`);
-    t.match(h.tsrun(['kill', id, bad]).stderr, /signal/, `${bad}: Node words the error`);
-  }
+  for (const n of ['0', '1', '9', '64', '65', 'SIGNOPE', 'SIGSIGKILL', '-9', 'RTMIN']) bothSides(t, ['kill', id, n], `signal ${n}`);
   h.ok(['delete', id]);
 });
 
-t.test('what the front end leaves to Node, and that Node then does it', async (t) => {
-  // Hooks run in TypeScript: start with poststart hooks and delete with poststop hooks go to Node.
+t.test('hooks, a corrupt or newer state file, usage errors: the same answers warm and cold', async (t) => {
   const marker = h.path('poststop-ran');
   const id = h.id(t);
   h.ok(['create', '--bundle', h.bundle({
@@ -152,31 +148,26 @@ t.test('what the front end leaves to Node, and that Node then does it', async (t
       c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] };
     },
   }), id]);
-  t.equal(h.tsrun(['start', id], { env: FRONT }).status, 125, 'start with a poststart hook is delegated');
-  h.ok(['start', id]);
+  t.equal(h.tsrun(['start', id], { env: FRONT }).status, 0, 'start with a poststart hook, warm');
   t.equal(h.state(id)?.status, 'running');
-  t.equal(h.tsrun(['delete', '-f', id], { env: FRONT }).status, 125, 'delete with a poststop hook is delegated');
-  h.ok(['delete', '-f', id]);
+  t.equal(h.tsrun(['delete', '-f', id], { env: FRONT }).status, 0, 'delete with a poststop hook, warm');
   t.ok(existsSync(marker), 'the poststop hook ran');
 
-  // A state file this reader does not understand: Node words the error.
   const bad = 'corrupt-state';
   mkdirSync(join(h.root, bad), { recursive: true });
   writeFileSync(join(h.root, bad, 'state.json'), '{"stateVersion":1,"id":');
-  t.equal(h.tsrun(['state', bad], { env: FRONT }).status, 125, 'a corrupt state file is left to Node');
-  t.match(h.tsrun(['state', bad]).stderr, /corrupt state file/);
+  t.match(bothSides(t, ['state', bad], 'a corrupt state file').stderr, /corrupt state file/);
   writeFileSync(join(h.root, bad, 'state.json'), JSON.stringify({ stateVersion: 3, id: bad }));
-  t.equal(h.tsrun(['state', bad], { env: FRONT }).status, 125, 'a newer format is left to Node');
-  h.ok(['delete', '--force', bad]);
+  bothSides(t, ['state', bad], 'a newer format');
+  h.ok(['delete', '--force', bad], { env: FRONT });
   t.notOk(existsSync(join(h.root, bad)), 'forced delete of an unreadable entry removes it');
 
-  // Flags and commands it does not take.
-  for (const args of [['state', '--bogus', 'x'], ['--debug', 'state', 'x'], ['list'], ['state'], ['state', 'a', 'b'], ['state', '--help']]) {
-    t.equal(h.tsrun(args, { env: FRONT }).status, 125, `${args.join(' ')} is left to Node`);
+  for (const args of [['state', '--bogus', 'x'], ['list'], ['state'], ['state', 'a', 'b'], ['state', '--help'], ['kill', 'x', 'KILL', '--all']]) {
+    bothSides(t, args, args.join(' '));
   }
 });
 
-t.test('a full lifecycle served by the front end leaves nothing', async (t) => {
+t.test('a full lifecycle served by the server leaves nothing', async (t) => {
   const id = h.id(t);
   h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
   for (const args of [['state', id], ['start', id], ['kill', id, 'TERM'], ['kill', '--all', id, 'KILL']]) {
@@ -191,7 +182,7 @@ t.test('a full lifecycle served by the front end leaves nothing', async (t) => {
 
 t.test('a config without process: create works, start refuses and stops it, delete needs no force', async (t) => {
   // config.md#process: optional for create; runtime.md#start: start MUST fail without it.
-  for (const [side, env] of [['front end', FRONT], ['Node', NODE]] as const) {
+  for (const [side, env] of [['warm', FRONT], ['cold', NODE]] as const) {
     const id = h.id(t);
     h.ok(['create', '--bundle', h.bundle({ edit: (c) => { delete c.process; } }), id]);
     t.equal(h.state(id)?.status, 'created', `${side}: created`);
@@ -226,8 +217,8 @@ t.test('kill as runc: signal 0, --all of a stopped container, the container look
   h.ok(['delete', id]);
 });
 
-t.test('SIGKILL to a paused container thaws it, so it dies (runc), from both sides', async (t) => {
-  for (const [side, env] of [['front end', FRONT], ['Node', NODE]] as const) {
+t.test('SIGKILL to a paused container thaws it, so it dies (runc), warm and cold', async (t) => {
+  for (const [side, env] of [['warm', FRONT], ['cold', NODE]] as const) {
     for (const all of [false, true]) {
       const id = h.id(t);
       h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
@@ -246,7 +237,7 @@ t.test('SIGKILL to a paused container thaws it, so it dies (runc), from both sid
   t.equal(h.state(id)?.status, 'paused', 'TERM: still paused');
 });
 
-t.test('a created container pauses as in runc, the same from both sides', async (t) => {
+t.test('a created container pauses as in runc, the same warm and cold', async (t) => {
   // runc 1.1.5 libcontainer: Pause() takes Running and Created; refreshState asks the freezer
   // first (paused), then the exec fifo (created); start.go words every other state "cannot
   // start a container in the <status> state".
@@ -267,7 +258,7 @@ t.test('a created container pauses as in runc, the same from both sides', async 
   t.equal(h.state(id)?.status, 'running', 'and it starts');
   h.ok(['delete', '--force', id]);
   // A paused created container killed (SIGKILL thaws it) or force-deleted leaves nothing.
-  for (const [side, env] of [['front end', FRONT], ['Node', NODE]] as const) {
+  for (const [side, env] of [['warm', FRONT], ['cold', NODE]] as const) {
     const killed = h.id(t);
     h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), killed]);
     h.ok(['pause', killed]);
