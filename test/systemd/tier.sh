@@ -91,7 +91,15 @@ side() { # runtime name, then its command line
   both "$rt" "a unit that exists: create fails with systemd's error" grep -qi "exists" <<<"$out"
   both "$rt" "  ... and leaves no container" sh -c "! '$1' ${R[*]:1} state '$id-dup' >/dev/null 2>&1"
   both "$rt" "  ... and the existing unit runs on" [ "$(show $unit ActiveState)" = active ]
+  # events through the end: pid 1 killed, not OOM-killed, and systemd removes the scope at once:
+  # no oom event (tsrun's events then reads the slice's count: see oom_side below).
+  "${R[@]}" events --interval 60s "$id" >"$tmp/$id.events" 2>&1 &
+  local ev=$!
+  for _ in $(seq 300); do grep -q '"type":"stats"' "$tmp/$id.events" && break; sleep 0.1; done
   both "$rt" "kill --all KILL" "${R[@]}" kill --all "$id" KILL
+  for _ in $(seq 300); do kill -0 $ev 2>/dev/null || break; sleep 0.1; done
+  kill $ev 2>/dev/null; wait $ev 2>/dev/null
+  both "$rt" "  ... events: no oom event" sh -c "grep -q '\"type\":\"stats\"' '$tmp/$id.events' && ! grep -q '\"type\":\"oom\"' '$tmp/$id.events'"
   both "$rt" "delete" "${R[@]}" delete -f "$id"
   both "$rt" "delete leaves no unit, no cgroup" gone $unit
   # A property systemd refuses (CollectMode takes inactive or inactive-or-failed).
@@ -127,40 +135,30 @@ plain tsrun "$PWD/build/Release/tsrun"
 # events with the systemd driver: --stats reads the scope's cgroup, and the stream reports an OOM
 # kill as runc's does, also when the kill ends pid 1 and systemd removes the emptied scope at once
 # (runc's events watches memory.events with inotify; tsrun's also reads the slice's count, which
-# stays: see OomCounter in src/cgroups/stats.ts). A pid 1 that ends without a kill, in the same
-# slice, gets no event. OOMPolicy: runc 1.1.5 sets none, so the scope has systemd's default;
+# stays: see OomCounter in src/cgroups/stats.ts; side() above checks that a pid 1 killed
+# otherwise gets no event). OOMPolicy: runc 1.1.5 sets none, so the scope has systemd's default;
 # tsrun's must be the same.
 oom_side() { # runtime name, then its command line
   local rt=$1; shift
   local -a R=("$@" --root "$tmp/$rt-root")
   local id=oom-$rt unit=tsrun-sd-oom-$rt.scope
   bundle_for "$tmp/$id" "system.slice:tsrun-sd:$id"
-  dd_created() { # dd's block size: a created container whose pid 1 is dd (the limit is 32 MiB)
-    node -e 'const fs = require("fs"), f = process.argv[1] + "/config.json", c = JSON.parse(fs.readFileSync(f));
-      c.process.args = ["dd", "if=/dev/zero", "of=/dev/null", "bs=" + process.argv[2], "count=1"]; fs.writeFileSync(f, JSON.stringify(c));' "$tmp/$id" "$1"
-    "${R[@]}" --systemd-cgroup create --bundle "$tmp/$id" "$id" </dev/null >"$tmp/out" 2>&1
-  }
-  start_under_events() { # events from before start to pid 1's end, in $tmp/$id.events; then delete
-    "${R[@]}" events --interval 60s "$id" >"$tmp/$id.events" 2>&1 &
-    local ev=$!
-    for _ in $(seq 300); do grep -q '"type":"stats"' "$tmp/$id.events" && break; sleep 0.1; done
-    "${R[@]}" start "$id"
-    for _ in $(seq 300); do kill -0 $ev 2>/dev/null || break; sleep 0.1; done
-    kill $ev 2>/dev/null; wait $ev 2>/dev/null
-    "${R[@]}" --systemd-cgroup delete -f "$id"
-  }
-  dd_created 64M
+  node -e 'const fs = require("fs"), f = process.argv[1] + "/config.json", c = JSON.parse(fs.readFileSync(f));
+    c.process.args = ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]; fs.writeFileSync(f, JSON.stringify(c));' "$tmp/$id"
+  "${R[@]}" --systemd-cgroup create --bundle "$tmp/$id" "$id" </dev/null >"$tmp/out" 2>&1
   local stats; stats=$("${R[@]}" events --stats "$id" 2>/dev/null)
   both "$rt" "events --stats: pids.current 1, memory usage" node -e 'const e = JSON.parse(process.argv[1]);
     process.exit(e.type === "stats" && e.data.pids.current === 1 && e.data.memory.usage.usage > 0 ? 0 : 1)' "$stats"
   oom_policy[$rt]=$(show $unit OOMPolicy)
-  start_under_events
+  "${R[@]}" events --interval 60s "$id" >"$tmp/$id.events" 2>&1 &
+  local ev=$!
+  for _ in $(seq 300); do grep -q '"type":"stats"' "$tmp/$id.events" && break; sleep 0.1; done
+  "${R[@]}" start "$id"
+  for _ in $(seq 300); do kill -0 $ev 2>/dev/null || break; sleep 0.1; done
+  kill $ev 2>/dev/null; wait $ev 2>/dev/null
   both "$rt" "events: an OOM kill of pid 1 is reported" grep -q '"type":"oom"' "$tmp/$id.events"
+  "${R[@]}" --systemd-cgroup delete -f "$id"
   both "$rt" "  ... and delete leaves no unit" gone $unit
-  dd_created 1M
-  start_under_events
-  both "$rt" "events: pid 1 ends without a kill: no oom event" sh -c "grep -q '\"type\":\"stats\"' '$tmp/$id.events' && ! grep -q '\"type\":\"oom\"' '$tmp/$id.events'"
-  gone $unit
 }
 declare -A oom_policy
 oom_side runc runc
