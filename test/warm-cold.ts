@@ -5,10 +5,11 @@
 // (src/state/saved-state.schema.json).
 import t, { type Test } from 'tap';
 import Ajv from 'ajv';
+import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Harness, TOP, type Result } from './helpers/runtime.js';
+import { Harness, TOP, TSRUN, type Result } from './helpers/runtime.js';
 import { alive, cgroupDirsNamed } from './helpers/host.js';
 import { COLD, startServer, WARM } from './helpers/server.js';
 
@@ -275,4 +276,32 @@ t.test('a created container pauses as in runc, the same warm and cold', async (t
     t.notOk(alive(pid), `${side}: its pid 1 is gone`);
     t.same(cgroupDirsNamed([killed, forced]), [], `${side}: no cgroup is left`);
   }
+});
+
+t.test('a --process on a pipe, <(...), /dev/stdin or a FIFO: the caller\'s, read once, warm and cold', async (t) => {
+  // Shells and some shims hand the process JSON on a pipe (`-p /dev/fd/3`, `-p <(...)`) or a
+  // FIFO, which only one reader can empty: runc reads it once. /dev/fd/N and /dev/stdin name the
+  // caller's fds, which the server reads through /proc/CLIENT/fd/N (src/util/caller.ts).
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: SLEEP }), id]);
+  const json = JSON.stringify({ args: ['echo', 'from a pipe'], cwd: '/' });
+  const fifo = h.path(`${id}.fifo`);
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  // $1 tsrun, $2 its root, $3 the container, $4 the JSON, $5 the FIFO; `timeout` ends a tsrun that waits for a writer gone
+  const shell = (script: string, env: Record<string, string>) =>
+    spawnSync('bash', ['-c', script, 'bash', TSRUN, h.root, id, json, fifo], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const ways: [string, string][] = [
+    ['-p /dev/fd/3 on a pipe', 'printf %s "$4" | timeout 20 "$1" --root "$2" exec -p /dev/fd/3 "$3" 3<&0 </dev/null'],
+    ['-p <(...)', 'timeout 20 "$1" --root "$2" exec -p <(printf %s "$4") "$3"'],
+    ['-p /dev/stdin on a pipe', 'printf %s "$4" | timeout 20 "$1" --root "$2" exec --process=/dev/stdin "$3"'],
+    ['-p FIFO', 'printf %s "$4" >"$5" & timeout 20 "$1" --root "$2" exec -p "$5" "$3"; s=$?; kill $! 2>/dev/null; exit $s'],
+  ];
+  for (const [side, env] of [['warm', FRONT], ['cold', NODE]] as const) {
+    for (const [what, script] of ways) {
+      const r = shell(script, env);
+      t.equal(r.status, 0, `${side}, ${what}: exit 0 (${r.stderr.trim()})`);
+      t.equal(r.stdout, 'from a pipe\n', `${side}, ${what}: the process ran`);
+    }
+  }
+  h.ok(['delete', '--force', id]);
 });
