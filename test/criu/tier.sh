@@ -3,7 +3,8 @@
 # (scripts/test-criu.sh starts it; CRIU 3.17 cannot dump on the development host's kernel).
 # Every step runs with tsrun and, for comparison, with runc 1.1.5 in the same boot: a counter
 # container is checkpointed (it stops), restored (it goes on from the same value, with stdio
-# /dev/null or the restoring caller's pipes), checkpointed with --leave-running, pre-dumped then
+# /dev/null, the restoring caller's pipes, or a terminal handed to a new --console-socket),
+# checkpointed with --leave-running, pre-dumped then
 # dumped with --parent-path and restored under a new ID; exec, pause, kill and delete work on a
 # restored container; failed checkpoints and restores leave the container as it was and nothing
 # behind. TSRUN_CRIU_LOGS=DIR (a --rw dir) keeps CRIU's logs; TSRUN_CRIU_RUNTIMES (default
