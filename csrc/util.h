@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/sendfd.h" /* send_fd, paired with recv_fd below */
+
 void *xrealloc(void *ptr, size_t size);
 /* grow *arr (of elem bytes each) so that index *n is valid; returns it */
 void *xpush(void *arrp, size_t *n, size_t elem);
@@ -34,8 +36,6 @@ void mountinfo_unescape(char *s);
 /* decode hex digits into a new buffer; fails naming step on a bad digit */
 unsigned char *hex_decode(const char *step, const char *hex, size_t *len);
 
-/* one sendmsg of data with fd as SCM_RIGHTS (EINTR retried); sendmsg's result */
-ssize_t send_fd(int sock, int fd, const void *data, size_t len);
 /* One fd sent with send_fd (its data: one byte), close-on-exec; -1 at EOF or
  * on a message without exactly one fd. */
 int recv_fd(int sock);

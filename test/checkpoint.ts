@@ -5,7 +5,7 @@
 // (Container processes as CRIU needs them, session leaders on the container's own /dev/null:
 // process-linux.ts.)
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness } from './helpers/runtime.js';
 import { receiver } from './helpers/recvtty.js';
@@ -125,7 +125,7 @@ t.test('a read-only root is refused by checkpoint and restore: CRIU would bring 
   t.equal(h.state(id2), null, 'and makes nothing');
 });
 
-t.test('restore refuses before anything is made: no criu, no image, an ID in use, a terminal', async (t) => {
+t.test('restore refuses before anything is made: no criu, no image, an ID in use, a terminal without --shell-job or --console-socket', async (t) => {
   const id = h.id(t);
   const bundle = h.bundle({ args: SLEEP });
   const img = h.path('rs-img');
@@ -137,7 +137,8 @@ t.test('restore refuses before anything is made: no criu, no image, an ID in use
     ['an image dir without descriptors.json', ['--image-path', img], bundle, undefined, /descriptors\.json: .*not a checkpoint made by checkpoint/],
     ['--lsm-profile with criu 3.15', ['--image-path', img, '--lsm-profile', 'apparmor:x'], bundle, withPath(fakeCriu('criu-315', 'Version: 3.15')), /--lsm-profile requires at least CRIU 3\.16/],
     ['a terminal without --shell-job', ['--image-path', img], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /has a terminal .*needs --shell-job/],
-    ['a terminal with --shell-job', ['--image-path', img, '--shell-job'], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /restoring a container with a terminal .*is not supported/],
+    ['a terminal without --console-socket', ['--image-path', img, '--shell-job'], h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) }), undefined, /process\.terminal: restore needs --console-socket/],
+    ['--console-socket without a terminal', ['--image-path', img, '--console-socket', h.path('no-tty.sock')], bundle, undefined, /cannot use console socket if tsrun will not allocate tty/],
     ['a hook with a relative path', ['--image-path', img], h.bundle({ args: SLEEP, edit: (c) => void (c.hooks = { prestart: [{ path: 'bin/true' }] }) }), undefined, /hooks\.prestart\[0\]\.path: must be absolute/],
   ];
   for (const [what, flags, b, o, want] of cases) {
@@ -154,6 +155,61 @@ t.test('restore refuses before anything is made: no criu, no image, an ID in use
   const r = h.tsrun(['restore', '-d', '--image-path', img, '--bundle', bundle, id]);
   t.match(r.stderr, new RegExp(`container with id exists: ${id}`), 'an ID in use: runc\'s words');
   t.ok(h.state(id)?.status === 'running' && h.state(id)?.pid === pid, 'the running container is untouched');
+});
+
+t.test('a terminal: checkpoint records its pty, restore gives criu a new one (--inherit-fd fd[N]:tty[rdev:dev]) and sends the master to --console-socket', async (t) => {
+  // runc 1.1.5 restores a terminal through CRIU's RPC (orphan_pts_master: CRIU makes the pty and
+  // runc sends its master to --console-socket). The criu command line names an external tty as
+  // tty[rdev:dev] (hex, criu/tty.c get_tty_driver), from the dumped slave's st_rdev and st_dev.
+  // These fake criu record their arguments; the restoring one starts a process on the fd it is
+  // told holds the new pty and names it in --pidfile, as criu restore would.
+  const dir = h.path('criu-tty');
+  mkdirSync(dir, { recursive: true });
+  const args = join(dir, 'args');
+  writeFileSync(join(dir, 'criu'), [
+    '#!/bin/sh',
+    '[ "$1" = --version ] && { echo "Version: 3.17.1"; exit 0; }',
+    `echo "$*" >> ${args}`,
+    '[ "$1" = restore ] || exit 0',
+    'for a; do case $p in --pidfile) pf=$a ;; --inherit-fd) case $a in *:tty*) k=${a#fd[}; k=${k%%]*} ;; esac ;; esac; p=$a; done',
+    '[ -n "$k" ] && [ -n "$pf" ] || exit 9',
+    'sh -c \'[ -t 0 ] && echo restored-on-the-new-pty; exec sleep 1000\' <&$k >&$k 2>&$k &',
+    'echo $! > $pf',
+    '',
+  ].join('\n'), { mode: 0o755 });
+  const id = h.id(t);
+  const bundle = h.bundle({ args: SLEEP, edit: (c) => void (c.process!.terminal = true) });
+  const rx1 = receiver(h.path(`${id}-1.sock`));
+  h.ok(['run', '-d', '--console-socket', h.path(`${id}-1.sock`), '--bundle', bundle, id]);
+  const st = statSync(`/proc/${h.state(id)!.pid}/fd/0`);
+  const key = `tty[${st.rdev.toString(16)}:${st.dev.toString(16)}]`;
+  const img = h.path('tty-img');
+  h.ok(['checkpoint', '--shell-job', '--image-path', img, id], withPath(dir));
+  await rx1.done.catch(() => undefined);
+  t.same(JSON.parse(readFileSync(join(img, 'tsrun-tty.json'), 'utf8')), { key }, `tsrun-tty.json: pid 1's pty as CRIU names it (${key})`);
+  t.match(readFileSync(args, 'utf8'), /^dump .* --external mnt\[\/dev\/console\]:\/dev\/console\b/m, 'dump: the slave bound on /dev/console is an external mount (CRIU refuses it without its master)');
+
+  const rx2 = receiver(h.path(`${id}-2.sock`));
+  const r = h.tsrun(['restore', '-d', '--shell-job', '--console-socket', h.path(`${id}-2.sock`), '--image-path', img, '--bundle', bundle, id], withPath(dir));
+  t.equal(r.status, 0, `restore exits 0 ${r.stderr}`);
+  const restore = readFileSync(args, 'utf8').split('\n').find((l) => l.startsWith('restore ')) ?? '';
+  t.match(restore, new RegExp(`--inherit-fd fd\\[3\\]:${key.replace(/[[\]]/g, '\\$&')}`), 'criu gets the new pty on its fd 3 under the old one\'s key');
+  t.match(restore, / --shell-job /, 'with --shell-job');
+  t.match(restore, /--external mnt\[\/dev\/console\]:\/dev\/pts\/\d+\b/, 'and the new slave bound on /dev/console');
+  t.equal(h.state(id)?.status, 'running', 'the restored container runs');
+  h.ok(['delete', '-f', id]);
+  t.match(await rx2.done, /restored-on-the-new-pty/, 'what the restored process writes to its terminal arrives on the master the new console socket got');
+  t.equal(h.state(id), null, 'deleted');
+
+  // The checkpoint of a terminal recorded nothing (not tsrun's): said before criu runs.
+  const bare = h.path('tty-img-bare');
+  mkdirSync(bare);
+  writeFileSync(join(bare, 'descriptors.json'), '["/dev/pts/0","/dev/pts/0","/dev/pts/0"]');
+  const n = h.tsrun(['restore', '-d', '--shell-job', '--console-socket', h.path(`${id}-3.sock`), '--image-path', bare, '--bundle', bundle, id], withPath(dir));
+  t.equal(n.status, 1, 'an image without tsrun-tty.json: exit 1');
+  t.match(n.stderr, /tsrun-tty\.json: .*the checkpoint recorded no terminal/, 'says what is missing');
+  t.equal(h.state(id), null, 'no container');
+  t.equal(readFileSync(args, 'utf8').split('\n').filter((l) => l.startsWith('restore ')).length, 1, 'criu was not run');
 });
 
 t.test('restore runs prestart and createRuntime at criu\'s setup-namespaces action, with the restored pid; a failing hook fails the restore', async (t) => {

@@ -17,6 +17,8 @@
 //   recvRequest(fd, timeoutMs): { argv, env, fds } (one client request: csrc/common/wire.h)
 //   peerCred(fd): { pid, uid, gid }             (SO_PEERCRED of a connected unix socket)
 //   exchange(fd, out, inLen): Buffer            (writes out, then reads exactly inLen bytes; blocking)
+//   openPty(): [master, slave]                  (a new pty pair of the caller's /dev/ptmx, close-on-exec)
+//   sendFd(sock, fd, data): void                (data with fd as SCM_RIGHTS, one message)
 #include <napi.h>
 
 #include <cerrno>
@@ -33,6 +35,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,6 +43,7 @@
 
 #include "../common/devprog.h"
 #include "../common/proc.h"
+#include "../common/sendfd.h"
 #include "../common/wire.h"
 
 namespace {
@@ -351,6 +355,41 @@ Napi::Value AttachDeviceProgram(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Restore's terminal: CRIU gives the restored process the slave in place of its old one, and
+// the master goes to --console-socket (src/container/restore-tty.ts). Neither end becomes this
+// process's controlling terminal.
+Napi::Value OpenPty(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) ThrowErrno(env, "open /dev/ptmx", errno);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+    int e = errno;
+    close(master);
+    ThrowErrno(env, "unlock the pty", e);
+  }
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    int e = errno;
+    close(master);
+    ThrowErrno(env, "open the pty slave", e);
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, master));
+  out.Set(1u, Napi::Number::New(env, slave));
+  return out;
+}
+
+Napi::Value SendFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = IntArg(info, 0, "sock");
+  int fd = IntArg(info, 1, "fd");
+  if (info.Length() < 3 || !info[2].IsString()) throw Napi::TypeError::New(env, "data must be a string");
+  std::string data = info[2].As<Napi::String>().Utf8Value();
+  if (send_fd(sock, fd, data.data(), data.size()) < 0) ThrowErrno(env, "send the fd", errno);
+  return env.Undefined();
+}
+
 Napi::Value PeerCred(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
@@ -386,6 +425,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceProgram",
               Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("exchange", Napi::Function::New(env, Exchange, "exchange"));
+  exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
+  exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
   return exports;
 }
 

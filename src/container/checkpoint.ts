@@ -4,6 +4,7 @@ import { dumpArgs } from '../criu/args.js';
 import { saveDescriptors, stdioOf } from '../criu/descriptors.js';
 import type { CriuOptions } from '../criu/options.js';
 import { runCriu } from '../criu/run.js';
+import { ptyKeyOf, saveTtyKey } from '../criu/tty.js';
 import { TsrunError } from '../errors.js';
 import type { Config } from '../spec/load.js';
 import { containerDir } from '../state/paths.js';
@@ -62,6 +63,9 @@ export function checkpointContainer(root: string, id: string, o: CriuOptions): v
     }
     // runc writes the stdio it recorded at create; a state from before stateVersion 2 has none.
     if (!o.preDump) saveDescriptors(o.imageDir, s.stdio ?? stdioOf(s.pid));
+    // Which pty the terminal is, for restore to give CRIU a new one in its place (src/criu/tty.ts).
+    const tty = cfg.process?.terminal && !o.preDump ? ptyKeyOf(s.pid) : undefined;
+    if (tty) saveTtyKey(o.imageDir, tty);
     runCriu(criu, args, o.workDir ?? o.imageDir, o.preDump ? 'pre-dump.log' : 'dump.log', 'ignore');
     if (!o.leaveRunning && !o.preDump) deleteContainer(root, id, true);
   });

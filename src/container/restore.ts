@@ -1,4 +1,4 @@
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, statSync, writeFileSync, constants } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, constants } from 'node:fs';
 import { join, posix, relative, resolve } from 'node:path';
 import { applyResources } from '../cgroups/apply.js';
 import { deviceFilterProgram, deviceProgramDir } from '../cgroups/device-filter.js';
@@ -15,6 +15,7 @@ import { findCriu, requireVersion } from '../criu/binary.js';
 import { loadPipeDescriptors, stdioOf } from '../criu/descriptors.js';
 import type { CriuOptions } from '../criu/options.js';
 import { runCriu } from '../criu/run.js';
+import { loadTtyKey } from '../criu/tty.js';
 import { TsrunError } from '../errors.js';
 import { validateHooks } from '../hooks/run.js';
 import { stateInfo } from '../hooks/state.js';
@@ -52,8 +53,8 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
   const cfg = loadConfig(bundle);
   const rootfs = rootfsPath(bundle, cfg);
   checkCriuCan(cfg, o.criu, o.id);
-  // orphan-pts-master hands the new pty's master back only over CRIU's RPC.
-  if (cfg.process?.terminal || o.consoleSocket) throw new TsrunError('restoring a container with a terminal (--console-socket) is not supported by tsrun');
+  if (o.consoleSocket && !cfg.process?.terminal) throw new TsrunError('cannot use console socket if tsrun will not allocate tty (process.terminal is false)');
+  if (cfg.process?.terminal && !o.consoleSocket) throw new TsrunError('process.terminal: restore needs --console-socket to send the new terminal\'s master to (tsrun does not relay a restored terminal)');
   if (o.cgroups && o.systemd) throw new TsrunError('restore with the systemd cgroup driver is not supported by tsrun; use --cgroup-manager cgroupfs');
   validateResources(cfg.linux?.resources ?? {});
   validateHooks(cfg.hooks);
@@ -63,6 +64,7 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
   if (o.criu.lsmMountContext) requireVersion(criu, 31600, '--lsm-mount-context');
   if (!existsSync(o.criu.imageDir)) throw new TsrunError(`--image-path ${o.criu.imageDir}: no such directory`);
   const pipes = loadPipeDescriptors(o.criu.imageDir);
+  const ttyKey = cfg.process?.terminal ? loadTtyKey(o.criu.imageDir) : undefined;
   const cgroupsPath = cfg.linux?.cgroupsPath ?? o.id;
   const joinNs = joinedNamespaces(cfg);
   loadNative(); // before mkdir: a missing addon must not leave an entry behind
@@ -72,6 +74,8 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
   let cgroupDirs: string[] = [];
   let pid = 0;
   const nsFds: number[] = [];
+  let pty: [number, number] | undefined;
+  let consoleFd: number | undefined;
   try {
     const state = creatingState(cfg, o.id, bundle, rootfs);
     if (o.cgroups) {
@@ -105,6 +109,15 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
     }
     // runc records the stdio criu is given (the restoring caller's), which the restored pipes are.
     state.stdio = stdioOf('self');
+    let tty: { fd: number; path: string; key: string } | undefined;
+    if (ttyKey && o.consoleSocket) {
+      // Connected first: a socket nobody listens on fails the restore before CRIU runs.
+      consoleFd = connectConsole(o.consoleSocket);
+      pty = loadNative().openPty();
+      const slave = readlinkSync(`/proc/self/fd/${pty[1]}`);
+      tty = { fd: 3 + nsFds.length, path: slave, key: ttyKey };
+      state.stdio = [slave, slave, slave];
+    }
     const criuPidFile = join(dir, 'criu.pid');
     // runc's restore works in the bundle dir (setupSpec): its hooks start there, as create's.
     const actionScript = prepareHookAction(dir, cfg.hooks, stateInfo(cfg, o.id, bundle), bundle);
@@ -120,10 +133,11 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
         joinNs,
         configFile: criuConfigFile(cfg),
         actionScript,
+        tty,
       });
       let failed: unknown;
       try {
-        runCriu(criu, args, o.criu.workDir ?? o.criu.imageDir, 'restore.log', 'inherit', nsFds);
+        runCriu(criu, args, o.criu.workDir ?? o.criu.imageDir, 'restore.log', 'inherit', pty ? [...nsFds, pty[1]] : nsFds);
       } catch (e) {
         failed = e;
       }
@@ -136,6 +150,7 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
     if (!Number.isInteger(pid) || pid <= 0 || !st) throw new TsrunError(`criu restored no process (pid file ${criuPidFile})`);
     state.pid = pid;
     state.pidStartTime = st.startTime;
+    if (pty && consoleFd !== undefined) sendMaster(consoleFd, pty[0], o.consoleSocket!);
     writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg), { mode: 0o600 });
     delete state.creating;
     saveState(dir, state);
@@ -157,8 +172,26 @@ export function restoreContainer(o: RestoreOptions): { pid: number } {
     }
     throw e;
   } finally {
-    for (const fd of nsFds) closeSync(fd);
+    for (const fd of [...nsFds, ...(pty ?? []), ...(consoleFd === undefined ? [] : [consoleFd])]) closeSync(fd);
     unlock();
+  }
+}
+
+/** The --console-socket connection, with the path named in its error. */
+function connectConsole(path: string): number {
+  try {
+    return loadNative().unixConnect(resolve(path), 10000);
+  } catch (e) {
+    throw new TsrunError(`--console-socket ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The restored terminal's master to the console socket, as create sends it (runc's protocol: the data names the device). */
+function sendMaster(sock: number, master: number, path: string): void {
+  try {
+    loadNative().sendFd(sock, master, '/dev/ptmx');
+  } catch (e) {
+    throw new TsrunError(`--console-socket ${path}: ${(e as Error).message}`);
   }
 }
 

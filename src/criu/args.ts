@@ -14,6 +14,8 @@ function isBind(m: NonNullable<Config['mounts']>[number]): boolean {
   return m.type === 'bind' || !!m.options?.some((o) => o === 'bind' || o === 'rbind');
 }
 
+const CONSOLE = '/dev/console';
+
 /** CRIU's names for the namespaces a container may be handed by path. */
 const CRIU_NS: Record<string, string> = { network: 'net', pid: 'pid', ipc: 'ipc', uts: 'uts', mount: 'mnt', user: 'user', cgroup: 'cgroup', time: 'time' };
 
@@ -65,6 +67,9 @@ export function dumpArgs(o: CriuOptions, d: DumpInput): string[] {
   for (const m of d.cfg.mounts ?? []) if (isBind(m)) a.push('--external', `mnt[${mountKey(m.destination)}]:${mountKey(m.destination)}`);
   for (const p of d.maskedFiles) a.push('--external', `mnt[${mountKey(p)}]:/dev/null`);
   for (const dev of d.cfg.linux?.devices ?? []) a.push('--external', `mnt[${mountKey(dev.path)}]:${mountKey(dev.path)}`);
+  // A terminal's slave is bound on /dev/console: CRIU dumps such a bind only with its master
+  // (or with the RPC's orphan_pts_master), so it is external and restore binds the new slave.
+  if (d.cfg.process?.terminal) a.push('--external', `mnt[${CONSOLE}]:${CONSOLE}`);
   return a;
 }
 
@@ -85,6 +90,8 @@ export interface RestoreInput {
   configFile?: string;
   /** Run by criu at each step of the restore (src/criu/action.ts): the hooks runc runs from CRIU's notifications. */
   actionScript?: string;
+  /** The terminal: criu's fd holding a new pty's slave, the slave's path, and the key checkpoint recorded for the old one (src/criu/tty.ts). */
+  tty?: { fd: number; path: string; key: string };
 }
 
 /** `criu restore`: runc's Restore. The root task becomes tsrun's child (a sibling of criu) and criu exits. */
@@ -104,5 +111,7 @@ export function restoreArgs(o: CriuOptions, r: RestoreInput): string[] {
   if (r.cfg.linux?.maskedPaths?.length) a.push('--external', 'mnt[/dev/null]:/dev/null');
   for (const dev of r.cfg.linux?.devices ?? []) a.push('--external', `mnt[${mountKey(dev.path)}]:${mountKey(dev.path)}`);
   for (const p of r.pipes) a.push('--inherit-fd', `fd[${p.fd}]:${p.key}`);
+  // The new pty's slave in place of the dumped one (the --shell-job it needs: checkCriuCan).
+  if (r.tty) a.push('--inherit-fd', `fd[${r.tty.fd}]:${r.tty.key}`, '--external', `mnt[${CONSOLE}]:${r.tty.path}`);
   return a;
 }

@@ -21,6 +21,10 @@ export interface Native {
   recvRequest(fd: number, timeoutMs: number): { argv: string[]; env: string[]; fds: number[]; init: number };
   /** Writes out to a connected socket, then reads exactly inLen bytes (blocking; ECONNRESET at EOF). */
   exchange(fd: number, out: Buffer, inLen: number): Buffer;
+  /** A new pty pair of /dev/ptmx, [master, slave], both close-on-exec; neither becomes the controlling terminal. */
+  openPty(): [number, number];
+  /** Sends data with fd attached (SCM_RIGHTS) in one message on a connected unix socket. */
+  sendFd(sock: number, fd: number, data: string): void;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
   /** Loads a cgroup v2 device program (src/cgroups/device-filter.ts) and attaches it to the cgroup dir. */

@@ -3,7 +3,8 @@
 # (scripts/test-criu.sh starts it; CRIU 3.17 cannot dump on the development host's kernel).
 # Every step runs with tsrun and, for comparison, with runc 1.1.5 in the same boot: a counter
 # container is checkpointed (it stops), restored (it goes on from the same value, with stdio
-# /dev/null or the restoring caller's pipes), checkpointed with --leave-running, pre-dumped then
+# /dev/null, the restoring caller's pipes, or a terminal handed to a new --console-socket),
+# checkpointed with --leave-running, pre-dumped then
 # dumped with --parent-path and restored under a new ID; exec, pause, kill and delete work on a
 # restored container; failed checkpoints and restores leave the container as it was and nothing
 # behind. TSRUN_CRIU_LOGS=DIR (a --rw dir) keeps CRIU's logs; TSRUN_CRIU_RUNTIMES (default
@@ -92,6 +93,14 @@ hooked() {
 # hook_ran LOG PHASE ID PID: PHASE's hook got the state of ID with PID.
 hook_ran() { grep "^$2 " "$1" 2>/dev/null | grep "\"id\":\"$3\"" | grep -q "\"pid\":$4[,}]"; }
 
+# recv SOCK OUT: a console socket receiver (build/recvtty) copying the terminal to OUT.
+recv() {
+  build/recvtty "$1" > "$2" 2>&1 &
+  local i; for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1
+}
+# tty_has OUT N: the terminal copied to OUT showed the number N (on a line of its own).
+tty_has() { local i; for i in $(seq 50); do tr -d '\r' < "$1" | grep -qx "$2" && return 0; sleep 0.1; done; return 1; }
+
 for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   # stdio pipes: checkpoint stops the counter and removes the container; restore brings it back
   # where it was, writing to the pipe the restoring caller gives it.
@@ -121,6 +130,25 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restored: kill stops it" '[ "$(status_of $rt "$id")" = stopped ]'
   R $rt delete "$id"
   check "$rt: restored: delete removes it and its cgroup" '[ -z "$(status_of $rt "$id")" ] && [ ! -e "$(cg "$id")" ]'
+
+  # A terminal (process.terminal, --console-socket): checkpoint --shell-job, restore with a new
+  # console socket; the counter goes on, writing to the new pty, whose master the new socket gets
+  # (runc: CRIU's RPC orphan_pts_master; tsrun: a pty of its own as criu's --inherit-fd).
+  id=$rt-tty; b=$(bundle "$id")
+  node -e 'const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
+    c.process.terminal = true; fs.writeFileSync(f, JSON.stringify(c));' "$b"
+  recv "$tmp/sock1-$id" "$tmp/tty1-$id"
+  R $rt run -d --console-socket "$tmp/sock1-$id" --bundle "$b" "$id" </dev/null >/dev/null 2>"$tmp/err-$id"
+  wait_n "$id" 5
+  check "$rt: a terminal: the counter writes to the console socket's pty" 'tty_has "$tmp/tty1-$id" 3'
+  check "$rt: checkpoint --shell-job (a terminal)" 'R $rt checkpoint --shell-job --image-path "$tmp/img-$id" --work-path "$tmp/work-$id" "$id" 2>>"$tmp/err-$id"'
+  a=$(n "$id")
+  recv "$tmp/sock2-$id" "$tmp/tty2-$id"
+  check "$rt: restore --shell-job --console-socket (a new receiver)" 'R $rt restore -d --shell-job --console-socket "$tmp/sock2-$id" --image-path "$tmp/img-$id" --work-path "$tmp/work-$id" --bundle "$b" "$id" </dev/null >/dev/null 2>>"$tmp/err-$id"'
+  wait_n "$id" $((a + 5))
+  check "$rt: a terminal: restored, the counter goes on from $a ($(n "$id"))" '[ "$(status_of $rt "$id")" = running ] && steady "$id"'
+  check "$rt: a terminal: its output arrives on the new master ($(tr -d "\r" < "$tmp/tty2-$id" 2>/dev/null | head -n 1) after $a)" 'tty_has "$tmp/tty2-$id" $((a + 1))'
+  R $rt delete -f "$id"
 
   # stdio /dev/null: --leave-running, then --pre-dump and a dump on top of it, restored under a
   # new ID; prestart and createRuntime hooks run at restore as at create (runc runs them from
