@@ -130,14 +130,18 @@ t.test('a hung server: the client gives up after its timeout, says so, and the c
   t.equal(coldState(id)?.status, 'running', 'the call was not made once the server went on');
   // Its main thread answers ("pending"), the worker never takes the call: six times longer.
   server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
-  const r = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
-  t.equal(r.status, 1, 'exit 1');
-  t.match(r.stderr, /the server at .*\.sock did not take the call within 7000 ms \(TSRUN_SERVER=off runs without it\)/);
-  until('the server stopped', () => stateOf(server) === 'T');
-  process.kill(server, 'SIGCONT');
-  sleep(1000);
-  t.equal(coldState(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
-  stopServers();
+  try {
+    const r = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
+    t.equal(r.status, 1, 'exit 1');
+    t.match(r.stderr, /the server at .*\.sock did not take the call within 7000 ms \(TSRUN_SERVER=off runs without it\)/);
+    until('the server stopped', () => stateOf(server) === 'T');
+    process.kill(server, 'SIGCONT');
+    sleep(1000);
+    t.equal(coldState(id)?.status, 'running', 'the call the client gave up on was not made once the server went on');
+  } finally {
+    // a failure above must not leave a stopped server for the next tests' calls
+    stopServers();
+  }
 });
 
 t.test('the server SIGKILLed after taking a call: the client fails cleanly, the call is not made, the stale socket is replaced', async (t) => {
