@@ -63,7 +63,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function sleep(ms: number): void {
+export function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

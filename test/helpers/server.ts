@@ -3,16 +3,14 @@
 // second once its root is removed (the harness removes every root it made).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Harness, Result } from './runtime.js';
+import { sleep, type Harness, type Result } from './runtime.js';
 
 /** A call must be served by the server: the client exits 125 instead of running it cold. */
 export const WARM = { TSRUN_TEST_REQUIRE_SERVER: '1' };
 /** Every call cold: Node started for the call alone, no server used or started. */
 export const COLD = { TSRUN_SERVER: 'off' };
 
-export function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+export { sleep };
 
 export function until(what: string, ok: () => boolean, ms = 15_000): void {
   const end = Date.now() + ms;
