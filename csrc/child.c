@@ -22,6 +22,7 @@
 #include "resolve.h"
 #include "rootfs.h"
 #include "seccomp.h"
+#include "shed.h"
 #include "sync.h"
 #include "terminal.h"
 #include "testpause.h"
@@ -191,6 +192,7 @@ void child_main(struct plan *p, int sync_fd, int release_fd, int console_fd)
 	close(sync_fd);
 	err_set_sync_fd(-1);
 	if (fifo >= 0) {
+		shed_memory();
 		/* `start` has opened the fifo; it takes the byte only once the
 		 * startContainer hooks succeeded, so their failure fails start */
 		int wfd = execfifo_wait(fifo, p->execfifo);

@@ -13,6 +13,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS
 [ "$(id -u)" = 0 ] || { echo "npm test runs real containers: run it as root" >&2; exit 1; }
+# cpu_ticks: "BUSY TOTAL" jiffies of the host's CPUs so far; busy_pct T0-TICKS: the share of
+# the CPUs' time busy since then (where a tier leaves the host idle, another could overlap it).
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
+busy_pct() { local b0 t0 b1 t1; read -r b0 t0 <<<"$1"; read -r b1 t1 < <(cpu_ticks); echo $(((b1 - b0) * 100 / (t1 - t0 + 1))); }
+t_start_ticks=$(cpu_ticks)
 set -e
 npm run --silent build
 bash conformance/build-probe.sh
@@ -30,6 +35,7 @@ mapfile -t files < <(ls build/test/*.js | grep -vxF "$serial")
 tap_pass=$(grep -cE '^ok ' build/tap.log)
 tap_fail=$(grep -cE '^not ok ' build/tap.log)
 echo "tap: files passed $tap_pass, failed $tap_fail (exit $tap_rc)"
+echo "# tier tap (with the build): ${SECONDS}s, CPUs $(busy_pct "$t_start_ticks")% busy"
 
 # tier NAME SKIP-VARIABLE SCRIPT: a tier that prints "ok"/"not ok" lines and closes with
 # "[WORD: ]N passed, N failed" (the e2e tiers count tsrun's scenarios only there, not the
@@ -42,9 +48,13 @@ tier_start() {
   [ "${!skip:-}" = 1 ] && return
   bash "$script" >"build/$name.log" 2>&1 &
   printf -v "${name}_bg" %s $!
+  printf -v "${name}_t0" %s "$SECONDS"
+  printf -v "${name}_ticks" %s "$(cpu_ticks)"
 }
 tier() {
-  local name=$1 skip=$2 script=$3 rc p f sum bg=${1}_bg
+  local name=$1 skip=$2 script=$3 rc p f sum bg=${1}_bg t0=${1}_t0 ticks=${1}_ticks
+  [ -n "${!t0:-}" ] || printf -v "$t0" %s "$SECONDS"
+  [ -n "${!ticks:-}" ] || printf -v "$ticks" %s "$(cpu_ticks)"
   if [ "${!skip:-}" = 1 ]; then
     echo "$name tier skipped ($skip=1)"; p=0; f=0
   else
@@ -54,6 +64,7 @@ tier() {
     if [ -n "$sum" ]; then read -r p f <<<"$sum"
     else p=$(grep -cE '^ok ' "build/$name.log"); f=$(($(grep -cE '^not ok ' "build/$name.log") + 1)); fi
     [ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+    echo "# tier $name: $((SECONDS - ${!t0}))s, CPUs $(busy_pct "${!ticks}")% busy (ended at ${SECONDS}s of npm test)"
   fi
   printf -v "${name}_pass" %s "$p"; printf -v "${name}_fail" %s "$f"
 }

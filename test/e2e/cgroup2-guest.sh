@@ -10,7 +10,7 @@ if [ -z "${TSRUN_VM:-}" ] || [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
   echo "$0 runs in a pure cgroup v2 test guest: use scripts/test-e2e-cgroup2.sh" >&2; exit 2
 fi
 host_e2e=${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}
-export TSRUN_E2E_DIR=/run/tsrun-e2e E2E_ARCHIVE=$host_e2e/busybox.oci.tar E2E_NETNS=none E2E_SET=cgroup
+export TSRUN_E2E_DIR=/run/tsrun-e2e E2E_ARCHIVE=$host_e2e/busybox.oci.tar E2E_DOCKER_ARCHIVE=$host_e2e/busybox.docker.tar E2E_NETNS=none E2E_SET=cgroup
 export E2E_TRACE=${E2E_TRACE:-0}
 # Docker only when asked (E2E_SUITES="podman containerd docker"): its daemon's start and image
 # load cost about a minute here, and its runtime calls come from the same shim as containerd's.

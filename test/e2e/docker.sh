@@ -36,9 +36,10 @@ cleanup_all() { local c; c=$(dk ps -aq 2>/dev/null); [ -z "$c" ] || T=60 dk rm -
 between() { [ -n "${KEEP:-}" ] || cleanup_all; }
 finish() { cleanup_all; dockerd_stop; rm -rf "$TMPD"; }
 trap finish EXIT
+t_start=$SECONDS
 if ! dockerd_start; then echo "not ok - dockerd_start"; echo "0 passed, 1 failed"; exit 1; fi
-dk image inspect "$IMG" >/dev/null 2>&1 || podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
-  save --format docker-archive "$IMG" 2>/dev/null | dk load >/dev/null
+dk image inspect "$IMG" >/dev/null 2>&1 || dk load -q -i "$DOCKER_ARCHIVE" >/dev/null
+echo "# docker: dockerd and the image ready in $((SECONDS - t_start))s"
 
 drun() { dk run --runtime "$RT" --network none "$@"; }
 state() { dk inspect -f '{{.State.Status}}' "$1"; }

@@ -13,6 +13,7 @@ TSRUN_JS=$E2E_TOP/build/Release/tsrun
 RUNTIME=${RUNTIME:-tsrun}
 IMG=localhost/busybox:tsrun
 ARCHIVE=${E2E_ARCHIVE:-$E2E/busybox.oci.tar}   # IMG as an OCI archive (setup.sh)
+DOCKER_ARCHIVE=${E2E_DOCKER_ARCHIVE:-$E2E/busybox.docker.tar}   # and as a docker archive
 # The clients' cgroup driver: cgroupfs, or systemd (Podman's cgroup_manager, containerd's
 # SystemdCgroup: the runtime gets --systemd-cgroup and a slice:prefix:name cgroupsPath; the
 # systemd guest tier, test/e2e/systemd-guest.sh).

@@ -8,9 +8,10 @@
 #    (E2E_TRACE=0: symlinks, no log: a logged call forks a dozen times, seconds in a guest);
 #    containers.conf (CONTAINERS_CONF), storage.conf, registries.conf; containerd's config.toml
 #  - builds localhost/busybox:tsrun from Debian's busybox-static (no registry): podman import,
-#    and for containerd an OCI archive (podman save; containerd.sh imports it with ctr).
-#    With E2E_ARCHIVE (an archive another setup made: the cgroup v2 guest tier gives the
-#    host's), podman loads the image from it instead of building it.
+#    for containerd an OCI archive (podman save; containerd.sh imports it with ctr), and for
+#    dockerd a docker archive (docker.sh loads it). With E2E_ARCHIVE and E2E_DOCKER_ARCHIVE
+#    (archives another setup made: the guest tiers give the host's), podman loads the image
+#    from the first instead of building it.
 #  - E2E_NETNS=none: containers get no network by default (containers.conf netns; the
 #    user-mode-linux guest has no veth or bridge)
 #  - creates podman's test network (bridge tsrune2e0, 10.231.231.0/24) as the default network
@@ -144,6 +145,9 @@ else
 fi
 [ -f "$ARCHIVE" ] || podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
   save --format oci-archive -o "$ARCHIVE" "$IMG"
+# (dockerd 20.10 loads only docker archives; made here once, where podman is fast, for the guests)
+[ -f "$DOCKER_ARCHIVE" ] || podman --root "$E2E/storage" --runroot "$E2E/run" --tmpdir "$E2E/libpod" \
+  save -q --format docker-archive -o "$DOCKER_ARCHIVE" "$IMG"
 
 # ---- podman's test network -------------------------------------------------------------
 # Before-state of the host, so teardown removes only what the tests added.
