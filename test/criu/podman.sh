@@ -40,6 +40,18 @@ else
   check "podman: restore --import" 'P container restore --import "$pmdir/cp.tar.gz" >/dev/null 2>>"$tmp/pm.err"'
   sleep 2
   check "podman: imported: counting on from $a ($(last criu-pm))" '[ "$(last criu-pm)" -gt "$a" ] 2>/dev/null && [ "$(restarts criu-pm)" = 1 ]'
+  P rm -f criu-pm >/dev/null 2>&1
+  # With a terminal (run -t): Podman does not pass --shell-job, without which CRIU cannot dump a
+  # tree whose terminal is outside it (runc's own tests turn the terminal off for this reason).
+  # The checkpoint is refused with that reason before anything is frozen, and the container
+  # runs on. (tsrun's own restore of a terminal, with --shell-job, is checked above.)
+  P run -d -t --name criu-pmt localhost/busybox:tsrun sh -c 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done' >/dev/null 2>&1
+  sleep 1
+  check "podman: checkpoint of a container with a terminal is refused, naming process.terminal and --shell-job" \
+    'P container checkpoint criu-pmt 2>&1 | grep -q "process.terminal.*--shell-job"'
+  a=$(last criu-pmt | tr -d '\r')
+  sleep 1
+  check "podman: ... and it runs on, counting from $a ($(last criu-pmt | tr -d '\r'))" '[ "$(last criu-pmt | tr -d "\r")" -gt "$a" ] 2>/dev/null'
   [ "$fail" = 0 ] || cat "$tmp/pm.err" 2>/dev/null
 fi
 podman_cleanup

@@ -5,7 +5,10 @@
 # The guest's own $E2E is on the tmpfs at /run (overlayfs cannot use the guest's overlay root
 # as its upper dir); the image comes from the archive the host's setup made. The runtimes'
 # calls are not logged (E2E_TRACE=0; E2E_TRACE=1 logs them, to $E2E/trace in the guest).
-set -euo pipefail
+# Then, in the same boot, the CRI tier's cgroup scenarios with the cgroupfs driver on pure
+# cgroup v2 (test/cri/tier.sh, CRI_SET=cgroups, tsrun and runc; TSRUN_SKIP_CRI=1 leaves them
+# out). Closes with "e2e_cgroup2: N passed, N failed", both counted (tsrun's scenarios).
+set -uo pipefail
 if [ -z "${TSRUN_VM:-}" ] || [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
   echo "$0 runs in a pure cgroup v2 test guest: use scripts/test-e2e-cgroup2.sh" >&2; exit 2
 fi
@@ -16,4 +19,17 @@ export E2E_TRACE=${E2E_TRACE:-0}
 # load cost about a minute here, and its runtime calls come from the same shim as containerd's.
 # runc's column (E2E_RUNTIMES="tsrun runc") shows a failure is tsrun's own; npm test runs tsrun
 # alone, which saves a third of the tier's time.
-exec bash "$(dirname "$0")/run.sh" --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd}"
+here=$(cd "$(dirname "$0")" && pwd)
+# summary FILE: "P F" from the closing "[WORD: ]N passed, N failed" line of FILE ("0 1" if none).
+summary() { sed -n -E 's/^([a-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed$/\2 \3/p' "$1" | tail -1 | grep . || echo "0 1"; }
+bash "$here/run.sh" --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd}" | tee /run/e2e.out
+read -r pass fail < <(summary /run/e2e.out)
+if [ "${TSRUN_SKIP_CRI:-}" != 1 ]; then
+  # (the pods on the tier's network namespace, as in the systemd guest)
+  TSRUN_CRI_DIR=/run/tsrun-cri CRI_CGROUP_DRIVER=cgroupfs CRI_SET=cgroups CRI_PREPARED=$host_e2e/cri CRI_NETWORK=node \
+    bash "$here/../cri/tier.sh" | tee /run/cri.out
+  read -r p f < <(summary /run/cri.out)
+  pass=$((pass + p)) fail=$((fail + f))
+fi
+echo "e2e_cgroup2: $pass passed, $fail failed"
+[ "$fail" = 0 ]
