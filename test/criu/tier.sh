@@ -197,10 +197,15 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: ... and leaves no container and no cgroup" '[ -z "$(status_of $rt "$id-x")" ] && [ ! -e "$(cg "$id-x")" ]'
   R $rt delete -f "$id"
 done
+echo "# criu: the runtimes' own steps took ${SECONDS}s"
 # Podman's checkpoint/restore/--export/--import through tsrun: minutes more, so only when asked.
-[ "${TSRUN_CRIU_PODMAN:-0}" = 1 ] && . test/criu/podman.sh
+if [ "${TSRUN_CRIU_PODMAN:-0}" = 1 ]; then
+  t=$SECONDS; . test/criu/podman.sh; echo "# criu: Podman's steps took $((SECONDS - t))s"
+fi
 # containerd's checkpoint/restore through the runc shim: also minutes, also only when asked.
-[ "${TSRUN_CRIU_CONTAINERD:-0}" = 1 ] && . test/criu/containerd.sh
+if [ "${TSRUN_CRIU_CONTAINERD:-0}" = 1 ]; then
+  t=$SECONDS; . test/criu/containerd.sh; echo "# criu: containerd's steps took $((SECONDS - t))s"
+fi
 [ -n "${TSRUN_CRIU_LOGS:-}" ] && for f in "$tmp"/img-*/*.log "$tmp"/img-*/*/*.log "$tmp"/work-*/*.log; do
   [ -f "$f" ] && cp "$f" "$TSRUN_CRIU_LOGS/$(echo "${f#"$tmp"/}" | tr / _)"; done
 [ "$fail" = 0 ] || { echo "# tsrun's dump/restore logs:"; tail -n 5 "$tmp"/img-tsrun-*/*.log "$tmp"/work-tsrun-*/*.log 2>/dev/null; cat "$tmp"/err-tsrun-* 2>/dev/null; }
