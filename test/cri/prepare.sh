@@ -7,9 +7,9 @@
 #    tsrun-cri/busybox:1 (Debian's busybox-static), tsrun-cri/pause:1 (test/cri/pause.c built
 #    static), and tsrun-cri/pulled:tsrun and :runc, the busybox layer under a config of each
 #    handler's own (the image-pull scenario pulls and removes one per handler: containerd's
-#    RemoveImage drops every name of an image ID). Pushed with skopeo from an OCI layout made
-#    here, to a registry on the loopback of a network namespace of this script's own. Nothing
-#    is pulled from outside.
+#    RemoveImage drops every name of an image ID). Made here in skopeo's dir: format and pushed
+#    with one skopeo sync to a registry on the loopback of a network namespace of this
+#    script's own. Nothing is pulled from outside.
 #  - OUT/scenarios.js: build/test/cri/scenarios.js with its modules (@grpc/grpc-js,
 #    @grpc/proto-loader) in one script (npm run build:test first).
 set -euo pipefail
@@ -28,20 +28,22 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$out"
 
-# add_image REF ROOTFS CMD-JSON [LABELS-JSON]: ROOTFS as an image (one uncompressed layer) in
-# the layout, named REF (org.opencontainers.image.ref.name, skopeo's oci:DIR:REF).
-l=$work/layout manifests= refs=()
-mkdir -p "$l/blobs/sha256"
+# add_image REF ROOTFS CMD-JSON [LABELS-JSON]: ROOTFS as an image (one uncompressed layer) at
+# $src/REF in skopeo's dir: format (manifest.json, each blob named by its digest's hex, version),
+# the blobs made once under $blobs and hard-linked.
+src=$work/src blobs=$work/blobs
+mkdir -p "$src" "$blobs"
 add_image() {
-  local ref=$1 rootfs=$2 cmd=$3 labels=${4:-'{}'} cfg man dl dc dm
-  tar -C "$rootfs" --numeric-owner -cf "$l/layer.tar" .
-  dl=$(sha256sum "$l/layer.tar" | cut -d' ' -f1); mv "$l/layer.tar" "$l/blobs/sha256/$dl"
+  local ref=$1 rootfs=$2 cmd=$3 labels=${4:-'{}'} cfg man dl dc dm d=$src/$1
+  tar -C "$rootfs" --numeric-owner -cf "$blobs/layer.tar" .
+  dl=$(sha256sum "$blobs/layer.tar" | cut -d' ' -f1); mv "$blobs/layer.tar" "$blobs/$dl"
   cfg='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'$cmd',"Labels":'$labels'},"rootfs":{"type":"layers","diff_ids":["sha256:'$dl'"]}}'
-  dc=$(printf %s "$cfg" | sha256sum | cut -d' ' -f1); printf %s "$cfg" >"$l/blobs/sha256/$dc"
-  man='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$dc'","size":'${#cfg}'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$dl'","size":'$(stat -c %s "$l/blobs/sha256/$dl")'}]}'
-  dm=$(printf %s "$man" | sha256sum | cut -d' ' -f1); printf %s "$man" >"$l/blobs/sha256/$dm"
-  refs+=("$ref")
-  manifests+=${manifests:+,}$(printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"org.opencontainers.image.ref.name":"%s"}}' "$dm" "${#man}" "$ref")
+  dc=$(printf %s "$cfg" | sha256sum | cut -d' ' -f1); printf %s "$cfg" >"$blobs/$dc"
+  man='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$dc'","size":'${#cfg}'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$dl'","size":'$(stat -c %s "$blobs/$dl")'}]}'
+  mkdir -p "$d"
+  printf %s "$man" >"$d/manifest.json"
+  echo 'Directory Transport Version: 1.1' >"$d/version"
+  ln "$blobs/$dl" "$blobs/$dc" "$d/"
 }
 bb=$work/busybox
 mkdir -p "$bb"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,var/tmp,run}
@@ -57,8 +59,6 @@ pz=$work/pause
 mkdir -p "$pz"
 gcc -O2 -Wall -Wextra -Werror -static -o "$pz/pause" test/cri/pause.c
 add_image tsrun-cri/pause:1 "$pz" '["/pause"]'
-printf '{"schemaVersion":2,"manifests":[%s]}' "$manifests" >"$l/index.json"
-printf '{"imageLayoutVersion":"1.0.0"}' >"$l/oci-layout"
 
 # ---- the push ------------------------------------------------------------------------------
 t0=$(date +%s%N)
@@ -70,13 +70,12 @@ NS=(nsenter --net="$work/netns")
 REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=$out/registry.new "${NS[@]}" docker-registry serve test/cri/registry.yml >"$work/registry.log" 2>&1 &
 reg_pid=$!
 # skopeo as nobody: root's records its blob-info cache in /var/lib/containers (podman's), any
-# other user's under HOME. The copies at once (seconds one after the other).
+# other user's under HOME. One sync of every image (four skopeo copies took twice as long).
 mkdir -m 700 "$work/home" && chown 65534:65534 "$work/home" && chmod 755 "$work"
 "${NS[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$work/home" bash -c '
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.05; done
-  l=$1 pids=(); shift
-  for ref; do skopeo --insecure-policy copy --quiet --dest-tls-verify=false "oci:$l:$ref" "docker://127.0.0.1:5000/$ref" & pids+=($!); done
-  for p in "${pids[@]}"; do wait "$p" || exit 1; done' push "$l" "${refs[@]}" || { cat "$work/registry.log" >&2; echo "$0: skopeo copy to the loopback registry failed" >&2; exit 1; }
+  exec skopeo --insecure-policy sync --src dir --dest docker --dest-tls-verify=false "$1" 127.0.0.1:5000/tsrun-cri' push "$src/tsrun-cri" >"$work/push.log" 2>&1 ||
+  { cat "$work/push.log" "$work/registry.log" >&2; echo "$0: skopeo sync to the loopback registry failed" >&2; exit 1; }
 kill "$reg_pid"; wait "$reg_pid" || true; reg_pid=
 rm -rf "$out/registry" && mv "$out/registry.new" "$out/registry"
 echo "# cri: the images pushed to the registry in $((($(date +%s%N) - t0) / 1000000))ms"
