@@ -21,8 +21,8 @@ for c in docker-registry skopeo gcc unshare nsenter setpriv; do command -v "$c" 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tsrun-cri-images.XXXXXX")
 reg_pid=
 cleanup() {
-  [ -z "$reg_pid" ] || { kill "$reg_pid"; wait "$reg_pid"; }
-  ! mountpoint -q "$work/netns" || umount "$work/netns"
+  [ -z "$reg_pid" ] || { kill "$reg_pid"; wait "$reg_pid"; } 2>/dev/null || true
+  ! mountpoint -q "$work/netns" || umount "$work/netns" || true
   rm -rf "$work" "$out/registry.new"
 }
 trap cleanup EXIT
@@ -34,7 +34,7 @@ mkdir -p "$out"
 src=$work/src blobs=$work/blobs
 mkdir -p "$src" "$blobs"
 add_image() {
-  local ref=$1 rootfs=$2 cmd=$3 labels=${4:-'{}'} cfg man dl dc dm d=$src/$1
+  local ref=$1 rootfs=$2 cmd=$3 labels=${4:-'{}'} cfg man dl dc d=$src/$1
   tar -C "$rootfs" --numeric-owner -cf "$blobs/layer.tar" .
   dl=$(sha256sum "$blobs/layer.tar" | cut -d' ' -f1); mv "$blobs/layer.tar" "$blobs/$dl"
   cfg='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'$cmd',"Labels":'$labels'},"rootfs":{"type":"layers","diff_ids":["sha256:'$dl'"]}}'
