@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # initramfs, systemd and D-Bus for the systemd guest; kmod (depmod, modprobe) and CRIU for the
 # checkpoint tier, whose qemu guest gets the kernel's modules (--modules).
 guest_pkgs=(user-mode-linux qemu-system-x86 xz-utils kmod systemd dbus criu)
-# The CRI tier (test/cri/tier.sh): containerd (its CRI plugin), the CNI plugins.
+# The CRI tier (test/cri/tier.sh): containerd (its CRI plugin), the CNI plugins, the registry its
+# images are pulled from and skopeo, which pushes them there (test/cri/prepare.sh).
 pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time
-  containerd containernetworking-plugins)
+  containerd containernetworking-plugins docker-registry skopeo)
 # apt_install [APT-GET OPTIONS] -- PACKAGES: the packages not installed yet.
 apt_install() {
   local opts=() missing=() p
@@ -19,7 +20,15 @@ apt_install() {
   [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${opts[@]}" "${missing[@]}" >/dev/null
 }
+had_registry=$(dpkg -s docker-registry >/dev/null 2>&1 && echo 1 || true)
 apt_install -- "${pkgs[@]}"
+# docker-registry's package enables a registry service on port 5000 of every address; the CRI
+# tier runs its own on a loopback of its own, so the one it brought is disabled (and stopped
+# where systemd runs).
+if [ -z "$had_registry" ]; then
+  systemctl disable docker-registry.service >/dev/null 2>&1 || true
+  [ ! -d /run/systemd/system ] || systemctl stop docker-registry.service
+fi
 apt_install --no-install-recommends -- "${guest_pkgs[@]}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build

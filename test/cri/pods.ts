@@ -13,7 +13,8 @@ import type { PodSandboxConfig } from './generated/runtime/v1/PodSandboxConfig.j
 
 export const DIR = process.env.CRI_DIR ?? '';
 const CGPARENT = process.env.CRI_CGPARENT ?? '';
-const BUSYBOX = 'localhost/tsrun-cri/busybox:1';
+/** The containers' image (test/cri/prepare.sh; pulled before the scenarios, test/cri/images.ts). */
+export const BUSYBOX = 'localhost/tsrun-cri/busybox:1';
 export const cri = criClient(process.env.CRI_SOCK ?? '');
 let podN = 0;
 
@@ -31,6 +32,8 @@ export interface Pod { id: string; config: PodSandboxConfig; name: string; logs:
 
 /** What a container gets besides its command: CRI's ContainerConfig fields the scenarios set. */
 export interface ContainerExtra {
+  /** the image (BUSYBOX when not given) */
+  image?: string;
   security_context?: LinuxContainerSecurityContext;
   resources?: LinuxContainerResources;
   mounts?: Mount[];
@@ -79,11 +82,11 @@ export async function withPod(handler: string, fn: (pod: Pod) => Promise<void>, 
   }
 }
 
-/** Creates and starts a busybox container in POD running COMMAND (sh -c). */
+/** Creates and starts a container in POD (BUSYBOX unless EXTRA names an image) running COMMAND (sh -c). */
 export async function runContainer(pod: Pod, name: string, command: string, extra: ContainerExtra = {}, attempt = 0): Promise<string> {
   const config = {
     metadata: { name, attempt },
-    image: { image: BUSYBOX },
+    image: { image: extra.image ?? BUSYBOX },
     command: ['sh', '-c', command],
     log_path: `${name}-${attempt}.log`,
     linux: { security_context: extra.security_context ?? {}, resources: extra.resources ?? {} },

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { DRIVER, scopeOf, unitsLeft, V2 } from './cgroups.js';
 import type { Mount } from './generated/runtime/v1/Mount.js';
+import { imagePull, pullImages } from './images.js';
 import { podCgroups, type Step } from './pod-cgroups.js';
 import { check, checkPlaced, cri, DIR, exec, LONG, logLines, type Pod, POD_NETWORK, removePod, runContainer, runPod, sandboxPid, sleep, waitExit, withPod } from './pods.js';
 import { streamExec } from './stream.js';
@@ -48,6 +49,7 @@ const CGROUPS = true;
 /** A scenario runs with one handler; a scenario in steps reports each step as its own row. */
 type Scenario = (handler: string, step: Step) => Promise<void>;
 const scenarios: Array<[string, Scenario, boolean?]> = [
+  ['image pull through CRI (loopback registry)', imagePull],
   ['sandbox up/down (pause process, namespaces)', async (h) => {
     const pod = await runPod(h);
     const s = (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod.id })).status;
@@ -176,8 +178,8 @@ const scenarios: Array<[string, Scenario, boolean?]> = [
 
 interface Row { name: string; results: Map<string, string> }
 
-/** Waits for CRI_READY, the file the tier makes once containerd is up with the images (this
- * client starts meanwhile). */
+/** Waits for CRI_READY, the file the tier makes once containerd is up (this client starts
+ * meanwhile). */
 async function ready(): Promise<void> {
   const f = process.env.CRI_READY;
   while (f && !existsSync(f)) await sleep(100);
@@ -188,6 +190,7 @@ async function main(): Promise<number> {
   await ready();
   const v = await cri.runtime('Version', { version: 'v1' });
   console.log(`# CRI: ${v.runtime_name} ${v.runtime_version}, API ${v.runtime_api_version}; ${DRIVER} driver, cgroup ${V2 ? 'v2' : 'v1'} (the client was up after ${up.toFixed(1)}s)`);
+  console.log(`# cri: the pods' images pulled through CRI in ${(await pullImages()).toFixed(1)}s`);
   const rows = new Map<string, Row>();
   let pass = 0, fail = 0;
   const report = (name: string, h: string, err: string, t0: number) => {

@@ -4,8 +4,10 @@
 # (io.containerd.runc.v2): "tsrun" (BinaryName = build/Release/tsrun) and "runc"
 # (/usr/sbin/runc), every scenario with both in the same run. A private containerd (own root,
 # state, socket, config), images the tier builds itself (busybox-static and a static pause
-# program, imported as an OCI archive; test/cri/prepare.sh), the pods on a CNI bridge in the
-# tier's own network namespace. Prints the scenario lines, the table and "cri: N passed,
+# program; test/cri/prepare.sh) pulled through CRI's PullImage from a registry of the tier's own
+# (Debian's docker-registry on the loopback of the tier's network namespace, containerd's
+# hosts.toml sending the name localhost/... to it), the pods on a CNI bridge in the tier's own
+# network namespace. Prints the scenario lines, the table and "cri: N passed,
 # N failed" (tsrun's scenarios); stops containerd and removes everything it made, also on
 # failure.
 # TSRUN_CRI_DIR: the work dir (a tmpfs in a test guest: the overlayfs snapshotter cannot sit on
@@ -23,7 +25,6 @@ TOP=$PWD
 [ "$(id -u)" = 0 ] || { echo "the CRI tier runs real containers: run it as root" >&2; exit 1; }
 D=${TSRUN_CRI_DIR:-/tmp/tsrun-cri}
 SOCK=$D/containerd.sock
-CTR=(ctr -a "$SOCK" -n k8s.io)
 DRIVER=${CRI_CGROUP_DRIVER:-cgroupfs}
 case $DRIVER in
   cgroupfs) CGPARENT=tsrun-cri-$$ ;;
@@ -34,15 +35,16 @@ esac
 TSRUN_BIN=${TSRUN_CRI_BINARY:-$TOP/build/Release/tsrun}
 t0=$SECONDS
 fail_setup() { echo "not ok - setup: $*"; echo "cri: 0 passed, 1 failed"; exit 1; }
-for c in containerd ctr /usr/sbin/runc /usr/lib/cni/loopback /usr/lib/cni/bridge /usr/lib/cni/host-local gcc unshare nsenter ip; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
+for c in containerd docker-registry /usr/sbin/runc /usr/lib/cni/loopback /usr/lib/cni/bridge /usr/lib/cni/host-local gcc unshare nsenter ip; do command -v "$c" >/dev/null || fail_setup "$c is missing (scripts/setup.sh installs it)"; done
 [ -x "$TSRUN_BIN" ] && [ -f build/test/cri/scenarios.js ] || fail_setup "build tsrun and the tests first (npm run build && npm run build:test)"
 
-ctrd_pid= node_pid=
+ctrd_pid= node_pid= reg_pid=
 # Forks are few here (builtins, globs): each fork and exec costs most of a second under TCG.
 cleanup() {
   local rt m id p c0=$SECONDS c1 mounts=()
   [ -z "$node_pid" ] || kill "$node_pid" 2>/dev/null
   [ -z "$ctrd_pid" ] || { kill "$ctrd_pid" 2>/dev/null; timeout 10 tail --pid="$ctrd_pid" -f /dev/null; kill -0 "$ctrd_pid" 2>/dev/null && kill -9 "$ctrd_pid"; }
+  [ -z "$reg_pid" ] || { kill "$reg_pid" 2>/dev/null; wait "$reg_pid"; }
   c1=$SECONDS
   # What containerd's shims left (a failed scenario): the containers, then the mounts under $D.
   for rt in tsrun runc; do
@@ -67,11 +69,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-rm -rf "$D"; mkdir -p "$D"/{root,state,cni,cni-ipam,tsrun-root,runc-root,logs,mnt}
+rm -rf "$D"; mkdir -p "$D"/{root,state,cni,cni-ipam,tsrun-root,runc-root,logs,mnt,certs.d/localhost}
 
 # ---- the images and the bundled scenarios (test/cri/prepare.sh) -----------------------------
 PREP=${CRI_PREPARED:-$D/prep}
-[ -f "$PREP/images.tar" ] && [ -f "$PREP/scenarios.js" ] || bash test/cri/prepare.sh "$PREP" || fail_setup "test/cri/prepare.sh"
+[ -d "$PREP/registry" ] && [ -f "$PREP/scenarios.js" ] || bash test/cri/prepare.sh "$PREP" || fail_setup "test/cri/prepare.sh"
 
 # ---- the tier's network namespace and the pods' network -------------------------------------
 # containerd, its shims and pods, and the client run in a network namespace of the tier's own,
@@ -102,6 +104,17 @@ else
   echo '{"cniVersion": "0.4.0", "name": "tsrun-cri-lo", "plugins": [{"type": "loopback"}]}' >"$D/cni/10-loopback.conflist"
 fi
 
+# ---- the registry --------------------------------------------------------------------------
+# docker-registry on the loopback of the tier's network namespace (test/cri/registry.yml; the
+# address is private to the namespace), serving a copy of prepare.sh's storage: pulls write
+# nothing to it, but the tier's runs share none. containerd's hosts.toml sends the name
+# localhost/... to it over plain HTTP; no other name resolves to anything reachable.
+REGISTRY=127.0.0.1:5000 SANDBOX_IMAGE=localhost/tsrun-cri/pause:1
+cp -a "$PREP/registry" "$D/registry" || fail_setup "copy the registry's storage"
+REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=$D/registry "${NS[@]}" docker-registry serve test/cri/registry.yml >"$D/logs/registry.log" 2>&1 &
+reg_pid=$!
+printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$REGISTRY" "$REGISTRY" >"$D/certs.d/localhost/hosts.toml"
+
 # ---- containerd ----------------------------------------------------------------------------
 # runtime_toml HANDLER BINARY: the CRI runtime handler HANDLER on the runc shim, running BINARY
 # with its own state root.
@@ -126,7 +139,7 @@ state = "$D/state"
 [debug]
   address = "$D/debug.sock"
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "localhost/tsrun-cri/pause:1"
+  sandbox_image = "$SANDBOX_IMAGE"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
@@ -140,26 +153,28 @@ state = "$D/state"
     default_runtime_name = "tsrun"
 $(runtime_toml tsrun "$TSRUN_BIN")
 $(runtime_toml runc /usr/sbin/runc)
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$D/certs.d"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$D/cni"
 EOC
 # The client starts with containerd (Node and its modules take seconds under TCG) and waits for
-# $D/ready, made once containerd is up with the images; in the background, so a signal to the
-# tier stops it at once.
+# $D/ready, made once containerd is up, then pulls the images through CRI (as kubelet does
+# before it starts a pod); in the background, so a signal to the tier stops it at once.
 CRI_ONLY=${CRI_ONLY:-} CRI_SET=${CRI_SET:-} CRI_DRIVER=$DRIVER CRI_SOCK=$SOCK CRI_DIR=$D CRI_CGPARENT=$CGPARENT \
-  CRI_READY=$D/ready CRI_NETWORK=$NETWORK CRI_POD_SUBNET=$POD_SUBNET \
+  CRI_READY=$D/ready CRI_NETWORK=$NETWORK CRI_POD_SUBNET=$POD_SUBNET CRI_REGISTRY=$REGISTRY CRI_SANDBOX_IMAGE=$SANDBOX_IMAGE \
   "${NS[@]}" node --experimental-websocket --no-warnings "$PREP/scenarios.js" &
 node_pid=$!
 "${NS[@]}" containerd --config "$D/config.toml" >"$D/logs/containerd.log" 2>&1 &
 ctrd_pid=$!
 # (containerd listens once its plugins are up. No sleep(1) in the wait: read -t on a fifo waits
-# without a fork; one ctr call, the import)
+# without a fork)
 mkfifo "$D/tick"; exec 9<>"$D/tick"
 for _ in $(seq 600); do [ -S "$SOCK" ] && break; kill -0 "$ctrd_pid" 2>/dev/null || break; read -rt 0.1 -u 9; done
 [ -S "$SOCK" ] || { tail -20 "$D/logs/containerd.log"; fail_setup "containerd did not start"; }
-"${CTR[@]}" images import "$PREP/images.tar" >/dev/null 2>"$D/logs/import.log" || { cat "$D/logs/import.log"; tail -20 "$D/logs/containerd.log"; fail_setup "ctr images import"; }
-echo "# cri: setup took $((SECONDS - t0))s"
+kill -0 "$reg_pid" 2>/dev/null || { cat "$D/logs/registry.log"; fail_setup "docker-registry did not start"; }
+echo "# cri: setup took $((SECONDS - t0))s (then the client's pulls)"
 t1=$SECONDS
 : >"$D/ready"
 wait $node_pid
