@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupFile, cgroupsBelow, containerCgroup, DRIVER, scopeOf, unitProps, unitsLeft, V2 } from './cgroups.js';
-import { check, checkPlaced, containerPid, cri, DIR, mountsWith, removePod, runContainer, runPod, sandboxPid, status, waitExit } from './pods.js';
+import { check, checkPlaced, containerPid, cri, DIR, mountsWith, removePod, runContainer, runPod, sandboxPid, status, stopContainer, waitExit } from './pods.js';
 
 /** cgroup v2's cpu.weight for 1024 and 512 shares as the handler's runtime converts them: runc
  * 1.1's linear map (1 + (shares - 2) * 9999 / 262142), tsrun's the quadratic-in-log one crun and
@@ -69,7 +69,7 @@ export async function podCgroups(h: string, step: Step): Promise<void> {
       const root = join(DIR, `${h}-root`, 'k8s.io');
       const ids = [upd, oom, pod.id];
       check(existsSync(join(root, upd)) && existsSync(join(root, pod.id)), `no runtime state under ${root}`);
-      await cri.runtime('StopContainer', { container_id: upd, timeout: 5 });
+      await stopContainer(upd, 5);
       for (const id of [upd, oom]) await cri.runtime('RemoveContainer', { container_id: id });
       await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod.id });
       await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });

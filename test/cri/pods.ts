@@ -72,6 +72,20 @@ export async function removePod(pod: Pod): Promise<void> {
   }
 }
 
+/** StopContainer as kubelet issues it: a kill that fails is tried again at its next pod sync.
+ * containerd 1.6 has answered "ttrpc: closed" to the first under TCG, with runc as with tsrun
+ * (its kill raced the container's exit at SIGTERM); the second finds the container stopped. */
+export async function stopContainer(id: string, timeout: number): Promise<void> {
+  try {
+    await cri.runtime('StopContainer', { container_id: id, timeout });
+  } catch (e) {
+    if (!String((e as Error).message).includes('ttrpc: closed')) throw e;
+    console.log(`# StopContainer ${id.slice(0, 12)} again after: ${(e as Error).message}`);
+    await sleep(1000);
+    await cri.runtime('StopContainer', { container_id: id, timeout });
+  }
+}
+
 /** Runs FN with a pod, removing the pod afterwards even when FN fails. */
 export async function withPod(handler: string, fn: (pod: Pod) => Promise<void>, security: LinuxSandboxSecurityContext = {}): Promise<void> {
   const pod = await runPod(handler, security);
