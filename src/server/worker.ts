@@ -67,9 +67,15 @@ function release(): void {
  * Test-only: with TSRUN_TEST_SERVER_PAUSE_AT=<step> in the server's environment, the whole
  * server stops (SIGSTOP) at that step of each call: `request` before reading it (a hung
  * server), `accepted` after taking it and before running it. test/client-server.ts.
+ * The signal goes to this thread's own id: sent to the process id, the kernel hands it to the
+ * main thread, and this thread ran on until the main thread was scheduled to stop the group
+ * (on a loaded host far enough to answer `A` and make the call before the server stopped).
+ * Sent to this thread, it is taken on the return from kill(2), before the next step.
  */
 function serverPause(step: string): void {
-  if ((workerData as { pauseAt?: string } | null)?.pauseAt === step) process.kill(process.pid, 'SIGSTOP');
+  if ((workerData as { pauseAt?: string } | null)?.pauseAt !== step) return;
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  process.kill(tid, 'SIGSTOP');
 }
 
 /** Namespaces a call's paths and pids are read in: the client's must be the server's. */
