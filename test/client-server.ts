@@ -5,10 +5,11 @@
 // stale socket, two clients starting a server at once, a peer of another uid, the idle exit.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, chmodSync, closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, TSRUN, type Result } from './helpers/runtime.js';
 import { becomeSubreaper, reapZombies } from './helpers/parallel.js';
+import { cgroupMounts, readOr } from './helpers/host.js';
 import { COLD, listening, served, servers as serversOf, sleep, socketOf as socketIn, startServer as startServerOf, stateOf, stopServers as stopServersOf, until, WARM } from './helpers/server.js';
 
 const h = new Harness(t);
@@ -120,6 +121,9 @@ t.test('a hung server: the client gives up after its timeout, says so, and the c
   // Stopped before its main thread sees the connection: no answer at all within the timeout.
   let server = startServer();
   process.kill(server, 'SIGSTOP');
+  // kill(2) returns before the stop: the main thread, woken to take the signal, may first
+  // accept a connection made at once
+  until('the server stopped', () => stateOf(server) === 'T');
   const t0 = Date.now();
   const hung = h.tsrun(['pause', id], { env: { ...ON, TSRUN_SERVER_TIMEOUT_MS: '1000' } });
   t.equal(hung.status, 1, 'exit 1');
@@ -176,6 +180,58 @@ t.test('a client SIGKILLed mid-call: the server finishes the call once, and serv
   t.equal(resumed.status, 0, resumed.stderr);
   t.ok(served(resumed), 'served');
   t.equal(h.state(id)?.status, 'running');
+});
+
+const freezerV1 = cgroupMounts().find((m) => existsSync(join(m, 'freezer.state')) || m.endsWith('/freezer'));
+t.test('a server told to stop at a step (TSRUN_TEST_SERVER_PAUSE_AT) goes no further while its main thread runs late', { skip: !freezerV1 && 'no cgroup v1 freezer: one thread cannot be frozen alone' }, async (t) => {
+  // The fault checks above rely on it. The worker that takes the call stops the server; a
+  // SIGSTOP sent to the process is taken by its main thread, and the worker ran on until that
+  // thread was scheduled: on a loaded host it answered "accepted" and made the call first.
+  // Here the main thread cannot run at all (a v1 freezer cgroup of its own, threads being
+  // movable one by one there) from the moment it has handed the call to the worker.
+  const freezer = freezerV1!;
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['start', id]);
+  const server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'accepted' });
+  const mainCg = join(freezer, `tsrun-test-main-${process.pid}`);
+  const restCg = join(freezer, `tsrun-test-threads-${process.pid}`);
+  const tasks = (): number[] => readdirSync(`/proc/${server}/task`).map(Number);
+  const setState = (dir: string, state: string): void => {
+    writeFileSync(join(dir, 'freezer.state'), state);
+    until(`${dir} ${state}`, () => readOr(join(dir, 'freezer.state')).trim() === state);
+  };
+  const ended = (pid: number): boolean => ['Z', undefined].includes(stateOf(pid));
+  let call: ReturnType<typeof background> | undefined;
+  try {
+    for (const d of [mainCg, restCg]) mkdirSync(d);
+    setState(restCg, 'FROZEN');
+    // every thread but the main one: the idle worker cannot take the call yet
+    const before = tasks();
+    for (const tid of before) if (tid !== server) writeFileSync(join(restCg, 'tasks'), String(tid));
+    call = background(['pause', id], { ...ON, TSRUN_SERVER_TIMEOUT_MS: '60000' });
+    // Handed over: the main thread started the next idle worker (onConnection's last step but
+    // posting the call, in the same turn) and is back waiting for events.
+    until('the call handed to the worker', () => tasks().some((x) => !before.includes(x)) && /epoll|ep_poll/.test(readOr(`/proc/${server}/task/${server}/wchan`)), 60_000);
+    writeFileSync(join(mainCg, 'tasks'), String(server));
+    setState(mainCg, 'FROZEN');
+    setState(restCg, 'THAWED');
+    const client = call.child.pid!;
+    // the worker may still have to finish starting: a loaded host took seconds
+    until('the worker stopped, or the call done', () => ended(client) || tasks().some((x) => stateOf(x) === 'T'), 60_000);
+    t.notOk(ended(client), 'the client still waits for the call');
+    t.equal(coldState(id)?.status, 'running', 'the call was not made');
+    setState(mainCg, 'THAWED');
+    until('the server stopped', () => stateOf(server) === 'T');
+    sleep(300);
+    t.equal(coldState(id)?.status, 'running', 'still not made once the whole server stopped');
+  } finally {
+    for (const d of [mainCg, restCg]) if (existsSync(d)) writeFileSync(join(d, 'freezer.state'), 'THAWED');
+    stopServers();
+    for (const d of [mainCg, restCg]) if (existsSync(d)) until(`${d} removed`, () => { try { rmdirSync(d); return true; } catch { return false; } });
+  }
+  const r = await call.done;
+  t.match(r.stderr, /the server at .*\.sock ended during the call: no exit status/, 'the client: the server ended during the call');
 });
 
 t.test('two clients starting a server at once: one server stays', async (t) => {

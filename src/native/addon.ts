@@ -25,6 +25,8 @@ export interface Native {
   openPty(): [number, number];
   /** Sends data with fd attached (SCM_RIGHTS) in one message on a connected unix socket. */
   sendFd(sock: number, fd: number, data: string): void;
+  /** close(2), without the warning fs.closeSync gives in a worker thread for an fd it did not open. */
+  closeFd(fd: number): void;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
   /** Loads a cgroup v2 device program (src/cgroups/device-filter.ts) and attaches it to the cgroup dir. */

@@ -129,7 +129,8 @@ export function serve(args: string[]): void {
       return;
     }
     active++;
-    const w = idle.shift() ?? startWorker();
+    // the worker that served last: its code is the one compiled and its caches are warm
+    const w = idle.pop() ?? startWorker();
     // the next call of a burst finds a worker started already
     if (idle.length === 0) idle.push(startWorker());
     let done = false;

@@ -3,7 +3,7 @@
 // straight to the client's fds. What modules keep from one call to the next are facts about the
 // host (cgroup mounts, capabilities, the schema validator); everything a call sets (the log
 // target, the environment, stdio) is set again by the next.
-import { closeSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../native/addon.js';
 import { stdio } from '../util/stdio.js';
@@ -67,17 +67,27 @@ function release(): void {
  * Test-only: with TSRUN_TEST_SERVER_PAUSE_AT=<step> in the server's environment, the whole
  * server stops (SIGSTOP) at that step of each call: `request` before reading it (a hung
  * server), `accepted` after taking it and before running it. test/client-server.ts.
+ * The signal goes to this thread's own id: sent to the process id, the kernel hands it to the
+ * main thread, and this thread ran on until the main thread was scheduled to stop the group
+ * (on a loaded host far enough to answer `A` and make the call before the server stopped).
+ * Sent to this thread, it is taken on the return from kill(2), before the next step.
  */
 function serverPause(step: string): void {
-  if ((workerData as { pauseAt?: string } | null)?.pauseAt === step) process.kill(process.pid, 'SIGSTOP');
+  if ((workerData as { pauseAt?: string } | null)?.pauseAt !== step) return;
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  process.kill(tid, 'SIGSTOP');
 }
 
 /** Namespaces a call's paths and pids are read in: the client's must be the server's. */
 const NAMESPACES = ['mnt', 'pid', 'net', 'user', 'ipc', 'uts', 'cgroup'];
 
+/** The server's own, read once: it never changes namespace (tsrun-init does the setns). */
+let own: string[] | undefined;
+
 function sameNamespaces(peer: number): boolean {
   try {
-    return NAMESPACES.every((n) => readlinkSync(`/proc/${peer}/ns/${n}`) === readlinkSync(`/proc/self/ns/${n}`));
+    own ??= NAMESPACES.map((n) => readlinkSync(`/proc/self/ns/${n}`));
+    return NAMESPACES.every((n, i) => readlinkSync(`/proc/${peer}/ns/${n}`) === own![i]);
   } catch {
     return false;
   }
@@ -177,7 +187,7 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
     setInitHost(undefined);
     setCallerPid(undefined);
     release();
-    for (const fd of handed.fds ? req.fds.slice(0, 4) : req.fds) closeSync(fd);
+    for (const fd of handed.fds ? req.fds.slice(0, 4) : req.fds) native.closeFd(fd);
     post({ type: 'done' });
   }
 }
