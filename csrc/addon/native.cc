@@ -399,6 +399,18 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Waits up to ms for fd to be readable or hung up: true if it is, false at the timeout (start's
+// wait for the exec fifo's byte wakes when it is written, not at the next poll of a sleep loop).
+Napi::Value PollIn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = IntArg(info, 0, "fd");
+  int ms = IntArg(info, 1, "ms");
+  struct pollfd p = { fd, POLLIN, 0 };
+  int r = poll(&p, 1, ms);
+  if (r < 0 && errno != EINTR) ThrowErrno(env, "poll", errno);
+  return Napi::Boolean::New(env, r > 0);
+}
+
 Napi::Value PeerCred(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
@@ -432,6 +444,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvRequest", Napi::Function::New(env, RecvRequest, "recvRequest"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("pollIn", Napi::Function::New(env, PollIn, "pollIn"));
   exports.Set("attachDeviceProgram",
               Napi::Function::New(env, AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("exchange", Napi::Function::New(env, Exchange, "exchange"));

@@ -15,6 +15,7 @@ import { runHooks, runHooksWarn, type Hooks } from '../hooks/run.js';
 import { stateJson, type StateInfo } from '../hooks/state.js';
 import type { Config } from '../spec/load.js';
 import { sleepMs } from '../util/sleep.js';
+import { loadNative } from '../native/addon.js';
 import { unmountUnder } from './unmount.js';
 import { testPause } from '../util/test-pause.js';
 
@@ -95,7 +96,9 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
   // Non-blocking: a blocking open would hang forever if the process died meanwhile.
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   testPause('start:opened');
+  const native = loadNative();
   try {
+    let woke = false;
     for (let polls = 0; ; polls++) {
       const n = readStartByte(fd);
       if (n === 1) break;
@@ -109,7 +112,11 @@ function waitStart(root: string, id: string, hooks: Hooks | undefined): SavedSta
         throw new TsrunError(`start ${id}: the container's process exited before execve: a startContainer hook failed (the reason is on the container's stderr)`);
       }
       if (Date.now() > deadline) throw new TsrunError(`start ${id}: the container did not take the start signal`);
-      sleepMs(n === 0 ? 1 : 0.2);
+      // The wait ends when the byte is written, not at a sleep loop's next look (a warm start
+      // is a few ms in all). A writer gone without its byte leaves the fifo hung up, which
+      // polls as readable at once: only the look at pid 1 above ends that, so it is paced.
+      if (woke && n === 0) sleepMs(1);
+      woke = native.pollIn(fd, 10);
     }
   } finally {
     closeSync(fd);

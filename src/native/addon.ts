@@ -27,6 +27,8 @@ export interface Native {
   sendFd(sock: number, fd: number, data: string): void;
   /** close(2), without the warning fs.closeSync gives in a worker thread for an fd it did not open. */
   closeFd(fd: number): void;
+  /** Waits up to ms for fd to be readable or hung up; false at the timeout. */
+  pollIn(fd: number, ms: number): boolean;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
   /** Loads a cgroup v2 device program (src/cgroups/device-filter.ts) and attaches it to the cgroup dir. */
