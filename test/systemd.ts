@@ -16,7 +16,7 @@ interface Driver {
   expandSlice(s: string): string;
   unitPlace(path: string | undefined, id: string, user: boolean): { unit: string; slice: string; cgroup: string };
   rangeToBits(list: string, field: string): number[];
-  resourceProperties(r: object, devices: object | undefined, version: () => number, v1?: boolean): { props: Property[]; resources: { cpu?: { quota?: number } } };
+  resourceProperties(r: object, devices: object | undefined, version: () => number, v1?: boolean): { props: Property[]; resources: { cpu?: { quota?: number } }; setByUnit: Set<string> };
   deviceProperties(policy: object, v1?: boolean): { props: Property[]; exact: boolean };
   annotationProperties(a: Record<string, string>): Property[];
   devicePolicy(rules: object[] | undefined): object;
@@ -106,6 +106,18 @@ t.test('resources to unit properties (runc genV2ResourcesProperties)', async (t)
   t.equal(unified.filter(([n]) => n === 'CPUWeight').length, 1);
   t.equal(d.rangeToBits('0,8-9', 'f').join(','), '1,3');
   t.throws(() => d.rangeToBits('3-1', 'linux.resources.cpu.cpus'), { message: 'linux.resources.cpu.cpus: invalid list "3-1"' });
+});
+
+t.test('the files a new unit holds already are not written again (cgroup v2)', async (t) => {
+  // systemd writes a unit's properties to its cgroup before the start job ends: MemoryMax,
+  // MemoryLow and TasksMax are memory.max, memory.low and pids.max with the value tsrun would
+  // write. Not so MemorySwapMax (left out quietly without swap accounting, where tsrun's write
+  // fails), cpu.max (the period from systemd 242 only) or io.weight: those are written.
+  const r = { memory: { limit: 33554432, reservation: 16777216, swap: 67108864 }, cpu: { shares: 512, quota: 50000, period: 100000 }, pids: { limit: 20 }, blockIO: { weight: 500 } };
+  t.same([...d.resourceProperties(r, undefined, () => 252).setByUnit].sort(), ['linux.resources.memory.limit', 'linux.resources.memory.reservation', 'linux.resources.pids.limit']);
+  t.same([...d.resourceProperties({ pids: { limit: 0 }, memory: {} }, undefined, () => 252).setByUnit], [], 'no property, nothing set');
+  t.same([...d.resourceProperties({ unified: { 'memory.max': '1048576', 'pids.max': '0' } }, undefined, () => 252).setByUnit], [], 'the unified map is written as given (TasksMax=0 is 1)');
+  t.same([...d.resourceProperties(r, undefined, () => 252, true).setByUnit], [], 'cgroup v1: every file is written');
 });
 
 t.test('resources to unit properties on cgroup v1 (runc genV1ResourcesProperties)', async (t) => {

@@ -86,21 +86,22 @@ function noCgroup(w: CgroupWrite): TsrunError {
 
 /**
  * Writes linux.resources into the container's cgroups (v1, v2, or hybrid: v1 controllers, with
- * controllers that only the v2 tree has, such as hugetlb here, written there).
+ * controllers that only the v2 tree has, such as hugetlb here, written there). `setAlready`
+ * (cgroup v2): the spec fields whose files hold their value already (a systemd unit's properties
+ * wrote them); their controllers are checked, the files not written again.
  */
-export function applyResources(dirs: string[], r: Resources, devices: DevicePolicy | undefined, warn: (msg: string) => void, rootless = false): void {
+export function applyResources(dirs: string[], r: Resources, devices: DevicePolicy | undefined, warn: (msg: string) => void, rootless = false, setAlready?: ReadonlySet<string>): void {
   validateResources(r);
   if (isUnifiedHost()) {
     const dir = dirs[0]!;
-    const writes = v2Writes(r, warn, () => currentQuota(dir));
-    if (!dir && writes.length) throw noCgroup(writes[0]!);
-    const mount = hierarchies()[0]!.mountpoint;
-    enableControllers(mount, dir, new Set(writes.map((w) => w.controller)));
+    const all = v2Writes(r, warn, () => currentQuota(dir));
+    if (!all.length) return;
+    if (!dir) throw noCgroup(all[0]!);
+    const writes = setAlready ? all.filter((w) => !setAlready.has(w.field)) : all;
+    if (writes.length) enableControllers(hierarchies()[0]!.mountpoint, dir, new Set(writes.map((w) => w.controller)));
     const have = availableControllers(dir);
-    for (const w of writes) {
-      if (!have.includes(w.controller)) throw new TsrunError(`${w.field}: the ${w.controller} controller is not available in ${dir}`);
-      write(dir, w);
-    }
+    for (const w of all) if (!have.includes(w.controller)) throw new TsrunError(`${w.field}: the ${w.controller} controller is not available in ${dir}`);
+    for (const w of writes) write(dir, w);
     return;
   }
   const memDir = dirFor(dirs, (h) => h.controllers.includes('memory'));

@@ -99,7 +99,7 @@ export function startSystemdUnit(sd: SystemdCreate, pid: number, cfg: Config, de
     if (!unified) dirs = createCgroups(sd.place.cgroup);
     // A scope got the pid from systemd; a slice, or a v1 hierarchy systemd leaves alone, from here.
     if (isSlice || !unified) for (const d of dirs) if (d) writeFileSync(join(d, 'cgroup.procs'), String(pid));
-    applyResources(dirs, res.resources, devices, warn, sd.user);
+    applyResources(dirs, res.resources, devices, warn, sd.user, res.setByUnit);
     return dirs;
   });
 }

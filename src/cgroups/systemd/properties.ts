@@ -118,6 +118,13 @@ export interface ResourceProperties {
   props: Property[];
   /** The resources to write to the cgroup files afterwards (the CPU quota rounded as systemd keeps it). */
   resources: Resources;
+  /**
+   * The spec fields whose v2 file a started unit holds already with the very value tsrun would
+   * write (systemd writes a new unit's properties before its start job ends): memory.max,
+   * memory.low, pids.max. Not the knobs systemd may leave out quietly (memory.swap.max without
+   * swap accounting) or writes its own way (cpu.max, io.weight, cpuset).
+   */
+  setByUnit: Set<string>;
 }
 
 /**
@@ -129,6 +136,7 @@ export interface ResourceProperties {
  */
 export function resourceProperties(r: Resources, devices: DevicePolicy | undefined, version: () => number, v1 = false): ResourceProperties {
   const props: Property[] = devices ? deviceProperties(devices, v1).props : [];
+  const setByUnit = new Set<string>();
   const out: Resources = { ...r };
   const m = r.memory;
   const c = r.cpu;
@@ -136,8 +144,14 @@ export function resourceProperties(r: Resources, devices: DevicePolicy | undefin
     if (m?.limit) props.push(['MemoryLimit', t(m.limit === -1 ? INFINITY : m.limit)]);
     if (c?.shares) props.push(['CPUShares', t(c.shares)]);
   } else {
-    if (m?.limit) props.push(['MemoryMax', t(m.limit === -1 ? INFINITY : m.limit)]);
-    if (m?.reservation) props.push(['MemoryLow', t(m.reservation === -1 ? INFINITY : m.reservation)]);
+    if (m?.limit) {
+      props.push(['MemoryMax', t(m.limit === -1 ? INFINITY : m.limit)]);
+      setByUnit.add('linux.resources.memory.limit');
+    }
+    if (m?.reservation) {
+      props.push(['MemoryLow', t(m.reservation === -1 ? INFINITY : m.reservation)]);
+      setByUnit.add('linux.resources.memory.reservation');
+    }
     // v1's swap is memory+swap; MemorySwapMax is swap alone (a swap without a memory limit is refused by v2Writes).
     if (m?.swap === -1) props.push(['MemorySwapMax', t(INFINITY)]);
     else if (m?.swap && m.limit && m.limit > 0) props.push(['MemorySwapMax', t(m.swap - m.limit)]);
@@ -152,14 +166,17 @@ export function resourceProperties(r: Resources, devices: DevicePolicy | undefin
   }
   // pids without a limit (src/spec/relax.ts) asks for none, as runc reads it.
   const pids = r.pids?.limit;
-  if (pids !== undefined && pids !== 0) props.push(['TasksMax', t(pids < 0 ? INFINITY : pids)]);
+  if (pids !== undefined && pids !== 0) {
+    props.push(['TasksMax', t(pids < 0 ? INFINITY : pids)]);
+    if (!v1) setByUnit.add('linux.resources.pids.limit');
+  }
   if ((c?.cpus || c?.mems) && version() >= 244) {
     if (c.cpus) props.push(['AllowedCPUs', { sig: 'ay', value: rangeToBits(c.cpus, 'linux.resources.cpu.cpus') }]);
     if (c.mems) props.push(['AllowedMemoryNodes', { sig: 'ay', value: rangeToBits(c.mems, 'linux.resources.cpu.mems') }]);
   }
   if (r.blockIO?.weight) props.push(v1 ? ['BlockIOWeight', t(r.blockIO.weight)] : ['IOWeight', t(blkioWeightToIoWeight(r.blockIO.weight))]);
   if (r.unified && !v1) props.push(...unifiedProperties(r.unified as Record<string, string>, version));
-  return { props, resources: out };
+  return { props, resources: out, setByUnit };
 }
 
 /** The properties a new unit always gets, as runc's UnifiedManager.Apply sets them. */
