@@ -1,12 +1,11 @@
 # shellcheck shell=bash
-# Sourced by tier.sh when TSRUN_CRIU_CONTAINERD=1 (it needs check, bin, $tmp and $fail):
+# Sourced by tier.sh unless TSRUN_CRIU_CONTAINERD=0 (it needs check, bin, $tmp and $fail):
 # containerd 1.6's checkpoint and restore through containerd-shim-runc-v2 with BinaryName (ctr's
 # --runc-binary) tsrun, and runc side by side. `ctr c checkpoint --task --rw` makes the shim call
 # pause, `checkpoint --image-path --work-path --file-locks --leave-running`, resume;
 # `ctr c restore --live --rw` calls `restore --detach --pid-file --no-subreaper --bundle`;
 # `ctr t checkpoint --image-path` calls checkpoint with that dir. 186 s for both runtimes with
-# containerd's start and the image import, under TCG on this 2-core host at a load of 10: not in
-# npm test.
+# containerd's start and the image import, under TCG on this 2-core host at a load of 10.
 ctdir=/run/tsrun-criu-containerd
 archive=${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}/busybox.oci.tar
 mkdir -p "$ctdir"

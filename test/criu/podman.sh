@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# Sourced by tier.sh when TSRUN_CRIU_PODMAN=1 (it needs check, $tmp and $fail): Podman's container
+# Sourced by tier.sh unless TSRUN_CRIU_PODMAN=0 (it needs check, $tmp and $fail): Podman's container
 # checkpoint and restore with --runtime tsrun, then --export and --import. Podman probes
 # `RUNTIME checkpoint --help`, calls checkpoint with --image-path/--work-path, and restore through
 # conmon with --bundle/--pid-file/-d. Storage on a tmpfs (overlayfs cannot use the guest's overlay
 # root as its upper dir), no network, the cgroupfs driver, the image from test/e2e/setup.sh's
-# archive. About 4 minutes under TCG on a loaded 2-core host (8 checks, measured 5m20s with boot).
+# archive (test/e2e/setup.sh makes it; scripts/test-criu.sh runs that when it is missing).
 pmdir=/run/tsrun-criu-podman
 archive=${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}/busybox.oci.tar
 mkdir -p "$pmdir"

@@ -8,10 +8,11 @@
 # dumped with --parent-path and restored under a new ID; exec, pause, kill and delete work on a
 # restored container; failed checkpoints and restores leave the container as it was and nothing
 # behind. TSRUN_CRIU_LOGS=DIR (a --rw dir) keeps CRIU's logs; TSRUN_CRIU_RUNTIMES (default
-# "tsrun runc") picks the runtimes; TSRUN_CRIU_PODMAN=1 adds Podman (test/criu/podman.sh).
+# "tsrun runc") picks the runtimes. Then Podman's checkpoint/restore (test/criu/podman.sh;
+# TSRUN_CRIU_PODMAN=0 leaves it out) and containerd's through the runc shim
+# (test/criu/containerd.sh; TSRUN_CRIU_CONTAINERD=0 leaves it out).
 # Prints "ok"/"not ok" lines and "criu: N passed, N failed" for tsrun's checks; runc's results are
 # comment lines, for comparison only (runc's foreground restore has hung once here).
-# TSRUN_CRIU_CONTAINERD=1 adds containerd through the runc shim (test/criu/containerd.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export TSRUN_INIT=${TSRUN_INIT:-$PWD/build/Release/tsrun-init}
@@ -198,12 +199,12 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   R $rt delete -f "$id"
 done
 echo "# criu: the runtimes' own steps took ${SECONDS}s"
-# Podman's checkpoint/restore/--export/--import through tsrun: minutes more, so only when asked.
-if [ "${TSRUN_CRIU_PODMAN:-0}" = 1 ]; then
+# Podman's checkpoint/restore/--export/--import through tsrun.
+if [ "${TSRUN_CRIU_PODMAN:-1}" = 1 ]; then
   t=$SECONDS; . test/criu/podman.sh; echo "# criu: Podman's steps took $((SECONDS - t))s"
 fi
-# containerd's checkpoint/restore through the runc shim: also minutes, also only when asked.
-if [ "${TSRUN_CRIU_CONTAINERD:-0}" = 1 ]; then
+# containerd's checkpoint/restore through the runc shim, tsrun and runc.
+if [ "${TSRUN_CRIU_CONTAINERD:-1}" = 1 ]; then
   t=$SECONDS; . test/criu/containerd.sh; echo "# criu: containerd's steps took $((SECONDS - t))s"
 fi
 [ -n "${TSRUN_CRIU_LOGS:-}" ] && for f in "$tmp"/img-*/*.log "$tmp"/img-*/*/*.log "$tmp"/work-*/*.log; do
