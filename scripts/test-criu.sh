@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v criu >/dev/null || { echo "criu tier skipped: criu is not installed (scripts/setup.sh)"; echo "criu: 0 passed, 0 failed"; exit 0; }
 # Podman's and containerd's steps load the image archive test/e2e/setup.sh makes (npm test's
-# earlier e2e tiers have made it by now: not run again here, where the host e2e tier's own
-# setup may be running at the same time).
+# earlier e2e tiers have made it by now).
 [ -f "${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}/busybox.oci.tar" ] || bash test/e2e/setup.sh
 exec test/vm/run.sh --guest plain --backend qemu --modules --timeout 600 "$@" -- bash test/criu/tier.sh
