@@ -66,7 +66,10 @@ bundle() {
   sed "s|/counter-host|$tmp/$1|" "$tmp/bundle/config.json" | sed "s|\"path\":\"rootfs\"|\"path\":\"$tmp/bundle/rootfs\"|" > "$b/config.json"
   echo "$b"
 }
-n() { cat "$tmp/$1/n" 2>/dev/null || echo 0; }
+# n NAME: the counter's latest value, from its log: each line is one append (all or nothing);
+# /counter/n is truncated before each write, and a checkpoint that froze the counter between
+# the two left it empty.
+n() { local v; v=$(tail -n 1 "$tmp/$1/log" 2>/dev/null); echo "${v:-0}"; }
 # steady: the counter's log counts 1, 2, 3... with no number repeated or skipped.
 steady() { awk 'NR != $1 { exit 1 } END { exit NR < 2 }' "$tmp/$1/log"; }
 wait_n() { # NAME MIN: until the counter reaches MIN (10 s)
@@ -122,7 +125,7 @@ for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
   check "$rt: restored: the counter goes on from $a ($(n "$id")), not from 1" 'steady "$id"'
   check "$rt: restored: output goes on in the restoring caller's pipe, though pid 1 moved its stdout ($(head -n 1 "$tmp/out2-$id" 2>/dev/null) after $a)" '[ "$(head -n 1 "$tmp/out2-$id" 2>/dev/null)" = $((a + 1)) ]'
   check "$rt: restored: the device rules hold (/dev/kmsg denied, /dev/null allowed)" 'devices_as_created $rt "$id"'
-  out=$(R $rt exec "$id" cat /counter/n 2>&1)
+  out=$(R $rt exec "$id" tail -n 1 /counter/log 2>&1)
   check "$rt: restored: exec ($out)" '[ "$out" -gt "$a" ] 2>/dev/null'
   R $rt pause "$id"; a=$(n "$id"); sleep 0.4
   check "$rt: restored: pause stops it" '[ "$(status_of $rt "$id")" = paused ] && [ "$a" = "$(n "$id")" ]'
