@@ -20,16 +20,5 @@ export E2E_TRACE=${E2E_TRACE:-0}
 # runc's column (E2E_RUNTIMES="tsrun runc") shows a failure is tsrun's own; npm test runs tsrun
 # alone, which saves a third of the tier's time.
 here=$(cd "$(dirname "$0")" && pwd)
-# summary FILE: "P F" from the closing "[WORD: ]N passed, N failed" line of FILE ("0 1" if none).
-summary() { sed -n -E 's/^([a-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed$/\2 \3/p' "$1" | tail -1 | grep . || echo "0 1"; }
-bash "$here/run.sh" --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd}" | tee /run/e2e.out
-read -r pass fail < <(summary /run/e2e.out)
-if [ "${TSRUN_SKIP_CRI:-}" != 1 ]; then
-  # (the pods on the tier's network namespace, as in the systemd guest)
-  TSRUN_CRI_DIR=/run/tsrun-cri CRI_CGROUP_DRIVER=cgroupfs CRI_SET=cgroups CRI_PREPARED=$host_e2e/cri CRI_NETWORK=node \
-    bash "$here/../cri/tier.sh" | tee /run/cri.out
-  read -r p f < <(summary /run/cri.out)
-  pass=$((pass + p)) fail=$((fail + f))
-fi
-echo "e2e_cgroup2: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+. "$here/guest-tail.sh"
+suites_then_cri e2e_cgroup2 cgroupfs --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd}"

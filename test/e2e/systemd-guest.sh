@@ -19,16 +19,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 host_e2e=${TSRUN_E2E_DIR:-/tmp/tsrun-e2e}
 export TSRUN_E2E_DIR=/run/tsrun-e2e E2E_ARCHIVE=$host_e2e/busybox.oci.tar E2E_DOCKER_ARCHIVE=$host_e2e/busybox.docker.tar E2E_NETNS=none
 export E2E_SET=systemd E2E_CGROUP_MANAGER=systemd E2E_TRACE=${E2E_TRACE:-0}
-# summary FILE: "P F" from the closing "[WORD: ]N passed, N failed" line of FILE ("0 1" if none).
-summary() { sed -n -E 's/^([a-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed$/\2 \3/p' "$1" | tail -1 | grep . || echo "0 1"; }
-bash "$here/run.sh" --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd docker}" --later docker | tee /run/e2e.out
-read -r pass fail < <(summary /run/e2e.out)
-if [ "${TSRUN_SKIP_CRI:-}" != 1 ]; then
-  # (no bridge module in this guest: the pods on the tier's network namespace)
-  TSRUN_CRI_DIR=/run/tsrun-cri CRI_CGROUP_DRIVER=systemd CRI_SET=cgroups CRI_PREPARED=$host_e2e/cri CRI_NETWORK=node \
-    bash "$here/../cri/tier.sh" | tee /run/cri.out
-  read -r p f < <(summary /run/cri.out)
-  pass=$((pass + p)) fail=$((fail + f))
-fi
-echo "e2e_systemd: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+. "$here/guest-tail.sh"
+suites_then_cri e2e_systemd systemd --runtimes "${E2E_RUNTIMES:-tsrun}" --suites "${E2E_SUITES:-podman containerd docker}" --later docker
