@@ -30,11 +30,11 @@ else
   C image import --base-name localhost/busybox "$archive" >/dev/null 2>&1
   img=$(C image ls -q | head -n 1)
   # the counter's latest value, and how often it wrote 1 (more than once: it started again)
-  cn() { C t exec --exec-id "x$RANDOM" "$1" sh -c 'echo $(cat /tmp/n) $(grep -c "^1\$" /tmp/log)' 2>/dev/null; }
+  cn() { C t exec --exec-id "x$RANDOM" "$1" sh -c 'echo $(tail -n 1 /tmp/log) $(grep -c "^1\$" /tmp/log)' 2>/dev/null; }
   for rt in ${TSRUN_CRIU_RUNTIMES-tsrun runc}; do
     id=ctd-$rt
     C run -d --runc-binary "$(readlink -f "$(command -v "${bin[$rt]}")")" "$img" "$id" \
-      sh -c 'i=0; while true; do i=$((i+1)); echo $i >> /tmp/log; echo $i > /tmp/n; sleep 0.1; done' >/dev/null 2>"$tmp/ctd-$rt.err"
+      sh -c 'i=0; while true; do i=$((i+1)); echo $i >> /tmp/log; sleep 0.1; done' >/dev/null 2>"$tmp/ctd-$rt.err"
     sleep 2
     check "$rt: containerd: ctr c checkpoint --task --rw" 'C c checkpoint --task --rw "$id" "criu/$id:1" >/dev/null 2>>"$tmp/ctd-$rt.err"'
     a=$(cn "$id"); a=${a% *}

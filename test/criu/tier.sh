@@ -44,12 +44,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The counter: every 0.1 s the next number, appended to /counter/log, the latest in /counter/n
-# and on the stdout it was started with. It starts at 1, so a restart shows as a repeated 1.
+# The counter: every 0.1 s the next number, appended to /counter/log (one append per line, so a
+# checkpoint never catches half a value: the log's last line is the latest) and written on the
+# stdout it was started with. It starts at 1, so a restart shows as a repeated 1.
 # pid 1 first moves its own stdout to a file (keeping the original as fd 3): the stdio
 # descriptors.json names are the ones recorded when the container started (runc's
 # external_descriptors), so the restore still hands the caller's pipe back in.
-count='exec 3>&1 >/counter/moved; i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i > /counter/n; echo $i >&3; sleep 0.1; done'
+count='exec 3>&1 >/counter/moved; i=0; while true; do i=$((i+1)); echo $i >> /counter/log; echo $i >&3; sleep 0.1; done'
 bash scripts/make-bundle.sh "$tmp/bundle" sh -c "$count" >/dev/null
 # /dev/kmsg is a device of the container that no rule allows: cgroup v2's device program,
 # attached at create and at restore, denies it.
@@ -66,9 +67,8 @@ bundle() {
   sed "s|/counter-host|$tmp/$1|" "$tmp/bundle/config.json" | sed "s|\"path\":\"rootfs\"|\"path\":\"$tmp/bundle/rootfs\"|" > "$b/config.json"
   echo "$b"
 }
-# n NAME: the counter's latest value, from its log: each line is one append (all or nothing);
-# /counter/n is truncated before each write, and a checkpoint that froze the counter between
-# the two left it empty.
+# n NAME: the counter's latest value (a file rewritten in place read empty once, when a
+# checkpoint froze the counter between its truncation and its write).
 n() { local v; v=$(tail -n 1 "$tmp/$1/log" 2>/dev/null); echo "${v:-0}"; }
 # steady: the counter's log counts 1, 2, 3... with no number repeated or skipped.
 steady() { awk 'NR != $1 { exit 1 } END { exit NR < 2 }' "$tmp/$1/log"; }
