@@ -205,6 +205,15 @@ t.test('a server told to stop at a step (TSRUN_TEST_SERVER_PAUSE_AT) goes no fur
   let call: ReturnType<typeof background> | undefined;
   try {
     for (const d of [mainCg, restCg]) mkdirSync(d);
+    // Its first worker must have started: one frozen halfway through its start can hold a lock
+    // of the whole process that the main thread then waits on for ever (seen once under load).
+    let seen = '';
+    let since = Date.now();
+    until('a server at rest', () => {
+      const now = tasks().map((x) => `${x}:${stateOf(x)}`).join(' ');
+      if (now !== seen || !now.split(' ').every((x) => x.endsWith(':S'))) [seen, since] = [now, Date.now()];
+      return Date.now() - since > 1000;
+    }, 60_000);
     setState(restCg, 'FROZEN');
     // every thread but the main one: the idle worker cannot take the call yet
     const before = tasks();
@@ -212,7 +221,12 @@ t.test('a server told to stop at a step (TSRUN_TEST_SERVER_PAUSE_AT) goes no fur
     call = background(['pause', id], { ...ON, TSRUN_SERVER_TIMEOUT_MS: '60000' });
     // Handed over: the main thread started the next idle worker (onConnection's last step but
     // posting the call, in the same turn) and is back waiting for events.
-    until('the call handed to the worker', () => tasks().some((x) => !before.includes(x)) && /epoll|ep_poll/.test(readOr(`/proc/${server}/task/${server}/wchan`)), 60_000);
+    try {
+      until('the call handed to the worker', () => tasks().some((x) => !before.includes(x)) && /epoll|ep_poll/.test(readOr(`/proc/${server}/task/${server}/wchan`)), 60_000);
+    } catch (e) {
+      const where = tasks().map((x) => `${x}:${stateOf(x)}:${readOr(`/proc/${server}/task/${x}/wchan`)}`).join(' ');
+      throw new Error(`${(e as Error).message} (threads before: ${before.join(' ')}; now: ${where})`);
+    }
     writeFileSync(join(mainCg, 'tasks'), String(server));
     setState(mainCg, 'FROZEN');
     setState(restCg, 'THAWED');
