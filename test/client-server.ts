@@ -148,6 +148,40 @@ t.test('a hung server: the client gives up after its timeout, says so, and the c
   }
 });
 
+t.test('the server makes no call its client has not confirmed: a client stopped before it reads A, then killed, leaves the call not made', async (t) => {
+  // docs/CLIENT-SERVER.md step 4: a client that gave up waiting for A closes without C, so a
+  // late A (written as the client's wait ran out) never turns into a call it reported as not
+  // taken. Here the client cannot read A at all: stopped, then killed.
+  const id = h.id(t);
+  h.ok(['create', '--bundle', h.bundle({ args: SLEEP }), id]);
+  h.ok(['start', id]);
+  const server = startServer({ TSRUN_TEST_SERVER_PAUSE_AT: 'request' });
+  try {
+    const call = background(['pause', id], { ...ON, TSRUN_SERVER_TIMEOUT_MS: '60000' });
+    const client = call.child.pid!;
+    until('the server stopped', () => stateOf(server) === 'T');
+    // the request is sent before the client waits for the answers
+    until('the client waiting', () => /poll/.test(readOr(`/proc/${client}/wchan`)));
+    process.kill(client, 'SIGSTOP');
+    until('the client stopped', () => stateOf(client) === 'T');
+    process.kill(server, 'SIGCONT');
+    sleep(1500);
+    t.equal(coldState(id)?.status, 'running', 'not made while the client has not confirmed');
+    process.kill(client, 'SIGKILL');
+    t.equal((await call.done).signal, 'SIGKILL');
+    sleep(500);
+    t.equal(coldState(id)?.status, 'running', 'not made once the client is gone');
+  } finally {
+    stopServers();
+  }
+  startServer();
+  const r = h.tsrun(['--debug', 'pause', id], { env: ON });
+  t.equal(r.status, 0, r.stderr);
+  t.ok(served(r), 'the next call is served');
+  t.equal(coldState(id)?.status, 'paused');
+  h.ok(['resume', id], { env: ON });
+});
+
 t.test('the server SIGKILLed after taking a call: the client fails cleanly, the call is not made, the stale socket is replaced', async (t) => {
   const { id, server, call } = pauseHeld(t);
   process.kill(server, 'SIGKILL');

@@ -28,7 +28,8 @@ struct wire_header {
 };
 
 /* The server's answers: WIRE_PENDING at once, WIRE_ACCEPTED once it holds the whole request (before it does
- * anything), then WIRE_EXIT followed by the call's exit status (int32, host order). In
+ * anything), to which the client answers WIRE_CONFIRMED (the server does nothing without it:
+ * a client that gave up waiting for WIRE_ACCEPTED closes instead), then WIRE_EXIT followed by the call's exit status (int32, host order). In
  * between, when the client started tsrun-init, the server asks the client, its parent, to:
  *   WIRE_WAIT timeout_ms        wait for it: WIRE_WAITED code (-1: still running)
  *   WIRE_FORWARD pid n sigs...  forward those signals to pid from now on: WIRE_FORWARDING
@@ -38,6 +39,7 @@ struct wire_header {
 /* Sent by the server's main thread as soon as it has a connection from this uid, before a
  * worker (which may have to start first) reads the request: the server is not hung. */
 #define WIRE_PENDING 'P'
+#define WIRE_CONFIRMED 'C'
 #define WIRE_EXIT 'X'
 #define WIRE_WAIT 'W'
 #define WIRE_FORWARD 'F'

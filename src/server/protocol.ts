@@ -7,8 +7,9 @@ export const SERVER_FLAG = '--tsrun-server';
 export const SERVER_DIR = '@server';
 /** A file or dir of this name in a state root turns the server off there: every call is cold. */
 export const NO_SERVER = '@no-server';
-/** The answer bytes (csrc/common/wire.h WIRE_PENDING, WIRE_ACCEPTED, WIRE_EXIT). */
+/** The answer bytes (csrc/common/wire.h WIRE_PENDING, WIRE_ACCEPTED, WIRE_EXIT), and the client's go-ahead after ACCEPTED (WIRE_CONFIRMED). */
 export const ACCEPTED = 0x41;
+export const CONFIRMED = 0x43;
 export const PENDING = 0x50;
 export const EXIT = 0x58;
 /** What the server asks a client that started tsrun-init, and its answers (wire.h). */

@@ -9,7 +9,7 @@ import { loadNative } from '../native/addon.js';
 import { stdio } from '../util/stdio.js';
 import { setInitHost, type InitHost } from '../container/init-host.js';
 import { setCallerPid } from '../util/caller.js';
-import { ACCEPTED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOUT_MS, WAIT, WAITED } from './protocol.js';
+import { ACCEPTED, CONFIRMED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOUT_MS, WAIT, WAITED } from './protocol.js';
 
 export type WorkerMessage = { type: 'received'; argv: string[] } | { type: 'done' };
 
@@ -66,7 +66,7 @@ function release(): void {
 /**
  * Test-only: with TSRUN_TEST_SERVER_PAUSE_AT=<step> in the server's environment, the whole
  * server stops (SIGSTOP) at that step of each call: `request` before reading it (a hung
- * server), `accepted` after taking it and before running it. test/client-server.ts.
+ * server), `accepted` after taking it (the client confirmed) and before running it. test/client-server.ts.
  * The signal goes to this thread's own id: sent to the process id, the kernel hands it to the
  * main thread, and this thread ran on until the main thread was scheduled to stop the group
  * (on a loaded host far enough to answer `A` and make the call before the server stopped).
@@ -171,7 +171,13 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
     adopt(req.env, cwd, req.fds);
     setCallerPid(peer);
     if (req.init) setInitHost(clientHost(sock, peer, req.init, req.fds[4]!, req.fds[5]!, handed));
-    writeSync(sock, Buffer.of(ACCEPTED));
+    // Nothing is done before the client confirms: one that gave up waiting for ACCEPTED has
+    // closed instead, and reported the call as not taken.
+    try {
+      if (native.exchange(sock, Buffer.of(ACCEPTED), 1)[0] !== CONFIRMED) return;
+    } catch {
+      return;
+    }
     post({ type: 'received', argv: req.argv });
     serverPause('accepted');
     const code = await run(req.argv.slice(1));
