@@ -1,7 +1,7 @@
 // Times each runtime call tsrun, runc and crun get from their callers, in the same run, paired:
 // every round runs the same steps for each runtime (in a rotating order), and a ratio is taken
 // per round; the table shows the median time per runtime and the median of the per-round
-// ratios. Also: created-state PSS, the runtime's peak RSS per command, 100 sequential `run`s,
+// ratios. A call's time runs from the runtime's spawn to its reaped exit (bench/timecall.c). Also: created-state PSS, the runtime's peak RSS per command, 100 sequential `run`s,
 // 20 concurrent creates (wall time, sum of peak RSS), and what a Docker-size seccomp profile adds
 // to create.
 // usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
@@ -46,15 +46,35 @@ native.setChildSubreaper();
 // would make the caller wait for the container's end.
 const outFd = openSync(join(tmp, 'calls.out'), 'w');
 const errFile = join(tmp, 'calls.err');
+// Each call's time is taken by bench/timecall (built by lifecycle.sh into TMPDIR): from its
+// posix_spawn of the runtime to the reaped exit, as a lean caller (conmon, containerd's shim)
+// sees it. Node's spawnSync would add its own cost (SPAWN_FLOOR_MS below) to every call.
+const timecall = join(tmp, 'timecall');
+function timed(bin, args, env, errFd) {
+  const r = spawnSync(timecall, [bin, ...args], { env, stdio: ['ignore', outFd, errFd, 'pipe'] });
+  return { status: r.status, ms: Number(String(r.output[3]).trim()) };
+}
 function call(rt, args) {
   const errFd = openSync(errFile, 'w');
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], { env: envOf(rt), stdio: ['ignore', outFd, errFd] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const r = timed(rt.bin, ['--root', join(tmp, `root-${rt.name}`), ...args], envOf(rt), errFd);
   closeSync(errFd);
-  if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status ?? r.signal} ${readFileSync(errFile, 'utf8')}`);
-  return ms;
+  if (r.status !== 0 || !(r.ms >= 0)) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status} ${readFileSync(errFile, 'utf8')}`);
+  return r.ms;
 }
+// What Node's spawnSync adds to a call, which the times above leave out: /bin/true through it,
+// less /bin/true through timecall (medians of 50).
+const SPAWN_FLOOR_MS = (() => {
+  const viaNode = [];
+  const viaTimecall = [];
+  for (let i = 0; i < 50; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync('/bin/true', [], { env, stdio: ['ignore', outFd, 'ignore'] });
+    viaNode.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    viaTimecall.push(timed('/bin/true', [], env, 'ignore').ms);
+  }
+  const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  return { node: med(viaNode), timecall: med(viaTimecall) };
+})();
 const pidOf = (rt, id) => Number(readFileSync(join(tmp, `${rt.name}-${id}.pid`), 'utf8'));
 
 function bundle(name, args, edit = () => {}) {
@@ -77,12 +97,13 @@ const seccompB = bundle('b-seccomp', ['/bin/true'], (c) => {
 function round(rt, i) {
   const m = {};
   const a = `a${i}`;
-  const t0 = process.hrtime.bigint();
   m.create = call(rt, ['create', '--bundle', trueB, '--pid-file', join(tmp, `${rt.name}-${a}.pid`), a]);
   m.start = call(rt, ['start', a]);
+  const t0 = process.hrtime.bigint();
   native.waitpidBlocking(pidOf(rt, a));
+  const waited = Number(process.hrtime.bigint() - t0) / 1e6;
   m.delete = call(rt, ['delete', a]);
-  m.lifecycle = Number(process.hrtime.bigint() - t0) / 1e6;
+  m.lifecycle = m.create + m.start + waited + m.delete;
 
   const b = `b${i}`;
   call(rt, ['create', '--bundle', sleepB, '--pid-file', join(tmp, `${rt.name}-${b}.pid`), b]);
@@ -125,9 +146,8 @@ for (let i = 0; i < rounds; i++) {
 // 100 sequential runs, back to back, per runtime.
 const seq = {};
 for (const rt of runtimes) {
-  const t0 = process.hrtime.bigint();
-  for (let k = 0; k < 100; k++) call(rt, ['run', '--bundle', trueB, `q${k}`]);
-  seq[rt.name] = Number(process.hrtime.bigint() - t0) / 1e6;
+  seq[rt.name] = 0;
+  for (let k = 0; k < 100; k++) seq[rt.name] += call(rt, ['run', '--bundle', trueB, `q${k}`]);
 }
 
 // Created-state PSS and each command's peak RSS (GNU time's %M, KB).
@@ -224,5 +244,6 @@ if (burst['tsrun-warm']) lines.push(`| tsrun-warm server RSS growth over the ${B
 const seccompCost = names.map((n) => `${n} ${(median(results[n].map((m) => m['create+seccomp'] - m.create))).toFixed(1)} ms`);
 lines.push('');
 lines.push(`${rounds} rounds; times are medians, ratios the median of per-round ratios (below 1: ${base} is faster).`);
+lines.push(`Call times are from the runtime's spawn to its reaped exit (bench/timecall: posix_spawn, wait4; /bin/true takes ${SPAWN_FLOOR_MS.timecall.toFixed(1)} ms there). Node's spawnSync would add ${(SPAWN_FLOOR_MS.node - SPAWN_FLOOR_MS.timecall).toFixed(1)} ms to each call of every runtime (/bin/true: ${SPAWN_FLOOR_MS.node.toFixed(1)} ms); the concurrent creates' wall time includes it.`);
 lines.push(`Docker-size seccomp profile (${DOCKER_ALLOWED.length} syscalls, 3 arches) adds to create: ${seccompCost.join(', ')} (median of per-round differences).`);
 console.log(lines.join('\n'));

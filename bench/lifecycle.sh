@@ -29,6 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bash scripts/make-bundle.sh "$tmp/bundle" /bin/true >/dev/null
+gcc -O2 -Wall -Wextra -Werror -o "$tmp/timecall" bench/timecall.c
 # crun 1.8 accepts only 1.0.x configs; the bundle uses nothing newer.
 node -e 'const f=process.argv[1], fs=require("fs"), c=JSON.parse(fs.readFileSync(f)); c.ociVersion="1.0.2"; fs.writeFileSync(f, JSON.stringify(c))' "$tmp/bundle/config.json"
 args=()
