@@ -1,9 +1,9 @@
 // The warm server of one state root and one build (docs/CLIENT-SERVER.md). The C client
 // (csrc/front/client.c) connects to <root>/@server/<build>.sock and sends its argv, environment,
 // cwd and stdio; a worker thread runs the call with the same code a cold Node call runs
-// (src/main.ts runCli) and answers the exit status. A worker runs one call at a time and more
-// are started while all are busy, so calls on different containers do not wait for each other;
-// the state locks order calls on one.
+// (src/main.ts runCli) and answers the exit status. A worker runs one call at a time; calls
+// wait for a free worker, and more are started while calls wait (src/server/pool.ts), so calls
+// on different containers do not wait long for each other; the state locks order calls on one.
 import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, openSync, writeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,12 +12,8 @@ import { hierarchies } from '../cgroups/hierarchy.js';
 import { loadNative } from '../native/addon.js';
 import { euid } from '../util/rootless.js';
 import { DEFAULT_GRACE_MS, NO_SERVER, PENDING, SERVER_DIR } from './protocol.js';
+import { WorkerPool } from './pool.js';
 import type { WorkerMessage } from './worker.js';
-
-/** Idle workers kept: more are started while all are busy, and the extra ones end after. */
-const IDLE_WORKERS = 2;
-/** Calls one worker runs before it is replaced: bounds what a leak could hold. */
-const CALLS_PER_WORKER = 1000;
 
 /**
  * Out of the caller's cgroup: a conmon or shim scope that goes away must neither take the
@@ -93,27 +89,13 @@ export function serve(args: string[]): void {
   rmSync(sockPath, { force: true }); // a stale socket of a server that died
   const grace = Number(process.env.TSRUN_SERVER_GRACE_MS) || DEFAULT_GRACE_MS;
   const boot = join(__dirname, 'tsrun.js');
-  const idle: Worker[] = [];
-  const calls = new WeakMap<Worker, number>();
   let active = 0;
   let lastCall = Date.now();
-
-  const startWorker = (): Worker => {
+  const pool = new WorkerPool(() => {
     const w = new Worker(boot, { argv: [], stdout: true, stderr: true, workerData: { pauseAt: process.env.TSRUN_TEST_SERVER_PAUSE_AT } });
     w.on('error', () => undefined); // a call's own errors are its worker's; this one just ends
-    // one that dies while idle (no memory, a broken build) is not handed a call
-    w.once('exit', () => {
-      const i = idle.indexOf(w);
-      if (i >= 0) idle.splice(i, 1);
-    });
     return w;
-  };
-  const release = (w: Worker): void => {
-    const n = (calls.get(w) ?? 0) + 1;
-    calls.set(w, n);
-    if (idle.length < IDLE_WORKERS && n < CALLS_PER_WORKER) idle.push(w);
-    else void w.terminate();
-  };
+  });
 
   const onConnection = (c: Socket): void => {
     const fd = (c as unknown as { _handle: { fd: number } })._handle.fd;
@@ -129,41 +111,44 @@ export function serve(args: string[]): void {
       return;
     }
     active++;
-    // the worker that served last: its code is the one compiled and its caches are warm
-    const w = idle.pop() ?? startWorker();
-    // the next call of a burst finds a worker started already
-    if (idle.length === 0) idle.push(startWorker());
-    let done = false;
-    let streaming = false;
-    const finish = (reuse: boolean): void => {
-      if (done) return;
-      done = true;
-      active--;
-      lastCall = Date.now();
-      c.destroy();
-      w.off('message', onMessage);
-      w.off('exit', onExit);
-      w.off('error', onExit);
-      if (reuse) release(w);
-    };
-    const onMessage = (m: WorkerMessage): void => {
-      if (m.type === 'done') return finish(true);
-      // `events` never ends: once its request is read, the socket is watched for the client
-      // going away. No other call's socket is read here: the worker talks on it (wire.h).
-      streaming = m.argv.includes('events');
-      if (streaming) c.resume();
-    };
-    const onExit = (): void => finish(false);
-    w.on('message', onMessage);
-    w.on('exit', onExit);
-    w.on('error', onExit);
-    // A client gone mid-call leaves the call to finish (it may hold a half-done transition);
-    // only `events`, which changes nothing and never ends, is stopped.
-    c.on('close', () => {
-      if (!done && streaming) void w.terminate();
-    });
     c.on('error', () => undefined);
-    w.postMessage({ sock: fd, peer });
+    const take = (w: Worker): void => {
+      let done = false;
+      let streaming = false;
+      const finish = (reuse: boolean): void => {
+        if (done) return;
+        done = true;
+        active--;
+        lastCall = Date.now();
+        c.destroy();
+        w.off('message', onMessage);
+        w.off('exit', onExit);
+        w.off('error', onExit);
+        pool.release(w, reuse);
+      };
+      const onMessage = (m: WorkerMessage): void => {
+        if (m.type === 'done') return finish(true);
+        if (m.type !== 'streaming') return;
+        // `events` never ends: once its request is read, the socket is watched for the client
+        // going away. No other call's socket is read here: the worker talks on it (wire.h).
+        streaming = true;
+        c.resume();
+      };
+      const onExit = (): void => finish(false);
+      w.on('message', onMessage);
+      w.on('exit', onExit);
+      w.on('error', onExit);
+      // A client gone mid-call leaves the call to finish (it may hold a half-done transition);
+      // only `events`, which changes nothing and never ends, is stopped.
+      c.on('close', () => {
+        if (!done && streaming) void w.terminate();
+      });
+      w.postMessage({ sock: fd, peer });
+    };
+    pool.acquire(take, () => {
+      active--;
+      c.destroy();
+    });
   };
 
   const server = createServer({ pauseOnConnect: true }, onConnection);
@@ -171,7 +156,7 @@ export function serve(args: string[]): void {
   server.listen(sockPath, () => {
     chmodSync(sockPath, 0o600);
     const ino = statSync(sockPath).ino;
-    idle.push(startWorker());
+    pool.prime();
     // Stays while the root holds containers; then exits after the grace period, or at once when
     // its socket was removed or replaced (the root deleted, another server) or the server was
     // turned off for the root (<root>/@no-server).

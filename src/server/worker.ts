@@ -11,7 +11,8 @@ import { setInitHost, type InitHost } from '../container/init-host.js';
 import { setCallerPid } from '../util/caller.js';
 import { ACCEPTED, CONFIRMED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOUT_MS, WAIT, WAITED } from './protocol.js';
 
-export type WorkerMessage = { type: 'received'; argv: string[] } | { type: 'done' };
+/** `ready`: listening for calls (src/server/pool.ts); `streaming`: the call is `events`, which never ends (the main thread then watches the client go); `done`: the call is over. */
+export type WorkerMessage = { type: 'ready' } | { type: 'streaming' } | { type: 'done' };
 
 /** Writes all of data to fd, waiting out EAGAIN (a caller's non-blocking pipe). */
 function writeAll(fd: number, data: string | Uint8Array): void {
@@ -178,7 +179,9 @@ async function handle(sock: number, peer: number, run: (argv: string[]) => Promi
     } catch {
       return;
     }
-    post({ type: 'received', argv: req.argv });
+    // Only `events` needs the main thread during the call: a message wakes it, on the CPU the
+    // call would use.
+    if (req.argv.includes('events')) post({ type: 'streaming' });
     serverPause('accepted');
     const code = await run(req.argv.slice(1));
     const out = Buffer.alloc(5);
@@ -207,4 +210,5 @@ export function serveCalls(run: (argv: string[]) => Promise<number>): void {
     if (!/not opened in unmanaged mode/.test(w.message)) process.stderr.write(`${w.name}: ${w.message}\n`);
   });
   parentPort!.on('message', (m: { sock: number; peer: number }) => void handle(m.sock, m.peer, run));
+  post({ type: 'ready' });
 }
