@@ -1,5 +1,5 @@
 /* proc.h - starting and waiting for processes, shared by the addon (csrc/addon) and the client
- * (csrc/front), which both start tsrun-init and wait for it. */
+ * (csrc/client), which both start tsrun-init and wait for it. */
 #ifndef TSRUN_COMMON_PROC_H
 #define TSRUN_COMMON_PROC_H
 

@@ -1,4 +1,4 @@
-/* wire.h - the framing between the tsrun client (csrc/front) and the warm TypeScript server
+/* wire.h - the framing between the tsrun client (csrc/client) and the warm TypeScript server
  * (src/server), shared by both sides' C code: the client sends, the addon receives. The whole
  * protocol is described in docs/CLIENT-SERVER.md. */
 #ifndef TSRUN_COMMON_WIRE_H

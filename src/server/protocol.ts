@@ -1,4 +1,4 @@
-// What the client (csrc/front/client.c) and the server agree on besides the framing
+// What the client (csrc/client/client.c) and the server agree on besides the framing
 // (csrc/common/wire.h); docs/CLIENT-SERVER.md describes the whole protocol.
 
 /** node dist/tsrun.js --tsrun-server <root> <build>: the server of one state root and build. */

@@ -1,5 +1,5 @@
 // The warm server of one state root and one build (docs/CLIENT-SERVER.md). The C client
-// (csrc/front/client.c) connects to <root>/@server/<build>.sock and sends its argv, environment,
+// (csrc/client/client.c) connects to <root>/@server/<build>.sock and sends its argv, environment,
 // cwd and stdio; a worker thread runs the call with the same code a cold Node call runs
 // (src/main.ts runCli) and answers the exit status. A worker runs one call at a time; calls
 // wait for a free worker, and more are started while calls wait (src/server/pool.ts), so calls

@@ -1,6 +1,6 @@
 /* args.h - runc-style flags, read as src/cli/args.ts reads them. */
-#ifndef TSRUN_FRONT_ARGS_H
-#define TSRUN_FRONT_ARGS_H
+#ifndef TSRUN_CLIENT_ARGS_H
+#define TSRUN_CLIENT_ARGS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* client.h - calls through the warm TypeScript server (docs/CLIENT-SERVER.md). */
-#ifndef TSRUN_FRONT_CLIENT_H
-#define TSRUN_FRONT_CLIENT_H
+#ifndef TSRUN_CLIENT_CLIENT_H
+#define TSRUN_CLIENT_CLIENT_H
 
 #include <stdbool.h>
 
