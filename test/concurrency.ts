@@ -7,8 +7,8 @@ import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { Harness, type Result } from './helpers/runtime.js';
 import { adoptedChildren, becomeSubreaper, flock, pool, reapZombies, tsrunAsync, type AsyncResult } from './helpers/parallel.js';
-import { alive, cgroupDirsNamed, mountsUnder } from './helpers/host.js';
-import { startServer } from './helpers/server.js';
+import { alive, cgroupDirsNamed, mountsUnder, readOr } from './helpers/host.js';
+import { servers, startServer, WARM } from './helpers/server.js';
 
 const h = new Harness(t);
 // Every call goes through one warm server (docs/CLIENT-SERVER.md), started while this process
@@ -135,6 +135,26 @@ t.test(`${N} concurrent creates with one ID: one wins`, async (t) => {
   t.equal(s.status, 'created', 'the winner\'s container is created');
   h.ok(['delete', '--force', id]);
   checkClean(t, [id], [s.pid]);
+});
+
+t.test(`${N} concurrent creates on distinct IDs, all taken by the one server: all created`, async (t) => {
+  // A burst of a pod's containers: each call waits for a free worker of the server, and more are
+  // started one at a time while calls wait (src/server/pool.ts); none may be lost or run cold.
+  const ids = Array.from({ length: N }, () => h.id(t));
+  const [server] = servers(h.root);
+  const threads = (): number => Number(/Threads:\s+(\d+)/.exec(readOr(`/proc/${server}/status`))?.[1] ?? 0);
+  const before = threads();
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, threads())), 5);
+  const rs = await Promise.all(ids.map((id) => tsrunAsync(h, ['create', '--bundle', bundle(), id], 120_000, h.root, WARM)));
+  clearInterval(sampler);
+  const { ok, errors } = tally(rs);
+  t.equal(ok, N, `every create was served and succeeded ${errors.join('; ')}`);
+  const states = ids.map((id) => h.state(id));
+  t.same(ids.filter((_, i) => states[i]?.status !== 'created'), [], 'each container is created');
+  t.comment(`the server's threads: ${before} before the burst, at most ${peak} during it`);
+  for (const id of ids) h.ok(['delete', '--force', id]);
+  checkClean(t, ids, states.map((s) => s?.pid ?? 0));
 });
 
 t.test('starts and forced deletes racing on a created container', async (t) => {
