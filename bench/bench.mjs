@@ -161,13 +161,18 @@ for (const rt of runtimes) {
   const id = 'mem';
   const create = rss(['create', '--bundle', sleepB, '--pid-file', join(tmp, `${rt.name}-${id}.pid`), id]);
   const pid = pidOf(rt, id);
-  const pss = Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]) / 1024;
+  // PSS counts a share of the shared libraries' pages, which depends on how many processes of
+  // the machine map them; USS (its private pages) does not.
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)[1]);
+  const pss = kb('Pss') / 1024;
+  const uss = (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
   const start = rss(['start', id]);
   const state = rss(['state', id]);
   const kill = rss(['kill', id, 'KILL']);
   native.waitpidBlocking(pid);
   const del = rss(['delete', id]);
-  mem[rt.name] = { pss, rss: { create, start, state, kill, delete: del } };
+  mem[rt.name] = { pss, uss, rss: { create, start, state, kill, delete: del } };
 }
 
 // 20 concurrent creates on distinct IDs (a node starting a pod's containers): the wall time
@@ -232,6 +237,7 @@ for (const k of metrics) {
 }
 lines.push(`| 100 × run (total) | ${names.map((n) => pad(seq[n].toFixed(0), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((seq[a] / seq[o]).toFixed(2), 5)).join(' | ')} |`);
 lines.push(`| created-state PSS MB | ${names.map((n) => pad(mem[n].pss.toFixed(2), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((mem[a].pss / mem[o].pss).toFixed(2), 5)).join(' | ')} |`);
+lines.push(`| created-state USS MB | ${names.map((n) => pad(mem[n].uss.toFixed(2), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((mem[a].uss / mem[o].uss).toFixed(2), 5)).join(' | ')} |`);
 for (const c of ['create', 'start', 'state', 'kill', 'delete']) {
   lines.push(`| peak RSS ${c} MB | ${names.map((n) => pad(mem[n].rss[c].toFixed(1), 6)).join(' | ')} | ${pairs.map(([a, o]) => pad((mem[a].rss[c] / mem[o].rss[c]).toFixed(2), 5)).join(' | ')} |`);
 }
