@@ -30,6 +30,7 @@ set +e
 # load lets the server's main thread run): two tap processes of one job each, on two lists of
 # about the same run time (scripts/tap-lists.mjs; tap itself takes its files in name order).
 mapfile -t tap_lists < <(node scripts/tap-lists.mjs build/test)
+[ "${#tap_lists[@]}" = 2 ] && [ -n "${tap_lists[0]}" ] && [ -n "${tap_lists[1]}" ] || { echo "scripts/tap-lists.mjs gave no two lists of build/test" >&2; exit 1; }
 tap_list() { # N: runs list N into build/tap-N.log, printing its result lines; tap's exit status
   # shellcheck disable=SC2086 # a list of paths without spaces
   TAP_RCFILE=test/.taprc npx tap --reporter=tap --jobs=1 ${tap_lists[$1]} 2>&1 | tee "build/tap-$1.log" |
