@@ -29,6 +29,9 @@ set +e
 # TSRUN_TEST_SERVER_PAUSE_AT, take effect before the worker goes on, however late a second file's
 # load lets the server's main thread run): two tap processes of one job each, on two lists of
 # about the same run time (scripts/tap-lists.mjs; tap itself takes its files in name order).
+# tap runs the files with a Test class it builds for test/.taprc's plugins: built here, once, not
+# by the two tap processes below at the same time.
+TAP_RCFILE=test/.taprc npx tap build >/dev/null || { echo "tap build failed" >&2; exit 1; }
 mapfile -t tap_lists < <(node scripts/tap-lists.mjs build/test)
 [ "${#tap_lists[@]}" = 2 ] && [ -n "${tap_lists[0]}" ] && [ -n "${tap_lists[1]}" ] || { echo "scripts/tap-lists.mjs gave no two lists of build/test" >&2; exit 1; }
 tap_list() { # N: runs list N into build/tap-N.log, printing its result lines; tap's exit status
