@@ -15,6 +15,9 @@ import { DEFAULT_GRACE_MS, NO_SERVER, PENDING, SERVER_DIR } from './protocol.js'
 import { WorkerPool } from './pool.js';
 import type { WorkerMessage } from './worker.js';
 
+/** How long an `events` call whose client went away may take to end by itself before its worker is stopped. */
+const STREAM_STOP_MS = 1000;
+
 /**
  * Out of the caller's cgroup: a conmon or shim scope that goes away must neither take the
  * server with it nor be kept by it. A cgroup tsrun owns in each hierarchy; rootless, where none
@@ -139,9 +142,12 @@ export function serve(args: string[]): void {
       w.on('exit', onExit);
       w.on('error', onExit);
       // A client gone mid-call leaves the call to finish (it may hold a half-done transition);
-      // only `events`, which changes nothing and never ends, is stopped.
+      // only `events`, which changes nothing and never ends, is stopped. Not at once: the client
+      // of a one-shot `events --stats` exits as soon as it has X, which can reach this thread
+      // before the worker's `done`, and a worker stopped in its last steps would keep the
+      // call's fds (a state lock among them) open for good.
       c.on('close', () => {
-        if (!done && streaming) void w.terminate();
+        if (!done && streaming) setTimeout(() => done || void w.terminate(), STREAM_STOP_MS).unref();
       });
       w.postMessage({ sock: fd, peer });
     };
