@@ -1,9 +1,10 @@
 // Times each runtime call tsrun, runc and crun get from their callers, in the same run, paired:
 // every round runs the same steps for each runtime (in a rotating order), and a ratio is taken
 // per round; the table shows the median time per runtime and the median of the per-round
-// ratios. A call's time runs from the runtime's spawn to its reaped exit (bench/timecall.c). Also: created-state PSS, the runtime's peak RSS per command, 100 sequential `run`s,
-// 20 concurrent creates (wall time, sum of peak RSS), and what a Docker-size seccomp profile adds
-// to create.
+// ratios. A call's time runs from the runtime's spawn to its reaped exit (bench/timecall.c).
+// Also: created-state PSS and USS, the runtime's peak RSS per command, 100 sequential `run`s,
+// 20 concurrent creates (wall time, sum of peak RSS), and what a Docker-size seccomp profile
+// adds to create.
 // usage: node bench/bench.mjs TMPDIR ROUNDS RUNTIME=PATH...   (run by bench/lifecycle.sh)
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -61,6 +62,11 @@ function call(rt, args) {
   if (r.status !== 0 || !(r.ms >= 0)) throw new Error(`${rt.name} ${args.join(' ')}: ${r.status} ${readFileSync(errFile, 'utf8')}`);
   return r.ms;
 }
+const median = (xs) => {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
 // What Node's spawnSync adds to a call, which the times above leave out: /bin/true through it,
 // less /bin/true through timecall (medians of 50).
 const SPAWN_FLOOR_MS = (() => {
@@ -72,8 +78,7 @@ const SPAWN_FLOOR_MS = (() => {
     viaNode.push(Number(process.hrtime.bigint() - t0) / 1e6);
     viaTimecall.push(timed('/bin/true', [], env, 'ignore').ms);
   }
-  const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
-  return { node: med(viaNode), timecall: med(viaTimecall) };
+  return { node: median(viaNode), timecall: median(viaTimecall) };
 })();
 const pidOf = (rt, id) => Number(readFileSync(join(tmp, `${rt.name}-${id}.pid`), 'utf8'));
 
@@ -130,10 +135,6 @@ function round(rt, i) {
   return m;
 }
 
-const median = (xs) => {
-  const v = [...xs].sort((x, y) => x - y);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 
 // warm-up: page cache, first-use costs
 for (const rt of runtimes) round(rt, 'w');

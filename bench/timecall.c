@@ -1,7 +1,7 @@
 /* timecall.c - runs one command as a lean caller does (posix_spawn, then wait4) and writes
  * the milliseconds from the spawn to the reaped exit to fd 3; exits with the command's status
  * (128 + N for a signal N). bench/bench.mjs times every runtime call through it: Node's own
- * spawnSync adds about 5 ms per call on these machines, the same for every runtime, which
+ * spawnSync adds about 3 to 4 ms per call on these machines, the same for every runtime, which
  * hides what each runtime costs (conmon and containerd's shim spawn the runtime with a vfork,
  * as posix_spawn does). fd 3 is not passed on.
  * usage: timecall COMMAND [ARG...]   (fd 3 open for writing) */
