@@ -74,9 +74,11 @@ check "update --pids-limit" [ "$(cat "$(cg cg2-cpu)/pids.max")" = 42 ]
 check "update --memory 128m" [ "$(cat "$(cg cg2-cpu)/memory.max")" = 134217728 ]
 T delete -f cg2-cpu
 
-# freeze: a counter stops while paused and goes on after resume.
+# freeze: a counter stops while paused and goes on after resume. Each count is written to a new
+# file renamed over the last: `echo > n` truncates first, and a reader (or the freeze) between
+# the truncate and the write would see an empty count.
 mkdir -p "$tmp/counter"
-b=$(bundle frz '{}' sh -c 'i=0; while true; do i=$((i+1)); echo $i > /counter/n; sleep 0.05; done')
+b=$(bundle frz '{}' sh -c 'i=0; while true; do i=$((i+1)); echo $i > /counter/t; mv /counter/t /counter/n; sleep 0.05; done')
 node -e '
   const fs = require("fs"); const f = process.argv[1] + "/config.json"; const c = JSON.parse(fs.readFileSync(f));
   c.mounts.push({ destination: "/counter", type: "bind", source: process.argv[2], options: ["rbind", "rw"] });
