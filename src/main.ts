@@ -7,11 +7,16 @@ import { SPEC_VERSION } from './spec/version.js';
 import { defaultRoot } from './state/paths.js';
 import { exitProcess } from './native/addon.js';
 import { euid, rootlessCgroups, runningInUserNs } from './util/rootless.js';
-import { isMainThread } from 'node:worker_threads';
-import { SERVER_FLAG } from './server/protocol.js';
+import type * as WorkerThreads from 'node:worker_threads';
+import { SERVER_FLAG, WORKER_FLAG } from './server/protocol.js';
 import { ACTION_FLAG } from './criu/action-flag.js';
+import { writeErr, writeOut } from './util/stdio.js';
 
 declare const TSRUN_VERSION: string;
+
+// Set by the server for its worker threads (src/server/server.ts); checked against
+// node:worker_threads only then, as loading that module costs every cold call about 5 ms.
+const inWorker = process.argv[2] === WORKER_FLAG && !(require('node:worker_threads') as typeof WorkerThreads).isMainThread;
 
 export interface Command {
   flags: FlagSpec[];
@@ -45,21 +50,21 @@ async function main(argv: string[]): Promise<number> {
   try {
     g = parseArgs(argv, globalFlags, '');
   } catch (e) {
-    if (e instanceof UsageError) process.stdout.write(`Incorrect Usage. ${e.message}\n\n${globalUsage(Object.keys(commands))}`);
+    if (e instanceof UsageError) writeOut(`Incorrect Usage. ${e.message}\n\n${globalUsage(Object.keys(commands))}`);
     throw e;
   }
   const format = str(g, 'log-format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log-format: ${format}`);
   configureLog(str(g, 'log'), format, bool(g, 'debug'));
-  if (!isMainThread) log('debug', `warm server: pid ${process.pid}`);
+  if (inWorker) log('debug', `warm server: pid ${process.pid}`);
   if (globalThis.tsrunBoot) log('debug', `code cache: ${globalThis.tsrunBoot.note}`);
   if (bool(g, 'version')) {
-    process.stdout.write(`tsrun version ${TSRUN_VERSION}\nspec: ${SPEC_VERSION}\n`);
+    writeOut(`tsrun version ${TSRUN_VERSION}\nspec: ${SPEC_VERSION}\n`);
     return 0;
   }
   const [name, ...rest] = g.args;
   if (!name || bool(g, 'help') || name === 'help') {
-    process.stdout.write(globalUsage(Object.keys(commands)));
+    writeOut(globalUsage(Object.keys(commands)));
     return 0;
   }
   const load = commands[name];
@@ -80,10 +85,10 @@ async function main(argv: string[]): Promise<number> {
     return (await cmd.run(rest, globals)) ?? 0;
   } catch (e) {
     if (e instanceof HelpRequested) {
-      process.stdout.write(commandUsage(name, cmd));
+      writeOut(commandUsage(name, cmd));
       return 0;
     }
-    if (e instanceof UsageError) process.stdout.write(`Incorrect Usage${e.badFlag ? `: ${e.message}` : '.'}\n\n${commandUsage(name, cmd)}`);
+    if (e instanceof UsageError) writeOut(`Incorrect Usage${e.badFlag ? `: ${e.message}` : '.'}\n\n${commandUsage(name, cmd)}`);
     throw e;
   }
 }
@@ -96,12 +101,12 @@ export async function runCli(argv: string[]): Promise<number> {
     const msg = e instanceof UsageError && e.command && !e.badFlag ? `tsrun: ${e.message}` : e instanceof Error ? e.message : String(e);
     log('error', msg);
     // An error tsrun did not word itself is a bug: its stack helps, with --debug.
-    if ((debugEnabled() || process.env.TSRUN_DEBUG) && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    if ((debugEnabled() || process.env.TSRUN_DEBUG) && e instanceof Error) writeErr(`${e.stack}\n`);
     return e instanceof TsrunError ? e.exitCode : 1;
   }
 }
 
-if (!isMainThread) {
+if (inWorker) {
   // a worker of the warm server (src/server/worker.ts): it runs calls when asked
   void import('./server/worker.js').then((w) => w.serveCalls(runCli));
 } else if (process.argv[2] === SERVER_FLAG) {

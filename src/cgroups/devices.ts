@@ -92,7 +92,7 @@ export function devicePolicy(rules: DeviceCgroup[] | undefined): DevicePolicy {
     else exceptions.delete(key);
   }
   // devices.list order, as runc writes them: by major, minor, then type, "*" first.
-  const sorted = [...exceptions.values()].sort((a, b) => num(a.major) - num(b.major) || num(a.minor) - num(b.minor) || a.type.localeCompare(b.type));
+  const sorted = [...exceptions.values()].sort((a, b) => num(a.major) - num(b.major) || num(a.minor) - num(b.minor) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   return { allowAll, exceptions: sorted };
 }
 

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { hierarchies } from '../cgroups/hierarchy.js';
 import { loadNative } from '../native/addon.js';
 import { euid } from '../util/rootless.js';
-import { DEFAULT_GRACE_MS, NO_SERVER, PENDING, SERVER_DIR } from './protocol.js';
+import { DEFAULT_GRACE_MS, NO_SERVER, PENDING, SERVER_DIR, WORKER_FLAG } from './protocol.js';
 import { WorkerPool } from './pool.js';
 import type { WorkerMessage } from './worker.js';
 
@@ -95,7 +95,7 @@ export function serve(args: string[]): void {
   let active = 0;
   let lastCall = Date.now();
   const pool = new WorkerPool(() => {
-    const w = new Worker(boot, { argv: [], stdout: true, stderr: true, workerData: { pauseAt: process.env.TSRUN_TEST_SERVER_PAUSE_AT } });
+    const w = new Worker(boot, { argv: [WORKER_FLAG], stdout: true, stderr: true, workerData: { pauseAt: process.env.TSRUN_TEST_SERVER_PAUSE_AT } });
     w.on('error', () => undefined); // a call's own errors are its worker's; this one just ends
     return w;
   });
