@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { writeErr } from '../util/stdio.js';
 
 export type LogFormat = 'text' | 'json';
 type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -44,10 +45,10 @@ export function log(level: Level, msg: string): void {
     try {
       appendFileSync(target.file, line(level, msg));
     } catch {
-      process.stderr.write(line(level, msg));
+      writeErr(line(level, msg));
     }
-    if (level === 'error') process.stderr.write(msg + '\n');
+    if (level === 'error') writeErr(msg + '\n');
   } else {
-    process.stderr.write(line(level, msg));
+    writeErr(line(level, msg));
   }
 }

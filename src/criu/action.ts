@@ -4,6 +4,7 @@ import { runCreateHooks, type Hooks } from '../hooks/run.js';
 import type { StateInfo } from '../hooks/state.js';
 import { TsrunError } from '../errors.js';
 import { ACTION_FLAG } from './action-flag.js';
+import { writeErr } from '../util/stdio.js';
 
 // The prestart and createRuntime hooks of a restore. runc runs them from CRIU's
 // "setup-namespaces" notification (criuNotifications): the restored tree's namespaces exist and
@@ -74,18 +75,18 @@ export function runHookAction(requestFile: string): number {
   try {
     req = JSON.parse(readFileSync(requestFile, 'utf8')) as Request;
   } catch (e) {
-    process.stderr.write(`tsrun: criu action: read ${requestFile}: ${(e as Error).message}\n`);
+    writeErr(`tsrun: criu action: read ${requestFile}: ${(e as Error).message}\n`);
     return 1;
   }
   if (!Number.isInteger(pid) || pid <= 0) {
-    process.stderr.write(`tsrun: criu action: no root task pid (CRTOOLS_INIT_PID=${given})\n`);
+    writeErr(`tsrun: criu action: no root task pid (CRTOOLS_INIT_PID=${given})\n`);
     return 1;
   }
   try {
     runCreateHooks(req.hooks, req.info, pid, { cwd: req.cwd });
   } catch (e) {
     const msg = (e as Error).message;
-    process.stderr.write(`tsrun: ${msg}\n`);
+    writeErr(`tsrun: ${msg}\n`);
     writeFileSync(join(requestFile, '..', ERROR), msg, { mode: 0o600 });
     return 1;
   }

@@ -6,7 +6,7 @@
 import { readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative } from '../native/addon.js';
-import { stdio } from '../util/stdio.js';
+import { stdio, writeErr, writeOut } from '../util/stdio.js';
 import { setInitHost, type InitHost } from '../container/init-host.js';
 import { setCallerPid } from '../util/caller.js';
 import { ACCEPTED, CONFIRMED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOUT_MS, WAIT, WAITED } from './protocol.js';
@@ -14,29 +14,10 @@ import { ACCEPTED, CONFIRMED, EXIT, FOREGROUND, FORWARD, FORWARDING, RECV_TIMEOU
 /** `ready`: listening for calls (src/server/pool.ts); `streaming`: the call is `events`, which never ends (the main thread then watches the client go); `done`: the call is over. */
 export type WorkerMessage = { type: 'ready' } | { type: 'streaming' } | { type: 'done' };
 
-/** Writes all of data to fd, waiting out EAGAIN (a caller's non-blocking pipe). */
-function writeAll(fd: number, data: string | Uint8Array): void {
-  let buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (buf.length > 0) {
-    try {
-      buf = buf.subarray(writeSync(fd, buf));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(pause, 0, 0, 1);
-    }
-  }
-}
-
-function redirect(stream: NodeJS.WriteStream, fd: number): void {
-  (stream as { write: unknown }).write = (chunk: string | Uint8Array): boolean => {
-    try {
-      writeAll(fd, chunk);
-    } catch {
-      // the caller closed its end: as a cold call dying of EPIPE would, the call goes on
-    }
-    return true;
-  };
+/** Anything else written to process.stdout/stderr (a Node warning) goes where the call's output goes. */
+function redirectStreams(): void {
+  (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array): boolean => (writeOut(chunk), true);
+  (process.stderr as { write: unknown }).write = (chunk: string | Uint8Array): boolean => (writeErr(chunk), true);
 }
 
 /** The call's process context: the client's environment, cwd and stdio. */
@@ -49,8 +30,8 @@ function adopt(env: string[], cwd: string, fds: number[]): void {
   // path.resolve asks process.cwd(): relative paths of the call resolve against the caller's
   process.cwd = () => cwd;
   stdio.in = fds[1]!;
-  redirect(process.stdout, fds[2]!);
-  redirect(process.stderr, fds[3]!);
+  stdio.out = fds[2]!;
+  stdio.err = fds[3]!;
 }
 
 /**
@@ -60,8 +41,8 @@ function adopt(env: string[], cwd: string, fds: number[]): void {
  */
 function release(): void {
   stdio.in = 0;
-  redirect(process.stdout, 1);
-  redirect(process.stderr, 2);
+  stdio.out = 1;
+  stdio.err = 2;
 }
 
 /**
@@ -207,8 +188,9 @@ export function serveCalls(run: (argv: string[]) => Promise<number>): void {
   // unmanaged mode"): every fd of a call came from the client. Other warnings are printed.
   process.removeAllListeners('warning');
   process.on('warning', (w) => {
-    if (!/not opened in unmanaged mode/.test(w.message)) process.stderr.write(`${w.name}: ${w.message}\n`);
+    if (!/not opened in unmanaged mode/.test(w.message)) writeErr(`${w.name}: ${w.message}\n`);
   });
+  redirectStreams();
   parentPort!.on('message', (m: { sock: number; peer: number }) => void handle(m.sock, m.peer, run));
   post({ type: 'ready' });
 }

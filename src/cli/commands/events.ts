@@ -5,6 +5,7 @@ import { loadState } from '../../state/store.js';
 import { isAlive } from '../../state/status.js';
 import { OomCounter, oomEventsFile, readStats } from '../../cgroups/stats.js';
 import { TsrunError } from '../../errors.js';
+import { writeOut } from '../../util/stdio.js';
 
 const flags = [
   { names: ['interval'], value: true, help: 'set the stats collection interval (default: 5s)' },
@@ -28,7 +29,7 @@ const command: Command = {
     const s = loadState(g.root, id);
     if (!isAlive(s)) throw new TsrunError('container not running');
     const emit = (type: string, data?: unknown): void => {
-      process.stdout.write(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
+      writeOut(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
     };
     if (bool(p, 'stats')) {
       emit('stats', readStats(s.cgroupDirs));

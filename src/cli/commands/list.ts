@@ -3,6 +3,7 @@ import { parseArgs, str, bool, exactArgs } from '../args.js';
 import { listIds, loadState } from '../../state/store.js';
 import { describe, type ContainerState } from '../../container/describe.js';
 import { TsrunError } from '../../errors.js';
+import { writeOut } from '../../util/stdio.js';
 
 const flags = [
   { names: ['format', 'f'], value: true, help: 'select one of: table or json (default: "table")' },
@@ -32,12 +33,12 @@ const command: Command = {
       }
     }
     if (bool(p, 'quiet')) {
-      process.stdout.write(states.map((s) => s.id + '\n').join(''));
+      writeOut(states.map((s) => s.id + '\n').join(''));
     } else if (format === 'json') {
-      process.stdout.write((states.length ? JSON.stringify(states) : 'null') + '\n');
+      writeOut((states.length ? JSON.stringify(states) : 'null') + '\n');
     } else {
       const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
-      process.stdout.write(table(rows));
+      writeOut(table(rows));
     }
     return 0;
   },

@@ -4,6 +4,7 @@ import { parseArgs, str, minArgs } from '../args.js';
 import { loadState } from '../../state/store.js';
 import { cgroupPids } from '../../cgroups/manage.js';
 import { TsrunError } from '../../errors.js';
+import { writeOut } from '../../util/stdio.js';
 
 const flags = [{ names: ['format', 'f'], value: true, help: 'select one of: table or json (default: "table")' }];
 
@@ -18,7 +19,7 @@ const command: Command = {
     const pids = cgroupPids(s.cgroupDirs);
     const format = str(p, 'format') ?? 'table';
     if (format === 'json') {
-      process.stdout.write(JSON.stringify(pids) + '\n');
+      writeOut(JSON.stringify(pids) + '\n');
       return 0;
     }
     if (format !== 'table') throw new TsrunError(`invalid format option: ${format}`);
@@ -29,7 +30,7 @@ const command: Command = {
     if (col < 0) throw new TsrunError("couldn't find PID field in ps output");
     const wanted = new Set(pids.map(String));
     const lines = [header, ...out.slice(1).filter((l) => wanted.has(l.trim().split(/\s+/)[col] ?? ''))];
-    process.stdout.write(lines.join('\n') + '\n');
+    writeOut(lines.join('\n') + '\n');
     return 0;
   },
 };
