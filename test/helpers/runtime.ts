@@ -9,6 +9,13 @@ import { alive, cgroupDirsNamed, cgroupDirsWhere, mountsUnder } from './host.js'
 
 export type Config = ConfigSchema;
 
+// tap's process tracking (@tapjs/processinfo, through process-on-spawn) adds an --import of its
+// own to NODE_OPTIONS of every process a test file spawns: each cold tsrun call's Node, and the
+// server a test starts, then loads it, about 200 ms at every start. Callers run tsrun without it,
+// and so do the tests: its spawn listeners are dropped (nothing here uses tap's coverage).
+const spawnHooks = (globalThis as { [k: symbol]: { listeners?: unknown[] } | undefined })[Symbol.for('process-on-spawn@*:singletonId')];
+if (spawnHooks?.listeners) spawnHooks.listeners.length = 0;
+
 /** The repository: this file runs as build/test/helpers/runtime.js. */
 export const TOP = resolve(__dirname, '..', '..', '..');
 /** The command callers run: the client, which hands the call to the warm server or execs Node. */
