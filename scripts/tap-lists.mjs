@@ -9,21 +9,22 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SECONDS = {
-  'client-server.js': 70,
-  'fuzz.js': 55,
-  'kill-faults.js': 61,
-  'rootfs-propagation.js': 43,
-  'warm-cold.js': 31,
-  'rootless.js': 26,
-  'checkpoint.js': 24,
-  'concurrency.js': 20,
-  'exec.js': 13,
-  'hooks.js': 12,
-  'seccomp.js': 12,
-  'lsm.js': 11,
-  'process.js': 11,
-  'code-cache.js': 10,
-  'faults.js': 9,
+  'client-server.js': 43,
+  'rootfs-propagation.js': 25,
+  'kill-faults.js': 21,
+  'fuzz.js': 17,
+  'concurrency.js': 16,
+  'rootless.js': 16,
+  'warm-cold.js': 14,
+  'checkpoint.js': 13,
+  'exec.js': 10,
+  'hooks.js': 7,
+  'faults.js': 6,
+  'seccomp.js': 6,
+  'lsm.js': 5,
+  'process.js': 5,
+  'errors.js': 5,
+  'terminal.js': 5,
 };
 
 const dir = process.argv[2];
