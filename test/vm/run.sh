@@ -125,8 +125,8 @@ if [ "$backend" = uml ]; then out=/dev/ttyS0 err=/dev/ttyS1 disk=/dev/ubda
 else out=vmout err=vmerr disk=/dev/vda; fi             # qemu: virtio-serial port names
 [ "$disk_mb" -gt 0 ] 2>/dev/null || disk=
 [ -n "$disk" ] && truncate -s "${disk_mb}M" "$run/disk.img"
-printf 'out=%q err=%q disk=%q modroot=%q\n' "$out" "$err" "$disk" "$MODROOT" > "$run/params"
-cp "$here/command.sh" "$run/command.sh"
+printf 'out=%q err=%q disk=%q modroot=%q timeout=%q\n' "$out" "$err" "$disk" "$MODROOT" "$timeout" > "$run/params"
+cp "$here/command.sh" "$here/hang-report.sh" "$run/"
 { export -p | grep -v -E '^declare -[a-zA-Z]*r' | grep -v -E '^declare -x (PWD|OLDPWD|SHLVL|_)(=|$)'
   printf 'export TSRUN_VM=%q TSRUN_VM_BACKEND=%q TSRUN_VM_DISK=%q\n' "$guest" "$backend" "$disk"
   printf 'cd -- %q || exit 125\n' "$PWD"
