@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Harness, TSRUN } from './helpers/runtime.js';
 import { cgroupDirsNamed } from './helpers/host.js';
+import { COLD, WARM, startServer } from './helpers/server.js';
 
 const h = new Harness(t);
 
@@ -62,6 +63,24 @@ t.test('events --stats and ps', async (t) => {
   t.match(table[0], /PID/, 'ps(1) header');
   t.equal(table.filter((l) => / sleep 1000$/.test(l)).length, 2, 'the two sleeps');
   t.equal(table.filter(Boolean).length, 4, 'the header and the container\'s three processes only');
+});
+
+t.test('events stops once nobody reads it, with the status runc dies with (SIGPIPE: 141), warm and cold', async (t) => {
+  startServer(h);
+  const id = h.id(t);
+  h.ok(['run', '-d', '--bundle', h.bundle({ args: ['sleep', '1000'] }), id]);
+  for (const [mode, env] of [
+    ['warm', WARM],
+    ['cold', COLD],
+  ] as const) {
+    const r = spawnSync('bash', ['--norc', '-c', '"$0" --root "$1" events --interval 100ms "$2" | head -1; echo "status ${PIPESTATUS[0]}"', TSRUN, h.root, id], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    t.match(r.stdout, /^\{"type":"stats","id":/, `${mode}: the first stats line reached head`);
+    t.match(r.stdout, /\nstatus 141\n$/, `${mode}: then events ended at its next write: ${JSON.stringify(r.stdout.slice(-40))} ${r.stderr.slice(-200)}`);
+  }
 });
 
 t.test('bad resources name the field and leave nothing', async (t) => {

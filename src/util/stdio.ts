@@ -23,20 +23,23 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
   }
 }
 
-function writeTo(fd: number, text: string | Uint8Array): void {
+/** Writes text to fd; false once nobody reads it (EPIPE) or the fd is unusable. */
+function writeTo(fd: number, text: string | Uint8Array): boolean {
   try {
     writeAll(fd, text);
+    return true;
   } catch {
-    // the caller closed its end (EPIPE): as with Node's own stdout, the call goes on
+    // A one-shot call goes on, as with Node's own stdout; a stream (events) stops at this.
+    return false;
   }
 }
 
-/** Writes to the call's stdout. */
-export function writeOut(text: string | Uint8Array): void {
-  writeTo(stdio.out, text);
+/** Writes to the call's stdout; false when its reader is gone. */
+export function writeOut(text: string | Uint8Array): boolean {
+  return writeTo(stdio.out, text);
 }
 
-/** Writes to the call's stderr. */
-export function writeErr(text: string | Uint8Array): void {
-  writeTo(stdio.err, text);
+/** Writes to the call's stderr; false when its reader is gone. */
+export function writeErr(text: string | Uint8Array): boolean {
+  return writeTo(stdio.err, text);
 }

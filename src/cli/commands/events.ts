@@ -7,6 +7,9 @@ import { OomCounter, oomEventsFile, readStats } from '../../cgroups/stats.js';
 import { TsrunError } from '../../errors.js';
 import { writeOut } from '../../util/stdio.js';
 
+/** 128 + SIGPIPE: the status a shell gives a process killed by SIGPIPE, as runc's events is. */
+const BROKEN_PIPE_STATUS = 141;
+
 const flags = [
   { names: ['interval'], value: true, help: 'set the stats collection interval (default: 5s)' },
   { names: ['stats'], value: false, help: 'display the container\'s stats then exit' },
@@ -28,8 +31,12 @@ const command: Command = {
     const id = p.args[0]!;
     const s = loadState(g.root, id);
     if (!isAlive(s)) throw new TsrunError('container not running');
+    // Once nobody reads the stream (`events ID | head -1`), runc dies of SIGPIPE at its next
+    // write, which a shell reports as 141; tsrun stops there with that status (Node ignores
+    // SIGPIPE, and in the server nothing else would end the call).
+    let gone = false;
     const emit = (type: string, data?: unknown): void => {
-      writeOut(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
+      gone ||= !writeOut(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
     };
     if (bool(p, 'stats')) {
       emit('stats', readStats(s.cgroupDirs));
@@ -54,7 +61,7 @@ const command: Command = {
       // the cgroup went between the state read and here: the poll's last look decides
     }
     try {
-      while (isAlive(s)) {
+      while (!gone && isAlive(s)) {
         checkOom();
         if (Date.now() >= next) {
           emit('stats', readStats(s.cgroupDirs));
@@ -63,11 +70,11 @@ const command: Command = {
         await new Promise((r) => setTimeout(r, Math.min(200, interval)));
       }
       // An OOM kill of pid 1 ends the container at once: look a last time.
-      checkOom();
+      if (!gone) checkOom();
     } finally {
       watcher?.close();
     }
-    return 0;
+    return gone ? BROKEN_PIPE_STATUS : 0;
   },
 };
 export default command;
