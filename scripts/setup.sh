@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # initramfs, systemd and D-Bus for the systemd guest; kmod (depmod, modprobe) and CRIU for the
 # checkpoint tier, whose qemu guest gets the kernel's modules (--modules).
 guest_pkgs=(user-mode-linux qemu-system-x86 xz-utils kmod systemd dbus criu)
+# musl-tools: the client (build/Release/tsrun) is linked statically against musl (CMakeLists.txt).
 # The CRI tier (test/cri/tier.sh): containerd (its CRI plugin), the CNI plugins, the registry its
 # images are pulled from and skopeo, which pushes them there (test/cri/prepare.sh).
-pkgs=(busybox-static cmake g++ make iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time
+pkgs=(busybox-static cmake g++ make musl-tools iproute2 util-linux procps runc crun hyperfine libc6-dev libseccomp2 libseccomp-dev uidmap podman conmon time
   containerd containernetworking-plugins docker-registry skopeo)
 # apt_install [APT-GET OPTIONS] -- PACKAGES: the packages not installed yet.
 apt_install() {
