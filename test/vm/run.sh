@@ -144,8 +144,6 @@ esac
 cmdline="quiet $cgroups apparmor=0 tsrun_vm_guest=$guest"
 [ "$guest" = systemd ] && cmdline="$cmdline systemd.unit=tsrun-vm.target fstab=no systemd.gpt_auto=0 systemd.firstboot=off"
 mkfifo "$run/out.fifo" "$run/err.fifo"
-cat "$run/out.fifo" & c1=$!
-cat "$run/err.fifo" >&2 & c2=$!
 if [ "$backend" = uml ]; then
   # The guest's memory is a deleted file in TMPDIR: /dev/shm when it is large enough.
   memdir=/dev/shm
@@ -161,18 +159,38 @@ fi
 # The VM gets its own session and process group under timeout(1), which signals only its own
 # child: nothing can hit a recycled pid even if this script is SIGKILLed.
 launcher='echo $$ > "$0/vm.pid"; exec setsid "$@"'
-start=$SECONDS
-if [ "$backend" = uml ]; then
-  timeout -k 5 "$timeout" sh -c "$launcher" "$run" "${vm[@]}" </dev/null \
-    6>>"$run/console.log" 7>"$run/out.fifo" 8>"$run/err.fifo" >>"$run/console.log" 2>&1 &
-else
-  timeout -k 5 "$timeout" sh -c "$launcher" "$run" "${vm[@]}" </dev/null >>"$run/console.log" 2>&1 &
-fi
-tpid=$!
-vmrc=0; wait "$tpid" 2>/dev/null || vmrc=$?
-tpid=
-[ "$backend" = uml ] && kill_vm 2>/dev/null         # helper processes user-mode-linux leaves
-wait "$c1" "$c2" 2>/dev/null || true
+# A guest kernel that locks up never ends its command: qemu's TCG once left both vCPUs of the
+# plain guest spinning in its kernel ("soft lockup" on the console, at the e2e tier's first
+# Podman container, then nothing for the rest of the timeout). The console is watched; on a
+# lockup the VM is killed and booted once more, with a fresh disk, and the run says so.
+for attempt in 1 2; do
+  rm -f "$run/rc" "$run/lockup"
+  [ -n "$disk" ] && { rm -f "$run/disk.img"; truncate -s "${disk_mb}M" "$run/disk.img"; }
+  cat "$run/out.fifo" & c1=$!
+  cat "$run/err.fifo" >&2 & c2=$!
+  start=$SECONDS
+  if [ "$backend" = uml ]; then
+    timeout -k 5 "$timeout" sh -c "$launcher" "$run" "${vm[@]}" </dev/null \
+      6>>"$run/console.log" 7>"$run/out.fifo" 8>"$run/err.fifo" >>"$run/console.log" 2>&1 &
+  else
+    timeout -k 5 "$timeout" sh -c "$launcher" "$run" "${vm[@]}" </dev/null >>"$run/console.log" 2>&1 &
+  fi
+  tpid=$!
+  (while kill -0 "$tpid" 2>/dev/null; do
+     if grep -q 'soft lockup' "$run/console.log" 2>/dev/null; then : > "$run/lockup"; kill_vm; exit 0; fi
+     sleep 5
+   done) </dev/null >/dev/null 2>&1 & wpid=$!
+  vmrc=0; wait "$tpid" 2>/dev/null || vmrc=$?
+  tpid=
+  kill "$wpid" 2>/dev/null || true; wait "$wpid" 2>/dev/null || true
+  [ "$backend" = uml ] && kill_vm 2>/dev/null         # helper processes user-mode-linux leaves
+  wait "$c1" "$c2" 2>/dev/null || true
+  [ -e "$run/lockup" ] || break
+  echo "test/vm/run.sh: the guest's kernel locked up (attempt $attempt of 2); its console:" >&2
+  grep -m 3 -E 'soft lockup|rcu_preempt detected stalls' "$run/console.log" >&2
+  mv "$run/console.log" "$run/console-$attempt.log"
+done
+[ -e "$run/lockup" ] && { echo "test/vm/run.sh: the guest's kernel locked up twice" >&2; exit 125; }
 
 [ "$verbose" = 1 ] && { echo "----- guest console -----" >&2; cat "$run/console.log" >&2; }
 if [ "$vmrc" = 124 ] || { [ "$vmrc" = 137 ] && [ $((SECONDS - start)) -ge "$timeout" ]; }; then
