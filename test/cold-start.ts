@@ -11,7 +11,7 @@ import { COLD } from './helpers/server.js';
 
 const h = new Harness(t);
 const preload = h.path('record-modules.cjs');
-const record = h.path('modules.txt');
+const record = h.path('modules.json');
 
 writeFileSync(
   preload,

@@ -1,8 +1,9 @@
-import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { initHost } from './init-host.js';
 import { initEnv } from '../util/test-pause.js';
+import { writeAll } from '../util/stdio.js';
 
 /** tsrun-init sits beside the addon in build/Release; TSRUN_INIT overrides it for tests. */
 export function initBinary(): string {
@@ -87,10 +88,6 @@ export function launch(plan: Buffer, preserveFds: number, onPid: (pid: number) =
     host.waitExit(parent, REAP_MS);
     throw e;
   }
-}
-
-function writeAll(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
 }
 
 /** The lines tsrun-init writes on the sync socket, read with blocking reads until EOF. */

@@ -124,7 +124,6 @@ done
 if [ "$backend" = uml ]; then out=/dev/ttyS0 err=/dev/ttyS1 disk=/dev/ubda
 else out=vmout err=vmerr disk=/dev/vda; fi             # qemu: virtio-serial port names
 [ "$disk_mb" -gt 0 ] 2>/dev/null || disk=
-[ -n "$disk" ] && truncate -s "${disk_mb}M" "$run/disk.img"
 printf 'out=%q err=%q disk=%q modroot=%q timeout=%q\n' "$out" "$err" "$disk" "$MODROOT" "$timeout" > "$run/params"
 cp "$here/command.sh" "$here/hang-report.sh" "$run/"
 { export -p | grep -v -E '^declare -[a-zA-Z]*r' | grep -v -E '^declare -x (PWD|OLDPWD|SHLVL|_)(=|$)'
